@@ -1,0 +1,76 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.template.response import TemplateResponse
+
+from .models import ApiToken, User
+from .services import api_token_issue, api_token_revoke
+
+
+@admin.register(User)
+class RegistryUserAdmin(UserAdmin):
+    list_display = ["username", "email", "first_name", "last_name", "is_staff", "group_names"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description="groups")
+    def group_names(self, obj: User) -> str:
+        return ", ".join(group.name for group in obj.groups.all())
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created here (shown once), then only listed and revoked. Non-superusers manage
+    their own tokens only, so nobody can mint a token that acts as someone else."""
+
+    list_display = ["name", "user", "prefix", "created_at", "expires_at", "last_used_at", "status"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "prefix", "user__username"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]
+    actions = ["revoke_selected"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if request.user.is_superuser else queryset.filter(user=request.user)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["user", "name", "expires_at"] if request.user.is_superuser else ["name", "expires_at"]
+        return ["user", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.get_fields(request, obj)
+
+    @admin.display(description="status")
+    def status(self, obj: ApiToken) -> str:
+        if obj.revoked_at:
+            return "revoked"
+        return "active" if obj.is_active else "expired"
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        if not request.user.is_superuser or obj.user_id is None:
+            obj.user = request.user
+        obj.raw_token = api_token_issue(token=obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """Show the token once, on this page only: it is not stored anywhere it could be read again."""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "API token created",
+            "token": obj,
+            "raw_token": obj.raw_token,
+            "opts": self.model._meta,
+        }
+        response = TemplateResponse(request, "admin/accounts/apitoken/created.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description="Revoke selected tokens", permissions=["change"])
+    def revoke_selected(self, request, queryset):
+        for token in queryset:
+            api_token_revoke(token=token)
+        self.message_user(request, f"{queryset.count()} token(s) revoked.", messages.SUCCESS)

@@ -1,0 +1,39 @@
+from django.contrib import admin
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+
+from .models import Provider
+
+
+class ProviderAutocompleteJsonView(AutocompleteJsonView):
+    """Project owners pick a provider without seeing the providers admin: the autocomplete
+    (id and label only, never credentials) needs `select_provider` or `view_provider`."""
+
+    def has_perm(self, request, obj=None):
+        if self.model_admin.model is Provider and request.user.has_perm("providers.select_provider"):
+            return True
+        return super().has_perm(request, obj)
+
+
+class RegistryAdminSite(admin.AdminSite):
+    site_header = "Provider registry"
+    site_title = "Provider registry"
+    index_title = "Providers, projects and access"
+
+    def autocomplete_view(self, request):
+        return ProviderAutocompleteJsonView.as_view(admin_site=self)(request)
+
+    def get_app_list(self, request, app_label=None):
+        """Show projects in a "Projects" section of their own, as people look for them there."""
+        app_list = super().get_app_list(request, app_label)
+        result = []
+        for app in app_list:
+            if app["app_label"] != "providers":
+                result.append(app)
+                continue
+            projects = [m for m in app["models"] if m["object_name"] == "Project"]
+            others = [m for m in app["models"] if m["object_name"] != "Project"]
+            if others:
+                result.append({**app, "models": others})
+            if projects:
+                result.append({**app, "name": "Projects", "models": projects})
+        return result

@@ -1,0 +1,89 @@
+"""The API's one exception handler: domain and database errors become JSON 4xx bodies whose keys
+name the fields as clients spell them (`urls.apiBase`, `credentials.content.accessToken`)."""
+
+import logging
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, IntegrityError
+from django.db.models import ProtectedError
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from providers.services import ConflictError, FieldPermissionDenied
+
+logger = logging.getLogger(__name__)
+
+
+def _flatten(errors, prefix: str = "") -> dict[str, list[str]]:
+    """`{"urls": {"apiBase": ["…"]}}` → `{"urls.apiBase": ["…"]}`; lists of strings stay lists."""
+    if isinstance(errors, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in errors.items():
+            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    if isinstance(errors, list) and any(isinstance(item, (dict, list)) for item in errors):
+        flat = {}
+        for index, item in enumerate(errors):
+            if item:
+                flat.update(_flatten(item, f"{prefix}.{index}"))
+        return flat
+    messages = errors if isinstance(errors, list) else [errors]
+    return {prefix or "non_field_errors": [str(message) for message in messages]}
+
+
+def _api_names(context) -> dict[str, str]:
+    view = context.get("view")
+    serializer_class = getattr(view, "get_serializer_class", lambda: None)() if view else None
+    return dict(getattr(serializer_class, "api_field_names", {}))
+
+
+def _rename(errors: dict[str, list[str]], names: dict[str, str]) -> dict[str, list[str]]:
+    renamed: dict[str, list[str]] = {}
+    for key, messages in errors.items():
+        renamed.setdefault(names.get(key, key), []).extend(messages)
+    return renamed
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        body = _rename({key: list(value) for key, value in errors.items()}, _api_names(context))
+        body = {("non_field_errors" if key == "__all__" else key): value for key, value in body.items()}
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, ConflictError):
+        body: dict = {"detail": exc.message}
+        if exc.field:
+            body[_api_names(context).get(exc.field, exc.field)] = [exc.message]
+        if exc.related:
+            body["projects"] = exc.related
+        return Response(body, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, ProtectedError):
+        related = sorted(str(obj) for obj in exc.protected_objects)[:50]
+        return Response(
+            {"detail": "The object is still in use.", "projects": related}, status=status.HTTP_409_CONFLICT
+        )
+    if isinstance(exc, IntegrityError):
+        logger.info("Integrity error answered with 409: %s", type(exc).__name__)
+        return Response(
+            {"detail": "The request conflicts with the current state (duplicate or in-use value)."},
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, FieldPermissionDenied):
+        names = _api_names(context)
+        body = {"detail": str(exc.args[0])}
+        for field in exc.fields:
+            body[names.get(field, field)] = ["You may not change this field."]
+        return Response(body, status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, DatabaseError):
+        logger.error("Database unavailable: %s", type(exc).__name__)
+        return Response(
+            {"detail": "The service is temporarily unavailable; try again shortly."},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, ValidationError):
+        response.data = _rename(_flatten(response.data), _api_names(context))
+    return response

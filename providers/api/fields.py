@@ -1,0 +1,53 @@
+"""Strict JSON fields and a serializer base that refuses unknown keys: a typo such as `baseURL`
+or `"enabled": "yes"` is a 400 naming the field rather than a silently ignored value."""
+
+from rest_framework import serializers
+from rest_framework.parsers import JSONParser
+from rest_framework.exceptions import ParseError
+
+
+class StrictCharField(serializers.CharField):
+    default_error_messages = {"invalid": "Expected a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": "Expected true or false."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses keys it does not declare (and non-object bodies), naming each unknown key."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = [key for key in data if key not in writable]
+            if unknown:
+                raise serializers.ValidationError({str(key)[:100]: ["Unknown field."] for key in unknown})
+        return super().to_internal_value(data)
+
+
+class JSONObjectField(serializers.DictField):
+    """A JSON object of string values (credential content); per-type rules live in the services."""
+
+    child = serializers.JSONField()
+    default_error_messages = {"not_a_dict": "Expected an object."}
+
+
+class SafeJSONParser(JSONParser):
+    """Deeply nested JSON makes the standard decoder raise RecursionError: answer 400, not 500."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - the document is nested too deeply.") from None

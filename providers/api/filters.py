@@ -1,0 +1,42 @@
+import django_filters
+from django.db.models import Q, QuerySet
+
+from providers.catalog import CAPABILITY_CHOICES, PROVIDER_TYPE_CHOICES, types_with_capability
+from providers.models import Project, Provider
+
+
+class ProviderFilter(django_filters.FilterSet):
+    type = django_filters.ChoiceFilter(choices=PROVIDER_TYPE_CHOICES, help_text="Provider type.")
+    capability = django_filters.ChoiceFilter(
+        choices=CAPABILITY_CHOICES, method="filter_capability", help_text="`git` or `identity`."
+    )
+    enabled = django_filters.BooleanFilter(help_text="`true` or `false`.")
+    search = django_filters.CharFilter(
+        method="filter_search", max_length=200, help_text="Part of the id or label (case-insensitive)."
+    )
+
+    class Meta:
+        model = Provider
+        fields = ["type", "capability", "enabled", "search"]
+
+    def filter_capability(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(type__in=types_with_capability(value))
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Q(provider_id__icontains=value) | Q(label__icontains=value))
+
+
+class ProjectFilter(django_filters.FilterSet):
+    providerId = django_filters.CharFilter(  # noqa: N815
+        field_name="provider__provider_id", max_length=64, help_text="Projects linked to this provider."
+    )
+    search = django_filters.CharFilter(
+        method="filter_search", max_length=200, help_text="Part of the id or name (case-insensitive)."
+    )
+
+    class Meta:
+        model = Project
+        fields = ["providerId", "search"]
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Q(project_id__icontains=value) | Q(name__icontains=value))

@@ -1,0 +1,246 @@
+"""Request shapes and name translation (`apiBase` ↔ `api_base_url`). No business rules here:
+those live in the services, which both the API and the admin call."""
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
+from rest_framework import serializers
+
+from providers.catalog import CAPABILITY_CHOICES, CREDENTIAL_TYPE_CHOICES, PROVIDER_TYPE_CHOICES
+from providers.models import Project, Provider
+from providers.services import CredentialInput
+
+from .fields import JSONObjectField, StrictBooleanField, StrictCharField, StrictSerializer
+
+User = get_user_model()
+
+PROVIDER_API_NAMES = {
+    "provider_id": "id",
+    "base_url": "urls.base",
+    "api_base_url": "urls.apiBase",
+}
+
+
+class ProviderUrlsInputSerializer(StrictSerializer):
+    base = StrictCharField(required=False, allow_blank=True, max_length=500, help_text="Base URL.")
+    baseUrl = StrictCharField(  # noqa: N815  (the reference document's spelling)
+        required=False, allow_blank=True, max_length=500, help_text="Alias of `base`."
+    )
+    apiBase = StrictCharField(required=False, allow_blank=True, max_length=500)  # noqa: N815
+
+    def validate(self, attrs):
+        if "base" in attrs and "baseUrl" in attrs and attrs["base"] != attrs["baseUrl"]:
+            raise serializers.ValidationError({"baseUrl": ["Send either `base` or `baseUrl`, not both."]})
+        return attrs
+
+
+class CredentialsInputSerializer(StrictSerializer):
+    type = serializers.ChoiceField(choices=CREDENTIAL_TYPE_CHOICES)
+    content = JSONObjectField(
+        help_text="`token`: `{accessToken}`; `userPass`: `{userName, password}`. Never returned."
+    )
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "GitHub provider with a token (reference request)",
+            request_only=True,
+            value={
+                "id": "my-github-provider",
+                "label": "Mia-Platform GitHub",
+                "type": "github",
+                "urls": {"apiBase": "", "baseUrl": ""},
+                "credentials": {
+                    "type": "token",
+                    "content": {"accessToken": "my-super-super-super-secret-token"},
+                },
+            },
+        ),
+        OpenApiExample(
+            "Self-hosted GitLab with user and password",
+            request_only=True,
+            value={
+                "id": "gitlab-onprem",
+                "label": "GitLab on-premises",
+                "type": "gitlab",
+                "urls": {"base": "https://gitlab.example.com", "apiBase": "https://gitlab.example.com/api/v4"},
+                "credentials": {"type": "userPass", "content": {"userName": "svc-ci", "password": "…"}},
+            },
+        ),
+    ]
+)
+class ProviderWriteSerializer(StrictSerializer):
+    """Body of `POST /api/backend/providers` and `PATCH /api/backend/providers/{providerId}`."""
+
+    api_field_names = PROVIDER_API_NAMES
+
+    id = StrictCharField(max_length=64, help_text="Stable, URL-safe id; cannot change after creation.")
+    label = StrictCharField(max_length=200)
+    description = StrictCharField(required=False, allow_blank=True, max_length=2000)
+    type = serializers.ChoiceField(choices=PROVIDER_TYPE_CHOICES)
+    urls = ProviderUrlsInputSerializer(required=False)
+    enabled = StrictBooleanField(required=False)
+    credentials = CredentialsInputSerializer(help_text="Required on create; on edit, replaces the stored ones.")
+
+    def to_service_data(self) -> tuple[dict, CredentialInput | None]:
+        """Validated body → model field names for the services, plus the credentials if sent."""
+        data = dict(self.validated_data)
+        fields = {}
+        if "id" in data:
+            fields["provider_id"] = data["id"]
+        for name in ("label", "description", "type", "enabled"):
+            if name in data:
+                fields[name] = data[name]
+        urls = data.get("urls") or {}
+        if "base" in urls or "baseUrl" in urls:
+            fields["base_url"] = urls.get("base", urls.get("baseUrl"))
+        if "apiBase" in urls:
+            fields["api_base_url"] = urls["apiBase"]
+        credentials = data.get("credentials")
+        credential_input = CredentialInput(**credentials) if credentials else None
+        return fields, credential_input
+
+
+class ProviderUrlsSerializer(serializers.Serializer):
+    base = serializers.CharField(source="base_url")
+    apiBase = serializers.CharField(source="api_base_url")  # noqa: N815
+
+
+class CredentialMetadataSerializer(serializers.Serializer):
+    """What a read shows of credentials: never the content."""
+
+    type = serializers.ChoiceField(choices=CREDENTIAL_TYPE_CHOICES)
+    set = serializers.SerializerMethodField()
+    fingerprint = serializers.CharField()
+    updatedAt = serializers.DateTimeField(source="updated_at")  # noqa: N815
+
+    def get_set(self, obj) -> bool:
+        return True
+
+
+class ProviderSerializer(serializers.ModelSerializer):
+    """A provider as reads show it."""
+
+    api_field_names = PROVIDER_API_NAMES
+
+    id = serializers.CharField(source="provider_id")
+    capability = serializers.ChoiceField(choices=CAPABILITY_CHOICES)
+    type = serializers.ChoiceField(choices=PROVIDER_TYPE_CHOICES)
+    urls = ProviderUrlsSerializer(source="*")
+    credentials = serializers.SerializerMethodField()
+    linkedProjects = serializers.IntegerField(source="linked_projects", read_only=True)  # noqa: N815
+    createdAt = serializers.DateTimeField(source="created_at")  # noqa: N815
+    updatedAt = serializers.DateTimeField(source="updated_at")  # noqa: N815
+    createdBy = serializers.CharField(source="created_by.username", default=None)  # noqa: N815
+    updatedBy = serializers.CharField(source="updated_by.username", default=None)  # noqa: N815
+
+    class Meta:
+        model = Provider
+        fields = [
+            "id",
+            "label",
+            "description",
+            "type",
+            "capability",
+            "urls",
+            "enabled",
+            "credentials",
+            "linkedProjects",
+            "createdAt",
+            "updatedAt",
+            "createdBy",
+            "updatedBy",
+        ]
+        read_only_fields = fields
+
+    def get_credentials(self, obj: Provider) -> CredentialMetadataSerializer(allow_null=True):  # type: ignore[valid-type]
+        credential = getattr(obj, "credential", None)
+        return CredentialMetadataSerializer(credential).data if credential is not None else None
+
+
+PROJECT_API_NAMES = {
+    "project_id": "id",
+    "provider": "repository.providerId",
+    "repository_path": "repository.path",
+}
+
+
+class RepositorySerializer(serializers.Serializer):
+    providerId = serializers.CharField(source="provider.provider_id", default=None)  # noqa: N815
+    path = serializers.CharField(source="repository_path")
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    api_field_names = PROJECT_API_NAMES
+
+    id = serializers.CharField(source="project_id")
+    repository = RepositorySerializer(source="*")
+    owners = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+    createdAt = serializers.DateTimeField(source="created_at")  # noqa: N815
+    updatedAt = serializers.DateTimeField(source="updated_at")  # noqa: N815
+
+    class Meta:
+        model = Project
+        fields = ["id", "name", "description", "repository", "owners", "createdAt", "updatedAt"]
+        read_only_fields = fields
+
+
+class ProviderIdField(serializers.SlugRelatedField):
+    default_error_messages = {
+        "does_not_exist": "No provider with id “{value}”.",
+        "invalid": "Expected a provider id (string) or null.",
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="provider_id", queryset=Provider.objects.all(), allow_null=True, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class RepositoryInputSerializer(StrictSerializer):
+    providerId = ProviderIdField(required=False)  # noqa: N815
+    path = StrictCharField(required=False, allow_blank=True, max_length=500)
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Link the project to a provider", request_only=True, value={"repository": {"providerId": "my-github-provider"}}
+        ),
+        OpenApiExample("Same, short form", request_only=True, value={"providerId": "my-github-provider"}),
+    ]
+)
+class ProjectWriteSerializer(StrictSerializer):
+    """Body of `PATCH /api/backend/projects/{id}`. Project owners may change `description` and
+    `repository` (or its shortcut `providerId`); operators may change everything."""
+
+    api_field_names = PROJECT_API_NAMES
+
+    name = StrictCharField(max_length=200, required=False)
+    description = StrictCharField(required=False, allow_blank=True, max_length=2000)
+    repository = RepositoryInputSerializer(required=False)
+    providerId = ProviderIdField(required=False, help_text="Shortcut for `repository.providerId`.")  # noqa: N815
+    owners = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.all(), many=True, required=False
+    )
+
+    def validate(self, attrs):
+        repository = attrs.get("repository", {})
+        if "providerId" in attrs and "providerId" in repository and attrs["providerId"] != repository["providerId"]:
+            raise serializers.ValidationError({"providerId": ["Differs from `repository.providerId`."]})
+        return attrs
+
+    def to_service_data(self) -> dict:
+        data = dict(self.validated_data)
+        fields = {name: data[name] for name in ("name", "description", "owners") if name in data}
+        repository = data.get("repository", {})
+        if "providerId" in data:
+            fields["provider"] = data["providerId"]
+        if "providerId" in repository:
+            fields["provider"] = repository["providerId"]
+        if "path" in repository:
+            fields["repository_path"] = repository["path"]
+        return fields

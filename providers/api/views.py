@@ -1,0 +1,153 @@
+from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.response import Response
+
+from providers import selectors, services
+from providers.models import Project, Provider
+
+from .filters import ProjectFilter, ProviderFilter
+from .pagination import ProjectPagination, ProviderPagination
+from .permissions import ModelPermissions
+from .serializers import ProjectSerializer, ProjectWriteSerializer, ProviderSerializer, ProviderWriteSerializer
+
+ERROR = {
+    "type": "object",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "example": {"credentials.content.accessToken": ["This field is required."]},
+}
+DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}}
+CONFLICT = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}, "projects": {"type": "array", "items": {"type": "string"}}},
+}
+AUTH_ERRORS = {
+    401: OpenApiResponse(DETAIL, description="Not authenticated, or the token is invalid, expired or revoked."),
+    403: OpenApiResponse(DETAIL, description="Authenticated but not allowed (group `access_token_manager`)."),
+}
+NOT_FOUND = {404: OpenApiResponse(DETAIL, description="No such object (or not visible to you).")}
+BAD_REQUEST = {400: OpenApiResponse(ERROR, description="Invalid body: each key names a field.")}
+LOOKUP = "[^/]+"
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List providers", responses={200: ProviderSerializer(many=True), **AUTH_ERRORS}),
+    retrieve=extend_schema(summary="Get a provider", responses={200: ProviderSerializer, **AUTH_ERRORS, **NOT_FOUND}),
+    create=extend_schema(
+        summary="Create a provider with its credentials",
+        request=ProviderWriteSerializer,
+        responses={
+            201: ProviderSerializer,
+            **BAD_REQUEST,
+            **AUTH_ERRORS,
+            409: OpenApiResponse(CONFLICT, description="A provider with this id already exists."),
+        },
+    ),
+    partial_update=extend_schema(
+        summary="Edit a provider; `credentials`, when sent, replace the stored ones",
+        request=ProviderWriteSerializer(partial=True),
+        responses={200: ProviderSerializer, **BAD_REQUEST, **AUTH_ERRORS, **NOT_FOUND},
+    ),
+    destroy=extend_schema(
+        summary="Delete a provider",
+        responses={
+            204: None,
+            **AUTH_ERRORS,
+            **NOT_FOUND,
+            409: OpenApiResponse(CONFLICT, description="Projects still use the provider; they are listed."),
+        },
+    ),
+)
+class ProviderViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """Git and identity providers with their (write-only) credentials."""
+
+    queryset = Provider.objects.none()
+    serializer_class = ProviderSerializer
+    permission_classes = [ModelPermissions]
+    filterset_class = ProviderFilter
+    pagination_class = ProviderPagination
+    lookup_field = "provider_id"
+    lookup_url_kwarg = "providerId"
+    lookup_value_regex = LOOKUP
+
+    def get_queryset(self):
+        return selectors.provider_list()
+
+    def get_serializer_class(self):
+        if self.action in ("create", "partial_update"):
+            return ProviderWriteSerializer
+        return ProviderSerializer
+
+    def _read(self, provider: Provider) -> dict:
+        return ProviderSerializer(selectors.provider_get(provider_id=provider.provider_id)).data
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields, credentials = serializer.to_service_data()
+        provider = services.provider_create(actor=request.user, credentials=credentials, **fields)
+        return Response(
+            self._read(provider),
+            status=status.HTTP_201_CREATED,
+            headers={"Location": request.build_absolute_uri(f"{request.path.rstrip('/')}/{provider.provider_id}")},
+        )
+
+    def partial_update(self, request, *args, **kwargs):
+        provider = self.get_object()
+        serializer = self.get_serializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        fields, credentials = serializer.to_service_data()
+        provider = services.provider_update(provider=provider, actor=request.user, data=fields, credentials=credentials)
+        return Response(self._read(provider))
+
+    def perform_destroy(self, instance):
+        services.provider_delete(provider=instance, actor=self.request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List projects (operators: all; project owners: their own)",
+        responses={200: ProjectSerializer(many=True), **AUTH_ERRORS},
+    ),
+    retrieve=extend_schema(summary="Get a project", responses={200: ProjectSerializer, **AUTH_ERRORS, **NOT_FOUND}),
+    partial_update=extend_schema(
+        summary="Edit a project, e.g. set its `providerId`",
+        request=ProjectWriteSerializer,
+        responses={
+            200: ProjectSerializer,
+            **BAD_REQUEST,
+            401: AUTH_ERRORS[401],
+            403: OpenApiResponse(ERROR, description="Not allowed, or not allowed to change the named fields."),
+            **NOT_FOUND,
+        },
+    ),
+)
+class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Projects and the provider hosting their repository."""
+
+    queryset = Project.objects.none()
+    serializer_class = ProjectSerializer
+    permission_classes = [ModelPermissions]
+    filterset_class = ProjectFilter
+    pagination_class = ProjectPagination
+    lookup_field = "project_id"
+    lookup_url_kwarg = "projectId"
+    lookup_value_regex = LOOKUP
+
+    def get_queryset(self):
+        return selectors.project_list(user=self.request.user)
+
+    def get_serializer_class(self):
+        return ProjectWriteSerializer if self.action == "partial_update" else ProjectSerializer
+
+    def partial_update(self, request, *args, **kwargs):
+        project = self.get_object()
+        serializer = self.get_serializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        project = services.project_update(project=project, actor=request.user, data=serializer.to_service_data())
+        project = selectors.project_list(user=request.user).filter(pk=project.pk).first()
+        if project is None:  # the operator removed themselves from the owners
+            raise Http404
+        return Response(ProjectSerializer(project).data)

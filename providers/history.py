@@ -1,0 +1,32 @@
+"""History entries for changes made through the services, in the admin's own format so the
+admin's "History" page shows API and admin changes alike. Field names only, never values."""
+
+import json
+
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.db import models
+
+
+def _log(*, actor, obj: models.Model, action_flag: int, message: list) -> None:
+    if actor is None or not actor.is_authenticated:
+        return
+    LogEntry.objects.log_actions(
+        user_id=actor.pk,
+        queryset=[obj],
+        action_flag=action_flag,
+        change_message=json.dumps(message),
+        single_object=True,
+    )
+
+
+def log_addition(*, actor, obj: models.Model) -> None:
+    _log(actor=actor, obj=obj, action_flag=ADDITION, message=[{"added": {}}])
+
+
+def log_change(*, actor, obj: models.Model, fields: list[str]) -> None:
+    if fields:
+        _log(actor=actor, obj=obj, action_flag=CHANGE, message=[{"changed": {"fields": fields}}])
+
+
+def log_deletion(*, actor, obj: models.Model) -> None:
+    _log(actor=actor, obj=obj, action_flag=DELETION, message=[{"deleted": {}}])

@@ -1,0 +1,304 @@
+"""Every write with a side effect. The API and the admin both call these, so both enforce the
+same rules; each function validates with `full_clean()` and runs in one transaction."""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.utils.crypto import salted_hmac
+
+from . import history
+from .catalog import CREDENTIAL_TYPES, CREDENTIAL_VALUE_MAX_LENGTH, PROVIDER_TYPES
+from .models import Credential, Project, Provider
+from .selectors import can_manage_all_projects
+
+
+class ConflictError(Exception):
+    """The request clashes with the current state (duplicate id, object still in use): HTTP 409."""
+
+    def __init__(self, message: str, *, field: str | None = None, related: list[str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.related = related or []
+
+
+class FieldPermissionDenied(PermissionDenied):
+    """The actor may use the object but not change these fields: HTTP 403 naming them."""
+
+    def __init__(self, fields: list[str]):
+        super().__init__("You may not change these fields.")
+        self.fields = fields
+
+
+@dataclass(frozen=True)
+class CredentialInput:
+    type: str
+    content: dict[str, Any]
+
+
+PROVIDER_EDITABLE_FIELDS = ("label", "description", "type", "base_url", "api_base_url", "enabled")
+URL_FIELDS = ("base_url", "api_base_url")
+
+
+def credential_validate(*, provider_type: str, credentials: CredentialInput) -> None:
+    """Check the credential type is allowed for the provider type and its content has exactly the
+    fields the type defines, each a non-empty string. Errors name the field as clients send it."""
+    ctype = CREDENTIAL_TYPES.get(credentials.type)
+    if ctype is None:
+        valid = ", ".join(CREDENTIAL_TYPES)
+        raise ValidationError({"credentials.type": [f"“{credentials.type}” is not a valid choice ({valid})."]})
+    ptype = PROVIDER_TYPES.get(provider_type)
+    if ptype is not None and ctype.key not in ptype.credential_types:
+        allowed = ", ".join(ptype.credential_types)
+        raise ValidationError(
+            {"credentials.type": [f"A {ptype.label} provider accepts these credential types: {allowed}."]}
+        )
+    content = credentials.content
+    if not isinstance(content, dict):
+        raise ValidationError({"credentials.content": ["Expected an object."]})
+    errors: dict[str, list[str]] = {}
+    for name in ctype.fields:
+        value = content.get(name)
+        if name not in content or value in (None, ""):
+            errors[f"credentials.content.{name}"] = ["This field is required."]
+        elif not isinstance(value, str):
+            errors[f"credentials.content.{name}"] = ["Expected a string."]
+        elif len(value) > CREDENTIAL_VALUE_MAX_LENGTH:
+            errors[f"credentials.content.{name}"] = [
+                f"Ensure this field has no more than {CREDENTIAL_VALUE_MAX_LENGTH} characters."
+            ]
+        elif "\x00" in value:
+            errors[f"credentials.content.{name}"] = ["Null characters are not allowed."]
+    for name in content:
+        if name not in ctype.fields:
+            errors[f"credentials.content.{name}"[:200]] = [
+                f"Unknown field for credentials of type “{ctype.key}” (expected: {', '.join(ctype.fields)})."
+            ]
+    if errors:
+        raise ValidationError(errors)
+
+
+def credential_fingerprint(content: dict[str, Any]) -> str:
+    """Keyed (HMAC) so that a short password cannot be brute-forced back from its fingerprint."""
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    digest = salted_hmac("providers.credential.fingerprint", canonical, algorithm="sha256").hexdigest()
+    return f"hmac-sha256:{digest[:16]}"
+
+
+def _credential_store(*, provider: Provider, credentials: CredentialInput, actor) -> Credential:
+    credential_validate(provider_type=provider.type, credentials=credentials)
+    content = {name: credentials.content[name] for name in CREDENTIAL_TYPES[credentials.type].fields}
+    credential, _ = Credential.objects.update_or_create(
+        provider=provider,
+        defaults={
+            "type": credentials.type,
+            "secret": json.dumps(content),
+            "fingerprint": credential_fingerprint(content),
+            "updated_by": _user_or_none(actor),
+        },
+    )
+    return credential
+
+
+def credential_content(*, provider: Provider) -> dict[str, str]:
+    """The decrypted content, for server-side use only (test connection, outbound calls)."""
+    return json.loads(Credential.objects.get(provider=provider).secret)
+
+
+def _user_or_none(actor):
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+def _apply_url_defaults(provider: Provider) -> None:
+    ptype = PROVIDER_TYPES.get(provider.type)
+    if ptype is None:
+        return
+    if not provider.base_url:
+        provider.base_url = ptype.base_url
+    if not provider.api_base_url:
+        provider.api_base_url = ptype.api_base_url
+
+
+def provider_validate(
+    *, provider: Provider, changed: list[str], credentials: CredentialInput | None, creating: bool
+) -> None:
+    """The rules that span a provider and its credentials, for the services and the admin form:
+    credentials are required on create, must fit the provider type, and must be sent again
+    whenever the URLs (where the secret is sent) or the type change."""
+    if credentials is not None:
+        credential_validate(provider_type=provider.type, credentials=credentials)
+        return
+    if creating:
+        raise ValidationError({"credentials": ["Credentials are required to create a provider."]})
+    if any(name in changed for name in URL_FIELDS):
+        raise ValidationError(
+            {"credentials": ["Changing the provider's URLs requires sending its credentials again."]}
+        )
+    if "type" in changed:
+        stored = Credential.objects.filter(provider=provider).values_list("type", flat=True).first()
+        ptype = PROVIDER_TYPES.get(provider.type)
+        if stored and ptype and stored not in ptype.credential_types:
+            raise ValidationError({"credentials": [f"A {ptype.label} provider needs new credentials."]})
+
+
+@transaction.atomic
+def provider_create(
+    *,
+    actor,
+    provider_id: str,
+    label: str,
+    type: str,
+    credentials: CredentialInput | None,
+    description: str = "",
+    base_url: str = "",
+    api_base_url: str = "",
+    enabled: bool = True,
+) -> Provider:
+    """Create a provider together with its credentials: both are written or neither is."""
+    if Provider.objects.filter(provider_id=provider_id).exists():
+        raise ConflictError(f"A provider with id “{provider_id}” already exists.", field="provider_id")
+    provider = Provider(
+        provider_id=provider_id,
+        label=label,
+        type=type,
+        description=description,
+        base_url=base_url,
+        api_base_url=api_base_url,
+        enabled=enabled,
+        created_by=_user_or_none(actor),
+        updated_by=_user_or_none(actor),
+    )
+    _apply_url_defaults(provider)
+    provider.full_clean()
+    provider_validate(provider=provider, changed=[], credentials=credentials, creating=True)
+    provider.save()
+    assert credentials is not None
+    _credential_store(provider=provider, credentials=credentials, actor=actor)
+    history.log_addition(actor=actor, obj=provider)
+    return provider
+
+
+@transaction.atomic
+def provider_update(
+    *, provider: Provider, actor, data: dict[str, Any], credentials: CredentialInput | None = None
+) -> Provider:
+    """Apply the given fields and, when given, replace the credentials."""
+    if "provider_id" in data and data["provider_id"] != provider.provider_id:
+        raise ValidationError({"provider_id": ["The provider id cannot be changed."]})
+    unknown = set(data) - set(PROVIDER_EDITABLE_FIELDS) - {"provider_id"}
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
+    provider = Provider.objects.select_for_update().get(pk=provider.pk)
+    before = {name: getattr(provider, name) for name in PROVIDER_EDITABLE_FIELDS}
+    for name in PROVIDER_EDITABLE_FIELDS:
+        if name in data:
+            setattr(provider, name, data[name])
+    _apply_url_defaults(provider)
+    changed = [name for name in PROVIDER_EDITABLE_FIELDS if getattr(provider, name) != before[name]]
+    provider.full_clean()
+    provider_validate(provider=provider, changed=changed, credentials=credentials, creating=False)
+    if changed or credentials is not None:
+        provider.updated_by = _user_or_none(actor)
+        provider.save()
+    if credentials is not None:
+        _credential_store(provider=provider, credentials=credentials, actor=actor)
+        changed.append("credentials")
+    history.log_change(actor=actor, obj=provider, fields=[_verbose(Provider, name) for name in changed])
+    return provider
+
+
+@transaction.atomic
+def provider_delete(*, provider: Provider, actor) -> None:
+    """Delete a provider and its credentials; refused while projects use it."""
+    linked = list(provider.projects.order_by("project_id").values_list("project_id", flat=True)[:50])
+    if linked:
+        raise ConflictError(
+            f"Provider “{provider.provider_id}” is used by {provider.projects.count()} project(s); "
+            "link them to another provider first.",
+            related=linked,
+        )
+    history.log_deletion(actor=actor, obj=provider)
+    try:
+        provider.delete()
+    except ProtectedError as exc:  # a project was linked meanwhile
+        raise ConflictError(
+            f"Provider “{provider.provider_id}” is used by projects.",
+            related=sorted(p.project_id for p in exc.protected_objects),
+        ) from exc
+
+
+PROJECT_FIELDS = ("name", "description", "provider", "repository_path", "owners")
+PROJECT_OWNER_FIELDS = frozenset({"description", "provider", "repository_path"})
+
+
+def project_editable_fields(*, user, project: Project | None = None) -> frozenset[str]:
+    """Which project fields a user may change: all for operators; for an owner of the project
+    (with the change permission), the description and the repository part only."""
+    if not user.has_perm("providers.change_project"):
+        return frozenset()
+    if can_manage_all_projects(user):
+        return frozenset(PROJECT_FIELDS)
+    if project is not None and not project.owners.filter(pk=user.pk).exists():
+        return frozenset()
+    return PROJECT_OWNER_FIELDS
+
+
+@transaction.atomic
+def project_update(*, project: Project, actor, data: dict[str, Any]) -> Project:
+    """Change a project's fields, refusing any the actor may not change (PermissionDenied)."""
+    allowed = project_editable_fields(user=actor, project=project)
+    forbidden = sorted(set(data) - allowed)
+    if forbidden:
+        raise FieldPermissionDenied(forbidden)
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    changed = []
+    for name, value in data.items():
+        if name == "owners":
+            if set(project.owners.all()) != set(value):
+                project.owners.set(value)
+                changed.append(name)
+        elif getattr(project, name) != value:
+            setattr(project, name, value)
+            changed.append(name)
+    project.full_clean()
+    project.save()
+    history.log_change(actor=actor, obj=project, fields=[_verbose(Project, name) for name in changed])
+    return project
+
+
+@transaction.atomic
+def project_create(
+    *,
+    actor,
+    project_id: str,
+    name: str,
+    description: str = "",
+    provider: Provider | None = None,
+    repository_path: str = "",
+    owners: list | None = None,
+) -> Project:
+    if Project.objects.filter(project_id=project_id).exists():
+        raise ConflictError(f"A project with id “{project_id}” already exists.", field="project_id")
+    project = Project(
+        project_id=project_id,
+        name=name,
+        description=description,
+        provider=provider,
+        repository_path=repository_path,
+    )
+    project.full_clean()
+    project.save()
+    if owners:
+        project.owners.set(owners)
+    history.log_addition(actor=actor, obj=project)
+    return project
+
+
+def _verbose(model, name: str) -> str:
+    if name == "credentials":
+        return name
+    return str(model._meta.get_field(name).verbose_name)
