@@ -36,9 +36,7 @@ class ApiToken(models.Model):
         max_length=12, editable=False, help_text="The first characters of the token, to recognise it."
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(
-        null=True, blank=True, help_text="Leave empty for a token that does not expire."
-    )
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Leave empty for a token that does not expire.")
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 

@@ -19,7 +19,7 @@ class ProviderAdminForm(forms.ModelForm):
     on edit, the stored credentials stay as they are."""
 
     credential_type = forms.ChoiceField(
-        choices=[("", "—")] + CREDENTIAL_TYPE_CHOICES,
+        choices=[("", "—"), *CREDENTIAL_TYPE_CHOICES],
         required=False,
         help_text="“Access token” needs the token; “User name and password” needs both. "
         "On edit, choose a type only to replace the stored credentials.",
@@ -137,7 +137,10 @@ class ProviderAdmin(ServiceLoggedAdmin):
         ]
         if obj is not None:
             fieldsets.append(
-                ("Usage and history", {"fields": ["linked_projects", "created_at", "created_by", "updated_at", "updated_by"]})
+                (
+                    "Usage and history",
+                    {"fields": ["linked_projects", "created_at", "created_by", "updated_at", "updated_by"]},
+                )
             )
         return fieldsets
 
@@ -179,7 +182,9 @@ class ProviderAdmin(ServiceLoggedAdmin):
     def save_model(self, request, obj, form, change):
         credentials = form.credential_input()
         if change:
-            data = {name: form.cleaned_data[name] for name in form.changed_data if name in services.PROVIDER_EDITABLE_FIELDS}
+            data = {
+                name: form.cleaned_data[name] for name in form.changed_data if name in services.PROVIDER_EDITABLE_FIELDS
+            }
             services.provider_update(provider=obj, actor=request.user, data=data, credentials=credentials)
         else:
             fields = {name: form.cleaned_data[name] for name in ProviderAdminForm.Meta.fields}
@@ -229,7 +234,7 @@ class ProjectAdmin(ServiceLoggedAdmin):
             "Repository",
             {
                 "fields": ["provider", "repository_path"],
-                "description": "The git provider hosting this project's repository (its providerId) and the path there.",
+                "description": "The git provider hosting the repository (its providerId) and the path there.",
             },
         ),
     ]

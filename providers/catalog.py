@@ -59,9 +59,7 @@ PROVIDER_TYPES: dict[str, ProviderType] = {
     for t in (
         ProviderType("github", "GitHub", (GIT,), "https://github.com", "https://api.github.com"),
         ProviderType("gitlab", "GitLab", (GIT,), "https://gitlab.com", "https://gitlab.com/api/v4"),
-        ProviderType(
-            "bitbucket", "Bitbucket", (GIT,), "https://bitbucket.org", "https://api.bitbucket.org/2.0"
-        ),
+        ProviderType("bitbucket", "Bitbucket", (GIT,), "https://bitbucket.org", "https://api.bitbucket.org/2.0"),
         ProviderType("azure-devops", "Azure DevOps", (GIT,), "https://dev.azure.com", "https://dev.azure.com"),
         ProviderType("okta", "Okta", (IDENTITY,)),
         ProviderType("oidc", "OpenID Connect", (IDENTITY,)),

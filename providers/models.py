@@ -75,9 +75,7 @@ class Provider(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["provider_id"], name="provider_id_unique"),
             models.CheckConstraint(condition=models.Q(provider_id__regex=SLUG_REGEX), name="provider_id_url_safe"),
-            models.CheckConstraint(
-                condition=models.Q(type__in=list(PROVIDER_TYPES)), name="provider_type_known"
-            ),
+            models.CheckConstraint(condition=models.Q(type__in=list(PROVIDER_TYPES)), name="provider_type_known"),
         ]
         permissions = [("select_provider", "Can pick a provider for a project")]
 

@@ -135,9 +135,7 @@ def provider_validate(
     if creating:
         raise ValidationError({"credentials": ["Credentials are required to create a provider."]})
     if any(name in changed for name in URL_FIELDS):
-        raise ValidationError(
-            {"credentials": ["Changing the provider's URLs requires sending its credentials again."]}
-        )
+        raise ValidationError({"credentials": ["Changing the provider's URLs requires sending its credentials again."]})
     if "type" in changed:
         stored = Credential.objects.filter(provider=provider).values_list("type", flat=True).first()
         ptype = PROVIDER_TYPES.get(provider.type)

@@ -114,6 +114,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "providers.api.schema.strip_trailing_slashes",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "ProviderTypeEnum": "providers.catalog.PROVIDER_TYPE_CHOICES",
+        "CredentialTypeEnum": "providers.catalog.CREDENTIAL_TYPE_CHOICES",
+        "CapabilityEnum": "providers.catalog.CAPABILITY_CHOICES",
+    },
 }
 
 # API tokens: how often last-used time is written back (seconds); 0 writes on every request.

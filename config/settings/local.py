@@ -6,4 +6,4 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "dev-only-secret-key-change-me-in-pro
 os.environ.setdefault("DJANGO_DEBUG", "true")
 os.environ.setdefault("FERNET_KEYS", "dev-only-fernet-key-change-me")
 
-from .base import *  # noqa: E402,F403
+from .base import *  # noqa: F403

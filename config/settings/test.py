@@ -5,7 +5,7 @@ import os
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
 os.environ.setdefault("FERNET_KEYS", "test-fernet-key-primary,test-fernet-key-old")
 
-from .base import *  # noqa: E402,F403
+from .base import *  # noqa: F403
 from .base import DATABASES, REST_FRAMEWORK
 
 DEBUG = False
@@ -17,4 +17,6 @@ STORAGES = {
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
 API_TOKEN_LAST_USED_RESOLUTION = 0
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
 REST_FRAMEWORK = {**REST_FRAMEWORK, "TEST_REQUEST_DEFAULT_FORMAT": "json"}

@@ -21,7 +21,10 @@ def _flatten(errors, prefix: str = "") -> dict[str, list[str]]:
     if isinstance(errors, dict):
         flat: dict[str, list[str]] = {}
         for key, value in errors.items():
-            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+            if key == "non_field_errors" and prefix:
+                flat.update(_flatten(value, prefix))
+            else:
+                flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
         return flat
     if isinstance(errors, list) and any(isinstance(item, (dict, list)) for item in errors):
         flat = {}
@@ -61,9 +64,7 @@ def exception_handler(exc, context):
         return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, ProtectedError):
         related = sorted(str(obj) for obj in exc.protected_objects)[:50]
-        return Response(
-            {"detail": "The object is still in use.", "projects": related}, status=status.HTTP_409_CONFLICT
-        )
+        return Response({"detail": "The object is still in use.", "projects": related}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, IntegrityError):
         logger.info("Integrity error answered with 409: %s", type(exc).__name__)
         return Response(
@@ -85,5 +86,5 @@ def exception_handler(exc, context):
         )
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, ValidationError):
-        response.data = _rename(_flatten(response.data), _api_names(context))
+        response.data = _flatten(response.data)
     return response

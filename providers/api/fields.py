@@ -2,8 +2,8 @@
 or `"enabled": "yes"` is a 400 naming the field rather than a silently ignored value."""
 
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
 
 
 class StrictCharField(serializers.CharField):

@@ -10,7 +10,9 @@ class ProviderFilter(django_filters.FilterSet):
     capability = django_filters.ChoiceFilter(
         choices=CAPABILITY_CHOICES, method="filter_capability", help_text="`git` or `identity`."
     )
-    enabled = django_filters.BooleanFilter(help_text="`true` or `false`.")
+    enabled = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")], method="filter_enabled", help_text="`true` or `false`."
+    )
     search = django_filters.CharFilter(
         method="filter_search", max_length=200, help_text="Part of the id or label (case-insensitive)."
     )
@@ -18,6 +20,9 @@ class ProviderFilter(django_filters.FilterSet):
     class Meta:
         model = Provider
         fields = ["type", "capability", "enabled", "search"]
+
+    def filter_enabled(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(enabled=value == "true")
 
     def filter_capability(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(type__in=types_with_capability(value))

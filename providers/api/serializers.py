@@ -35,9 +35,7 @@ class ProviderUrlsInputSerializer(StrictSerializer):
 
 class CredentialsInputSerializer(StrictSerializer):
     type = serializers.ChoiceField(choices=CREDENTIAL_TYPE_CHOICES)
-    content = JSONObjectField(
-        help_text="`token`: `{accessToken}`; `userPass`: `{userName, password}`. Never returned."
-    )
+    content = JSONObjectField(help_text="`token`: `{accessToken}`; `userPass`: `{userName, password}`. Never returned.")
 
 
 @extend_schema_serializer(
@@ -208,7 +206,9 @@ class RepositoryInputSerializer(StrictSerializer):
 @extend_schema_serializer(
     examples=[
         OpenApiExample(
-            "Link the project to a provider", request_only=True, value={"repository": {"providerId": "my-github-provider"}}
+            "Link the project to a provider",
+            request_only=True,
+            value={"repository": {"providerId": "my-github-provider"}},
         ),
         OpenApiExample("Same, short form", request_only=True, value={"providerId": "my-github-provider"}),
     ]
@@ -223,9 +223,7 @@ class ProjectWriteSerializer(StrictSerializer):
     description = StrictCharField(required=False, allow_blank=True, max_length=2000)
     repository = RepositoryInputSerializer(required=False)
     providerId = ProviderIdField(required=False, help_text="Shortcut for `repository.providerId`.")  # noqa: N815
-    owners = serializers.SlugRelatedField(
-        slug_field="username", queryset=User.objects.all(), many=True, required=False
-    )
+    owners = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all(), many=True, required=False)
 
     def validate(self, attrs):
         repository = attrs.get("repository", {})
