@@ -4,7 +4,7 @@ name the fields as clients spell them (`urls.apiBase`, `credentials.content.acce
 import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError, IntegrityError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.db.models import ProtectedError
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -77,7 +77,10 @@ def exception_handler(exc, context):
         for field in exc.fields:
             body[names.get(field, field)] = ["You may not change this field."]
         return Response(body, status=status.HTTP_403_FORBIDDEN)
-    if isinstance(exc, DatabaseError):
+    if isinstance(exc, DataError):
+        logger.info("Database refused a value: %s", type(exc).__name__)
+        return Response({"detail": "A value was refused by the database."}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, (OperationalError, InterfaceError)):
         logger.error("Database unavailable: %s", type(exc).__name__)
         return Response(
             {"detail": "The service is temporarily unavailable; try again shortly."},

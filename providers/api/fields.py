@@ -36,6 +36,27 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class SlugLookupField(serializers.SlugRelatedField):
+    """A related object named by a string key (provider id, username). Non-strings, NUL bytes and
+    over-long values are refused before any query, so they answer 400 on every database."""
+
+    default_error_messages = {
+        "does_not_exist": "No object with “{slug_name}” = “{value}”.",
+        "invalid": "Expected a string.",
+    }
+
+    def __init__(self, *, max_length: int = 150, **kwargs):
+        self.max_length = max_length
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or "\x00" in data:
+            self.fail("invalid")
+        if len(data) > self.max_length:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data[:20] + "…")
+        return super().to_internal_value(data)
+
+
 class JSONObjectField(serializers.DictField):
     """A JSON object of string values (credential content); per-type rules live in the services."""
 

@@ -9,7 +9,7 @@ from providers.catalog import CAPABILITY_CHOICES, CREDENTIAL_TYPE_CHOICES, PROVI
 from providers.models import Project, Provider
 from providers.services import CredentialInput
 
-from .fields import JSONObjectField, StrictBooleanField, StrictCharField, StrictSerializer
+from .fields import JSONObjectField, SlugLookupField, StrictBooleanField, StrictCharField, StrictSerializer
 
 User = get_user_model()
 
@@ -183,19 +183,16 @@ class ProjectSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ProviderIdField(serializers.SlugRelatedField):
+class ProviderIdField(SlugLookupField):
     default_error_messages = {
         "does_not_exist": "No provider with id “{value}”.",
         "invalid": "Expected a provider id (string) or null.",
     }
 
     def __init__(self, **kwargs):
-        super().__init__(slug_field="provider_id", queryset=Provider.objects.all(), allow_null=True, **kwargs)
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+        super().__init__(
+            slug_field="provider_id", queryset=Provider.objects.all(), allow_null=True, max_length=64, **kwargs
+        )
 
 
 class RepositoryInputSerializer(StrictSerializer):
@@ -223,7 +220,7 @@ class ProjectWriteSerializer(StrictSerializer):
     description = StrictCharField(required=False, allow_blank=True, max_length=2000)
     repository = RepositoryInputSerializer(required=False)
     providerId = ProviderIdField(required=False, help_text="Shortcut for `repository.providerId`.")  # noqa: N815
-    owners = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all(), many=True, required=False)
+    owners = SlugLookupField(slug_field="username", queryset=User.objects.all(), many=True, required=False)
 
     def validate(self, attrs):
         repository = attrs.get("repository", {})

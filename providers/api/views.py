@@ -27,7 +27,7 @@ AUTH_ERRORS = {
 }
 NOT_FOUND = {404: OpenApiResponse(DETAIL, description="No such object (or not visible to you).")}
 BAD_REQUEST = {400: OpenApiResponse(ERROR, description="Invalid body: each key names a field.")}
-LOOKUP = "[^/]+"
+LOOKUP = "[A-Za-z0-9._-]+"
 
 
 @extend_schema_view(

@@ -236,7 +236,12 @@ def test_list_filters_and_search(operator_client):
 
 @pytest.mark.parametrize(
     "query,field",
-    [("type=svn", "type"), ("capability=storage", "capability"), ("enabled=maybe", "enabled"), ("search=a%00b", "search")],
+    [
+        ("type=svn", "type"),
+        ("capability=storage", "capability"),
+        ("enabled=maybe", "enabled"),
+        ("search=a%00b", "search"),
+    ],
 )
 def test_bad_filter_values_are_400_naming_the_parameter(operator_client, query, field):
     response = operator_client.get(f"{PROVIDERS}?{query}")
@@ -473,6 +478,18 @@ def test_owner_cannot_change_fields_reserved_to_operators(owner_client, owner, b
     assert project.name == "Mine"
 
 
+@pytest.mark.parametrize(
+    "owners,field", [(["ghost"], "owners"), (["own\x00er"], "owners"), ("owner", "owners"), ([7], "owners")]
+)
+def test_operator_bad_owners_are_400(operator_client, owner, owners, field):
+    ProjectFactory(project_id="p")
+
+    response = operator_client.patch("/api/backend/projects/p", {"owners": owners}, format="json")
+
+    assert response.status_code == 400
+    assert any(key.startswith(field) for key in response.json()), response.json()
+
+
 def test_operator_changes_every_project_field(operator_client, owner):
     ProviderFactory(provider_id="gh")
     project = ProjectFactory(project_id="p")
@@ -501,6 +518,10 @@ def test_operator_changes_every_project_field(operator_client, owner):
         ({"repository": {"host": "x"}}, "repository.host"),
         ({"provider": "gh"}, "provider"),
         ({"providerId": "gh", "repository": {"providerId": "gl"}}, "providerId"),
+        ({"providerId": "g\x00h"}, "providerId"),
+        ({"providerId": "x" * 500}, "providerId"),
+        ({"repository": {"path": "a\x00b"}}, "repository.path"),
+        ({"description": "a\x00b"}, "description"),
     ],
 )
 def test_project_bad_input_names_the_field(owner_client, owner, body, field):
