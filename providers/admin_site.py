@@ -18,6 +18,7 @@ class RegistryAdminSite(admin.AdminSite):
     site_header = "Provider registry"
     site_title = "Provider registry"
     index_title = "Providers, projects and access"
+    site_url = "/api/docs/"
 
     def autocomplete_view(self, request):
         return ProviderAutocompleteJsonView.as_view(admin_site=self)(request)
