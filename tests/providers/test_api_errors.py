@@ -49,7 +49,11 @@ BAD_CREATES = [
     ("missing credential content", without("credentials", "content"), "credentials.content"),
     ("unknown credential type", with_("credentials.type", "oauth"), "credentials.type"),
     ("token without accessToken", with_("credentials.content", {}), "credentials.content.accessToken"),
-    ("token with empty accessToken", with_("credentials.content", {"accessToken": ""}), "credentials.content.accessToken"),
+    (
+        "token with empty accessToken",
+        with_("credentials.content", {"accessToken": ""}),
+        "credentials.content.accessToken",
+    ),
     (
         "token with an extra field",
         with_("credentials.content", {"accessToken": "x", "password": "y"}),
@@ -70,7 +74,11 @@ BAD_CREATES = [
         with_("credentials", {"type": "userPass", "content": {"accessToken": "t"}}),
         "credentials.content.accessToken",
     ),
-    ("content value not a string", with_("credentials.content", {"accessToken": 12345}), "credentials.content.accessToken"),
+    (
+        "content value not a string",
+        with_("credentials.content", {"accessToken": 12345}),
+        "credentials.content.accessToken",
+    ),
     ("content value null", with_("credentials.content", {"accessToken": None}), "credentials.content.accessToken"),
     ("content not an object", with_("credentials.content", "ghp-x"), "credentials.content"),
     ("credentials not an object", with_("credentials", "ghp-x"), "credentials"),
@@ -188,7 +196,9 @@ def test_bad_patch_is_400_and_changes_nothing(operator_client, body, field):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/api/backend/providers/%00", "/api/backend/providers/a%2Fb", "/api/backend/projects/%00"])
+@pytest.mark.parametrize(
+    "path", ["/api/backend/providers/%00", "/api/backend/providers/a%2Fb", "/api/backend/projects/%00"]
+)
 def test_odd_lookups_are_404(operator_client, path):
     assert operator_client.get(path).status_code == 404
 
