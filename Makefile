@@ -31,6 +31,7 @@ test-postgres: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 ## Production-style server: gunicorn + whitenoise, production settings (see README for the variables).
 serve: install

@@ -58,7 +58,7 @@ class ProviderAdminForm(forms.ModelForm):
         return services.CredentialInput(type=ctype, content={name: values[name] or "" for name in fields})
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         creating = self.instance.pk is None
         credentials = self.credential_input()
         provider = Provider(
@@ -83,9 +83,8 @@ class CapabilityFilter(admin.SimpleListFilter):
         return CAPABILITY_CHOICES
 
     def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(type__in=types_with_capability(self.value()))
-        return queryset
+        value = self.value()
+        return queryset.filter(type__in=types_with_capability(value)) if value else queryset
 
 
 class ServiceLoggedAdmin(admin.ModelAdmin):

@@ -225,7 +225,7 @@ def provider_delete(*, provider: Provider, actor) -> None:
     except ProtectedError as exc:  # a project was linked meanwhile
         raise ConflictError(
             f"Provider “{provider.provider_id}” is used by projects.",
-            related=sorted(p.project_id for p in exc.protected_objects),
+            related=sorted(str(getattr(obj, "project_id", obj)) for obj in exc.protected_objects),
         ) from exc
 
 

@@ -2,6 +2,7 @@
 name the fields as clients spell them (`urls.apiBase`, `credentials.content.accessToken`)."""
 
 import logging
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError
@@ -50,13 +51,14 @@ def _rename(errors: dict[str, list[str]], names: dict[str, str]) -> dict[str, li
 
 
 def exception_handler(exc, context):
+    body: dict[str, Any]
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        body = _rename({key: list(value) for key, value in errors.items()}, _api_names(context))
-        body = {("non_field_errors" if key == "__all__" else key): value for key, value in body.items()}
+        renamed = _rename({key: list(value) for key, value in errors.items()}, _api_names(context))
+        body = {("non_field_errors" if key == "__all__" else key): value for key, value in renamed.items()}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ConflictError):
-        body: dict = {"detail": exc.message}
+        body = {"detail": exc.message}
         if exc.field:
             body[_api_names(context).get(exc.field, exc.field)] = [exc.message]
         if exc.related:

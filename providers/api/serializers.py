@@ -73,7 +73,7 @@ class ProviderWriteSerializer(StrictSerializer):
     api_field_names = PROVIDER_API_NAMES
 
     id = StrictCharField(max_length=64, help_text="Stable, URL-safe id; cannot change after creation.")
-    label = StrictCharField(max_length=200)
+    label = StrictCharField(max_length=200)  # type: ignore[assignment]
     description = StrictCharField(required=False, allow_blank=True, max_length=2000)
     type = serializers.ChoiceField(choices=PROVIDER_TYPE_CHOICES)
     urls = ProviderUrlsInputSerializer(required=False)
@@ -173,7 +173,9 @@ class ProjectSerializer(serializers.ModelSerializer):
 
     id = serializers.CharField(source="project_id")
     repository = RepositorySerializer(source="*")
-    owners = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+    owners = serializers.ManyRelatedField(
+        child_relation=serializers.SlugRelatedField(slug_field="username", read_only=True), read_only=True
+    )
     createdAt = serializers.DateTimeField(source="created_at")  # noqa: N815
     updatedAt = serializers.DateTimeField(source="updated_at")  # noqa: N815
 

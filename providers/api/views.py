@@ -1,4 +1,3 @@
-from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
@@ -84,7 +83,7 @@ class ProviderViewSet(
         return ProviderSerializer(selectors.provider_get(provider_id=provider.provider_id)).data
 
     def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
+        serializer = ProviderWriteSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         fields, credentials = serializer.to_service_data()
         provider = services.provider_create(actor=request.user, credentials=credentials, **fields)
@@ -96,7 +95,7 @@ class ProviderViewSet(
 
     def partial_update(self, request, *args, **kwargs):
         provider = self.get_object()
-        serializer = self.get_serializer(data=request.data, partial=True)
+        serializer = ProviderWriteSerializer(data=request.data, partial=True, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         fields, credentials = serializer.to_service_data()
         provider = services.provider_update(provider=provider, actor=request.user, data=fields, credentials=credentials)
@@ -144,10 +143,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def partial_update(self, request, *args, **kwargs):
         project = self.get_object()
-        serializer = self.get_serializer(data=request.data, partial=True)
+        serializer = ProjectWriteSerializer(data=request.data, partial=True, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         project = services.project_update(project=project, actor=request.user, data=serializer.to_service_data())
-        project = selectors.project_list(user=request.user).filter(pk=project.pk).first()
-        if project is None:  # the operator removed themselves from the owners
-            raise Http404
-        return Response(ProjectSerializer(project).data)
+        return Response(ProjectSerializer(selectors.project_list(user=request.user).get(pk=project.pk)).data)

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -15,7 +17,7 @@ USERS = [
     ("owner2", "owner2-demo-pass", False, PROJECT_OWNERS),
 ]
 
-PROVIDERS = [
+PROVIDERS: list[dict[str, Any]] = [
     {
         "provider_id": "github-cloud",
         "label": "Company GitHub",
