@@ -120,7 +120,7 @@ class Credential(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_type_display()} for {self.provider_id}"
+        return f"{self.get_type_display()} for {self.provider.provider_id}"
 
 
 class Project(models.Model):
