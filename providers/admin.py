@@ -87,6 +87,12 @@ class CapabilityFilter(admin.SimpleListFilter):
         return queryset.filter(type__in=types_with_capability(value)) if value else queryset
 
 
+class CredentialTypeFilter(admin.ChoicesFieldListFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "credential type"
+
+
 class ServiceLoggedAdmin(admin.ModelAdmin):
     """The services write the history entries (for API and admin alike), so the admin's own are off."""
 
@@ -112,7 +118,7 @@ class ProviderAdmin(ServiceLoggedAdmin):
         "credential_type",
         "linked_projects",
     ]
-    list_filter = ["type", CapabilityFilter, "enabled", "credential__type"]
+    list_filter = ["type", CapabilityFilter, "enabled", ("credential__type", CredentialTypeFilter)]
     search_fields = ["provider_id", "label"]
     show_full_result_count = False
     list_per_page = 50

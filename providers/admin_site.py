@@ -1,16 +1,21 @@
 from django.contrib import admin
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.contrib.auth import get_user_model
 
 from .models import Provider
 
 
 class ProviderAutocompleteJsonView(AutocompleteJsonView):
-    """Project owners pick a provider without seeing the providers admin: the autocomplete
-    (id and label only, never credentials) needs `select_provider` or `view_provider`."""
+    """Autocomplete for the project form without opening the whole related admin: project owners
+    pick a provider with `select_provider` (id and label only, never credentials), and operators
+    pick project owners with `manage_all_projects` (user names only)."""
 
     def has_perm(self, request, obj=None):
-        if self.model_admin.model is Provider and request.user.has_perm("providers.select_provider"):
+        model = self.model_admin.model
+        if model is Provider and request.user.has_perm("providers.select_provider"):
             return True
+        if model is get_user_model() and self.source_field.name == "owners":
+            return request.user.has_perm("providers.manage_all_projects")
         return super().has_perm(request, obj)
 
 
