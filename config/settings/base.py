@@ -128,6 +128,19 @@ SPECTACULAR_SETTINGS = {
 # API tokens: how often last-used time is written back (seconds); 0 writes on every request.
 API_TOKEN_LAST_USED_RESOLUTION = env.int("API_TOKEN_LAST_USED_RESOLUTION", default=60)
 
+# Server-side fetches of user-supplied URLs (OIDC discovery, SAML metadata, test connection):
+# private, loopback and link-local targets are refused unless listed here (CIDR), redirects are
+# not followed, and each fetch has a timeout and a size limit.
+OUTBOUND_ALLOWED_NETWORKS = env.list("OUTBOUND_ALLOWED_NETWORKS", default=[])
+OUTBOUND_TIMEOUT = env.float("OUTBOUND_TIMEOUT", default=5.0)
+OUTBOUND_MAX_BYTES = env.int("OUTBOUND_MAX_BYTES", default=1_000_000)
+
+# Domain verification of identity providers: TXT lookups go to these name servers ("host" or
+# "host:port"); empty means the system resolver.
+IDP_DNS_NAMESERVERS = env.list("IDP_DNS_NAMESERVERS", default=[])
+IDP_DNS_TIMEOUT = env.float("IDP_DNS_TIMEOUT", default=3.0)
+IDP_TXT_RECORD_PREFIX = env("IDP_TXT_RECORD_PREFIX", default="registry")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
