@@ -40,6 +40,13 @@ CREDENTIAL_TYPES: dict[str, CredentialType] = {
 CREDENTIAL_VALUE_MAX_LENGTH = 16_384
 
 
+OIDC = "oidc"
+OAUTH2 = "oauth2"
+SAML = "saml"
+PROTOCOLS = {OIDC: "OpenID Connect", OAUTH2: "OAuth 2.0", SAML: "SAML 2.0"}
+PROTOCOL_CHOICES = list(PROTOCOLS.items())
+
+
 @dataclass(frozen=True)
 class ProviderType:
     key: str
@@ -48,6 +55,7 @@ class ProviderType:
     base_url: str = ""
     api_base_url: str = ""
     credential_types: tuple[str, ...] = field(default=("token", "userPass"))
+    protocols: tuple[str, ...] = ()
 
     @property
     def capability(self) -> str:
@@ -61,14 +69,23 @@ PROVIDER_TYPES: dict[str, ProviderType] = {
         ProviderType("gitlab", "GitLab", (GIT,), "https://gitlab.com", "https://gitlab.com/api/v4"),
         ProviderType("bitbucket", "Bitbucket", (GIT,), "https://bitbucket.org", "https://api.bitbucket.org/2.0"),
         ProviderType("azure-devops", "Azure DevOps", (GIT,), "https://dev.azure.com", "https://dev.azure.com"),
-        ProviderType("okta", "Okta", (IDENTITY,)),
-        ProviderType("oidc", "OpenID Connect", (IDENTITY,)),
-        ProviderType("oauth2", "OAuth 2.0", (IDENTITY,)),
-        ProviderType("saml", "SAML 2.0", (IDENTITY,)),
-        ProviderType("keycloak", "Keycloak", (IDENTITY,)),
-        ProviderType("entra-id", "Microsoft Entra ID", (IDENTITY,), "https://login.microsoftonline.com"),
-        ProviderType("auth0", "Auth0", (IDENTITY,)),
-        ProviderType("google", "Google", (IDENTITY,), "https://accounts.google.com", "https://www.googleapis.com"),
+        ProviderType("okta", "Okta", (IDENTITY,), protocols=(OIDC, SAML)),
+        ProviderType("oidc", "OpenID Connect", (IDENTITY,), protocols=(OIDC,)),
+        ProviderType("oauth2", "OAuth 2.0", (IDENTITY,), protocols=(OAUTH2,)),
+        ProviderType("saml", "SAML 2.0", (IDENTITY,), protocols=(SAML,)),
+        ProviderType("keycloak", "Keycloak", (IDENTITY,), protocols=(OIDC, SAML)),
+        ProviderType(
+            "entra-id", "Microsoft Entra ID", (IDENTITY,), "https://login.microsoftonline.com", protocols=(OIDC, SAML)
+        ),
+        ProviderType("auth0", "Auth0", (IDENTITY,), protocols=(OIDC, SAML)),
+        ProviderType(
+            "google",
+            "Google",
+            (IDENTITY,),
+            "https://accounts.google.com",
+            "https://www.googleapis.com",
+            protocols=(OIDC, SAML),
+        ),
     )
 }
 
@@ -79,3 +96,159 @@ CAPABILITY_CHOICES = list(CAPABILITIES.items())
 
 def types_with_capability(capability: str) -> list[str]:
     return [t.key for t in PROVIDER_TYPES.values() if capability in t.capabilities]
+
+
+@dataclass(frozen=True)
+class KnownProvider:
+    """A preset: which provider type and protocol it is, and the defaults it pre-fills. Endpoint
+    templates use `{issuer}` (the issuer without its trailing slash) or `{root}` (the issuer
+    without a trailing `/v2.0`, for Entra ID), so only the issuer is needed."""
+
+    key: str
+    label: str
+    provider_type: str
+    protocol: str
+    default_scope: str = ""
+    issuer: str = ""
+    endpoints: tuple[tuple[str, str], ...] = ()
+    issuer_example: str = ""
+
+    def defaults(self, issuer: str = "") -> dict[str, str]:
+        """Field values this preset fills when the request leaves them empty."""
+        values = {"default_scope": self.default_scope} if self.default_scope else {}
+        base = (issuer or self.issuer).rstrip("/")
+        if self.issuer and not issuer:
+            values["issuer"] = self.issuer
+        templated = any("{" in template for _, template in self.endpoints)
+        if base or not templated:
+            for name, template in self.endpoints:
+                values[name] = template.format(issuer=base, root=base.removesuffix("/v2.0"))
+        return values
+
+
+OIDC_SCOPE = "openid email profile"
+KNOWN_PROVIDERS: dict[str, KnownProvider] = {
+    k.key: k
+    for k in (
+        KnownProvider(
+            "okta",
+            "Okta",
+            "okta",
+            OIDC,
+            OIDC_SCOPE,
+            endpoints=(
+                ("authorization_url", "{issuer}/v1/authorize"),
+                ("token_url", "{issuer}/v1/token"),
+                ("user_info_url", "{issuer}/v1/userinfo"),
+                ("jwks_url", "{issuer}/v1/keys"),
+            ),
+            issuer_example="https://acme.okta.com/oauth2/default",
+        ),
+        KnownProvider(
+            "entra_id",
+            "Microsoft Entra ID",
+            "entra-id",
+            OIDC,
+            OIDC_SCOPE,
+            endpoints=(
+                ("authorization_url", "{root}/oauth2/v2.0/authorize"),
+                ("token_url", "{root}/oauth2/v2.0/token"),
+                ("user_info_url", "https://graph.microsoft.com/oidc/userinfo"),
+                ("jwks_url", "{root}/discovery/v2.0/keys"),
+            ),
+            issuer_example="https://login.microsoftonline.com/<tenant-id>/v2.0",
+        ),
+        KnownProvider(
+            "auth0",
+            "Auth0",
+            "auth0",
+            OIDC,
+            OIDC_SCOPE,
+            endpoints=(
+                ("authorization_url", "{issuer}/authorize"),
+                ("token_url", "{issuer}/oauth/token"),
+                ("user_info_url", "{issuer}/userinfo"),
+                ("jwks_url", "{issuer}/.well-known/jwks.json"),
+            ),
+            issuer_example="https://acme.eu.auth0.com/",
+        ),
+        KnownProvider(
+            "google",
+            "Google",
+            "google",
+            OIDC,
+            OIDC_SCOPE,
+            issuer="https://accounts.google.com",
+            endpoints=(
+                ("authorization_url", "https://accounts.google.com/o/oauth2/v2/auth"),
+                ("token_url", "https://oauth2.googleapis.com/token"),
+                ("user_info_url", "https://openidconnect.googleapis.com/v1/userinfo"),
+                ("jwks_url", "https://www.googleapis.com/oauth2/v3/certs"),
+            ),
+        ),
+        KnownProvider(
+            "github",
+            "GitHub",
+            "oauth2",
+            OAUTH2,
+            "read:user user:email",
+            endpoints=(
+                ("authorization_url", "https://github.com/login/oauth/authorize"),
+                ("token_url", "https://github.com/login/oauth/access_token"),
+                ("user_info_url", "https://api.github.com/user"),
+            ),
+        ),
+        KnownProvider(
+            "ping_identity",
+            "Ping Identity",
+            "oidc",
+            OIDC,
+            OIDC_SCOPE,
+            endpoints=(
+                ("authorization_url", "{issuer}/authorize"),
+                ("token_url", "{issuer}/token"),
+                ("user_info_url", "{issuer}/userinfo"),
+                ("jwks_url", "{issuer}/jwks"),
+            ),
+            issuer_example="https://auth.pingone.com/<environment-id>/as",
+        ),
+        KnownProvider(
+            "onelogin",
+            "OneLogin",
+            "oidc",
+            OIDC,
+            OIDC_SCOPE,
+            endpoints=(
+                ("authorization_url", "{issuer}/auth"),
+                ("token_url", "{issuer}/token"),
+                ("user_info_url", "{issuer}/me"),
+                ("jwks_url", "{issuer}/certs"),
+            ),
+            issuer_example="https://acme.onelogin.com/oidc/2",
+        ),
+        KnownProvider(
+            "keycloak",
+            "Keycloak",
+            "keycloak",
+            OIDC,
+            OIDC_SCOPE,
+            endpoints=(
+                ("authorization_url", "{issuer}/protocol/openid-connect/auth"),
+                ("token_url", "{issuer}/protocol/openid-connect/token"),
+                ("user_info_url", "{issuer}/protocol/openid-connect/userinfo"),
+                ("jwks_url", "{issuer}/protocol/openid-connect/certs"),
+            ),
+            issuer_example="https://sso.example.com/realms/acme",
+        ),
+        KnownProvider("custom_oidc", "Custom OpenID Connect", "oidc", OIDC, OIDC_SCOPE),
+        KnownProvider("custom_saml", "Custom SAML 2.0", "saml", SAML),
+    )
+}
+KNOWN_PROVIDER_CHOICES = [(k.key, k.label) for k in KNOWN_PROVIDERS.values()]
+
+
+def identity_provider_type(*, protocol: str, known_provider: str | None) -> str:
+    """The provider type an identity provider gets: its preset's, or the bare protocol's."""
+    if known_provider:
+        return KNOWN_PROVIDERS[known_provider].provider_type
+    return protocol

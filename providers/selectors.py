@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from .models import Project, Provider
+from .models import IdentityProvider, IdentityProviderDomain, IdentityProviderMapper, Project, Provider
 
 User = get_user_model()
 
@@ -47,3 +47,50 @@ def project_list(*, user) -> QuerySet[Project]:
     if can_manage_all_projects(user):
         return queryset
     return queryset.filter(owners=user)
+
+
+def identity_provider_list() -> QuerySet[Provider]:
+    """Providers with their identity configuration (never the encrypted client secret), domains
+    and mapper count, in a fixed number of queries."""
+    mapper_counts = (
+        IdentityProviderMapper.objects.filter(identity__provider=OuterRef("pk"))
+        .order_by()
+        .values("identity")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return (
+        Provider.objects.filter(identity__isnull=False)
+        .select_related("identity", "created_by")
+        .defer("identity__client_secret")
+        .prefetch_related(Prefetch("identity__domains", queryset=IdentityProviderDomain.objects.order_by("domain")))
+        .annotate(mapper_count=Coalesce(Subquery(mapper_counts, output_field=IntegerField()), 0))
+    )
+
+
+def public_identity_providers() -> QuerySet[Provider]:
+    """What a login page may offer: enabled, verified, not hidden, not link-only."""
+    return (
+        Provider.objects.filter(
+            identity__isnull=False,
+            enabled=True,
+            identity__hide_on_login=False,
+            identity__link_only=False,
+            identity__status=IdentityProvider.Status.ACTIVE,
+        )
+        .select_related("identity")
+        .only(
+            "provider_id",
+            "label",
+            "enabled",
+            "created_at",
+            "identity__internal_id",
+            "identity__protocol",
+            "identity__known_provider",
+        )
+        .order_by("provider_id")
+    )
+
+
+def identity_mappers(*, provider: Provider) -> QuerySet[IdentityProviderMapper]:
+    return IdentityProviderMapper.objects.filter(identity__provider=provider).order_by("id")

@@ -12,7 +12,7 @@ from django.utils.crypto import salted_hmac
 
 from . import history
 from .catalog import CREDENTIAL_TYPES, CREDENTIAL_VALUE_MAX_LENGTH, PROVIDER_TYPES
-from .models import Credential, Project, Provider
+from .models import Credential, IdentityProvider, Project, Provider
 from .selectors import can_manage_all_projects
 
 
@@ -98,7 +98,7 @@ def _credential_store(*, provider: Provider, credentials: CredentialInput, actor
             "type": credentials.type,
             "secret": json.dumps(content),
             "fingerprint": credential_fingerprint(content),
-            "updated_by": _user_or_none(actor),
+            "updated_by": actor_user(actor),
         },
     )
     return credential
@@ -109,7 +109,7 @@ def credential_content(*, provider: Provider) -> dict[str, str]:
     return json.loads(Credential.objects.get(provider=provider).secret)
 
 
-def _user_or_none(actor):
+def actor_user(actor):
     return actor if actor is not None and actor.is_authenticated else None
 
 
@@ -136,6 +136,8 @@ def provider_validate(
         raise ValidationError({"credentials": ["Credentials are required to create a provider."]})
     if any(name in changed for name in URL_FIELDS):
         raise ValidationError({"credentials": ["Changing the provider's URLs requires sending its credentials again."]})
+    if "type" in changed and IdentityProvider.objects.filter(provider=provider).exists():
+        raise ValidationError({"type": ["This provider has identity configuration; its type follows its protocol."]})
     if "type" in changed:
         stored = Credential.objects.filter(provider=provider).values_list("type", flat=True).first()
         ptype = PROVIDER_TYPES.get(provider.type)
@@ -167,8 +169,8 @@ def provider_create(
         base_url=base_url,
         api_base_url=api_base_url,
         enabled=enabled,
-        created_by=_user_or_none(actor),
-        updated_by=_user_or_none(actor),
+        created_by=actor_user(actor),
+        updated_by=actor_user(actor),
     )
     _apply_url_defaults(provider)
     provider.full_clean()
@@ -200,7 +202,7 @@ def provider_update(
     provider.full_clean()
     provider_validate(provider=provider, changed=changed, credentials=credentials, creating=False)
     if changed or credentials is not None:
-        provider.updated_by = _user_or_none(actor)
+        provider.updated_by = actor_user(actor)
         provider.save()
     if credentials is not None:
         _credential_store(provider=provider, credentials=credentials, actor=actor)

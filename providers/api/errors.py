@@ -38,8 +38,13 @@ def _flatten(errors, prefix: str = "") -> dict[str, list[str]]:
 
 
 def _api_names(context) -> dict[str, str]:
+    """Model field → the name this endpoint's clients use, from the view or its serializer."""
     view = context.get("view")
-    serializer_class = getattr(view, "get_serializer_class", lambda: None)() if view else None
+    if view is None:
+        return {}
+    if hasattr(view, "api_field_names"):
+        return dict(view.api_field_names)
+    serializer_class = getattr(view, "get_serializer_class", lambda: None)()
     return dict(getattr(serializer_class, "api_field_names", {}))
 
 

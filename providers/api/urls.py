@@ -1,5 +1,9 @@
+from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
+from .identity import IdentityProviderViewSet, MapperViewSet
+from .idps import IdpViewSet
+from .jsonapi import JsonApiIdentityProviderViewSet
 from .views import ProjectViewSet, ProviderViewSet
 
 
@@ -11,8 +15,37 @@ class OptionalSlashRouter(SimpleRouter):
         self.trailing_slash = "/?"
 
 
-router = OptionalSlashRouter()
-router.register("providers", ProviderViewSet, basename="provider")
-router.register("projects", ProjectViewSet, basename="project")
+backend = OptionalSlashRouter()
+backend.register("providers", ProviderViewSet, basename="provider")
+backend.register("projects", ProjectViewSet, basename="project")
 
-urlpatterns = router.urls
+identity = OptionalSlashRouter()
+identity.register("identity-providers", IdentityProviderViewSet, basename="identity-provider")
+
+ALIAS = r"(?P<alias>[A-Za-z0-9._-]+)"
+mappers = MapperViewSet.as_view({"get": "list", "post": "create"})
+mapper = MapperViewSet.as_view({"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"})
+dry_run = MapperViewSet.as_view({"post": "dry_run"})
+
+idps = IdpViewSet.as_view({"get": "list", "post": "create"})
+idp = IdpViewSet.as_view({"get": "retrieve", "put": "update", "patch": "update", "delete": "destroy"})
+
+JSONAPI_ID = r"(?P<resource_id>[A-Za-z0-9-]{1,64})"
+jsonapi_list = JsonApiIdentityProviderViewSet.as_view({"get": "list", "post": "create"})
+jsonapi_item = JsonApiIdentityProviderViewSet.as_view(
+    {"get": "retrieve", "patch": "partial_update", "delete": "destroy"}
+)
+jsonapi_user = JsonApiIdentityProviderViewSet.as_view({"get": "user"})
+
+urlpatterns = [
+    re_path(r"^identity_providers/?$", jsonapi_list, name="jsonapi-identity-providers"),
+    re_path(rf"^identity_providers/{JSONAPI_ID}/?$", jsonapi_item, name="jsonapi-identity-provider"),
+    re_path(rf"^identity_providers/{JSONAPI_ID}/(?:relationships/)?user/?$", jsonapi_user, name="jsonapi-idp-user"),
+    re_path(r"^idps/?$", idps, name="idps"),
+    re_path(r"^idps/(?P<idp_id>[A-Za-z0-9-]{1,64})/?$", idp, name="idp"),
+    path("backend/", include(backend.urls)),
+    re_path(rf"^identity-providers/{ALIAS}/mappers/?$", mappers, name="identity-provider-mappers"),
+    re_path(rf"^identity-providers/{ALIAS}/mappers/dry-run/?$", dry_run, name="identity-provider-dry-run"),
+    re_path(rf"^identity-providers/{ALIAS}/mappers/(?P<mapper_id>[0-9]{{1,18}})/?$", mapper, name="identity-mapper"),
+    path("", include(identity.urls)),
+]

@@ -29,6 +29,7 @@ BAD_REQUEST = {400: OpenApiResponse(ERROR, description="Invalid body: each key n
 LOOKUP = "[A-Za-z0-9._-]+"
 
 
+@extend_schema(tags=["Providers"])
 @extend_schema_view(
     list=extend_schema(summary="List providers", responses={200: ProviderSerializer(many=True), **AUTH_ERRORS}),
     retrieve=extend_schema(summary="Get a provider", responses={200: ProviderSerializer, **AUTH_ERRORS, **NOT_FOUND}),
@@ -105,6 +106,7 @@ class ProviderViewSet(
         services.provider_delete(provider=instance, actor=self.request.user)
 
 
+@extend_schema(tags=["Projects"])
 @extend_schema_view(
     list=extend_schema(
         summary="List projects (operators: all; project owners: their own)",

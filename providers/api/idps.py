@@ -1,0 +1,205 @@
+"""`/api/idps`: the login page's public list of identity providers and a small admin API over
+OAuth 2.0 / OIDC providers, in the shape of the public-list reference document. A thin dialect
+over the same identity services as the canonical API."""
+
+import uuid
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status, viewsets
+from rest_framework.response import Response
+
+from providers import identity_services, selectors
+from providers.catalog import OAUTH2, OIDC
+from providers.models import IdentityProvider, Provider
+from providers.services import provider_delete
+
+from .fields import StrictBooleanField, StrictCharField, StrictSerializer
+from .permissions import ModelPermissions
+from .views import AUTH_ERRORS, BAD_REQUEST, NOT_FOUND
+
+IDPS_API_NAMES = {
+    "provider_id": "name",
+    "alias": "name",
+    "label": "display_name",
+    "protocol": "type",
+    "authorization_url": "authorization_endpoint",
+    "token_url": "token_endpoint",
+    "user_info_url": "userinfo_endpoint",
+    "default_scope": "scopes",
+}
+
+
+class IdpCreateSerializer(StrictSerializer):
+    name = StrictCharField(max_length=64, help_text='Unique identifier (e.g. "github").')
+    type = serializers.ChoiceField(choices=[(OAUTH2, OAUTH2), (OIDC, OIDC)])
+    display_name = StrictCharField(max_length=200)
+    client_id = StrictCharField(max_length=255)
+    client_secret = StrictCharField(max_length=4096)
+    authorization_endpoint = StrictCharField(max_length=500)
+    token_endpoint = StrictCharField(max_length=500)
+    userinfo_endpoint = StrictCharField(max_length=500)
+    scopes = StrictCharField(required=False, allow_blank=True, max_length=500)
+
+
+class IdpUpdateSerializer(StrictSerializer):
+    display_name = StrictCharField(required=False, max_length=200)
+    client_id = StrictCharField(required=False, max_length=255)
+    client_secret = StrictCharField(required=False, max_length=4096)
+    enabled = StrictBooleanField(required=False)
+
+
+PUBLIC_ITEM_FIELDS: dict[str, serializers.Field] = {
+    "id": serializers.UUIDField(),
+    "name": serializers.CharField(),
+    "type": serializers.CharField(),
+    "display_name": serializers.CharField(),
+    "enabled": serializers.BooleanField(),
+    "created_at": serializers.DateTimeField(),
+}
+MESSAGE = inline_serializer("IdpMessage", {"message": serializers.CharField()})
+
+
+def public_item(provider: Provider) -> dict:
+    return {
+        "id": str(provider.identity.internal_id),
+        "name": provider.provider_id,
+        "type": provider.identity.protocol,
+        "display_name": provider.label,
+        "enabled": provider.enabled,
+        "created_at": provider.created_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+class PublicOrModelPermissions(ModelPermissions):
+    """The list is public (the login page reads it); everything else is for identity-provider admins."""
+
+    def has_permission(self, request, view):
+        if view.action == "list":
+            return True
+        return super().has_permission(request, view)
+
+
+@extend_schema(tags=["Login list (/api/idps)"])
+class IdpViewSet(viewsets.ViewSet):
+    """`/api/idps` and `/api/idps/{id}`; `id` is the provider's `internal_id` (a UUID)."""
+
+    permission_classes = [PublicOrModelPermissions]
+    permission_model = IdentityProvider
+    api_field_names = IDPS_API_NAMES
+
+    def get_authenticators(self):
+        """The public list ignores credentials, so a stale token never breaks the login page."""
+        if self.request is not None and self.request.method == "GET" and "idp_id" not in self.kwargs:
+            return []
+        return super().get_authenticators()
+
+    def _get(self, idp_id: str) -> Provider:
+        try:
+            internal_id = uuid.UUID(idp_id)
+        except ValueError:
+            raise Http404 from None
+        return get_object_or_404(selectors.identity_provider_list(), identity__internal_id=internal_id)
+
+    @extend_schema(
+        summary="Public list of identity providers (no authentication)",
+        auth=[],
+        responses={
+            200: inline_serializer(
+                "PublicIdpList",
+                {"providers": inline_serializer("PublicIdentityProvider", PUBLIC_ITEM_FIELDS, many=True)},
+            )
+        },
+    )
+    def list(self, request):
+        providers = [public_item(provider) for provider in selectors.public_identity_providers()]
+        return Response({"providers": providers})
+
+    @extend_schema(
+        summary="Register an OAuth 2.0 / OIDC identity provider",
+        request=IdpCreateSerializer,
+        examples=[
+            OpenApiExample(
+                "GitHub",
+                request_only=True,
+                value={
+                    "name": "github",
+                    "type": "oauth2",
+                    "display_name": "GitHub",
+                    "client_id": "Iv1.abc123",
+                    "client_secret": "secret123",
+                    "authorization_endpoint": "https://github.com/login/oauth/authorize",
+                    "token_endpoint": "https://github.com/login/oauth/access_token",
+                    "userinfo_endpoint": "https://api.github.com/user",
+                    "scopes": "read:user user:email",
+                },
+            )
+        ],
+        responses={
+            201: inline_serializer("IdpCreated", {"id": serializers.UUIDField(), "message": serializers.CharField()}),
+            **BAD_REQUEST,
+            **AUTH_ERRORS,
+        },
+    )
+    def create(self, request):
+        serializer = IdpCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        body = serializer.validated_data
+        provider = identity_services.identity_provider_create(
+            actor=request.user,
+            alias=body["name"],
+            display_name=body["display_name"],
+            protocol=body["type"],
+            client_secret=body["client_secret"],
+            data={
+                "client_id": body["client_id"],
+                "authorization_url": body["authorization_endpoint"],
+                "token_url": body["token_endpoint"],
+                "user_info_url": body["userinfo_endpoint"],
+                "default_scope": body.get("scopes", ""),
+            },
+        )
+        return Response(
+            {"id": str(provider.identity.internal_id), "message": "Identity provider created"},
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        summary="Details of an identity provider (no secrets)",
+        responses={200: OpenApiResponse(description="Configuration without secrets."), **AUTH_ERRORS, **NOT_FOUND},
+    )
+    def retrieve(self, request, idp_id=None):
+        provider = self._get(idp_id)
+        identity = provider.identity
+        return Response(
+            {
+                **public_item(provider),
+                "client_id": identity.client_id,
+                "authorization_endpoint": identity.authorization_url,
+                "token_endpoint": identity.token_url,
+                "userinfo_endpoint": identity.user_info_url,
+                "scopes": identity.default_scope,
+            }
+        )
+
+    @extend_schema(
+        summary="Update an identity provider",
+        request=IdpUpdateSerializer,
+        responses={200: MESSAGE, **BAD_REQUEST, **AUTH_ERRORS, **NOT_FOUND},
+    )
+    def update(self, request, idp_id=None):
+        provider = self._get(idp_id)
+        serializer = IdpUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        body = serializer.validated_data
+        data = {name: body[name] for name in ("client_id", "enabled", "client_secret") if name in body}
+        if "display_name" in body:
+            data["label"] = body["display_name"]
+        identity_services.identity_provider_update(provider=provider, actor=request.user, data=data)
+        return Response({"message": "Identity provider updated"})
+
+    @extend_schema(summary="Delete an identity provider", responses={200: MESSAGE, **AUTH_ERRORS, **NOT_FOUND})
+    def destroy(self, request, idp_id=None):
+        provider_delete(provider=self._get(idp_id), actor=request.user)
+        return Response({"message": "Identity provider deleted"})

@@ -1,0 +1,312 @@
+"""`/api/identity_providers`: identity providers as JSON:API resources (media type
+`application/vnd.api+json`), in the shape of the JSON:API reference document. A thin dialect
+over the same identity services; the client secret only ever reads back as the mask."""
+
+import uuid
+from typing import Any
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils.text import slugify
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from providers import identity_services, selectors
+from providers.catalog import OIDC
+from providers.identity_services import SECRET_MASK
+from providers.models import IdentityProvider, Provider
+from providers.services import provider_delete
+
+from .errors import exception_handler
+from .fields import SafeJSONParser, StrictBooleanField, StrictCharField, StrictSerializer
+from .pagination import KeysetPagination
+from .permissions import ModelPermissions
+from .views import AUTH_ERRORS, NOT_FOUND
+
+MEDIA_TYPE = "application/vnd.api+json"
+RESOURCE_TYPE = "identity_providers"
+
+# Model field → attribute name, for error pointers.
+JSONAPI_NAMES = {
+    "provider_id": "name",
+    "label": "name",
+    "authorization_url": "authorize_url",
+    "protocol": "type",
+}
+
+
+class JsonApiParser(SafeJSONParser):
+    media_type = MEDIA_TYPE
+
+
+class JsonApiRenderer(JSONRenderer):
+    media_type = MEDIA_TYPE
+    format = "vnd.api+json"
+
+
+class AttributesSerializer(StrictSerializer):
+    name = StrictCharField(max_length=200)
+    client_id = StrictCharField(max_length=255)
+    client_secret = StrictCharField(max_length=4096)
+    issuer = StrictCharField(max_length=500)
+    domains = StrictCharField(max_length=5000, help_text="Comma-separated, e.g. “dev.example.com,stg.example.com”.")
+    token_url = StrictCharField(max_length=500)
+    authorize_url = StrictCharField(max_length=500)
+    jwks_url = StrictCharField(max_length=500)
+    organization = StrictCharField(required=False, allow_blank=True, max_length=200)
+    reference = StrictCharField(required=False, allow_blank=True, max_length=200)
+    reference_origin = StrictCharField(required=False, allow_blank=True, max_length=200)
+    metadata = serializers.DictField(required=False, child=serializers.JSONField())
+    _disable = StrictBooleanField(required=False)
+    _enable = StrictBooleanField(required=False)
+
+    @staticmethod
+    def to_service_data(attrs: dict[str, Any]) -> dict[str, Any]:
+        """Validated attributes → the identity services' field names."""
+        data: dict[str, Any] = {}
+        renames = {"authorize_url": "authorization_url", "name": "label"}
+        for name in ("name", "client_id", "issuer", "token_url", "authorize_url", "jwks_url", "organization",
+                     "reference", "reference_origin", "metadata"):  # fmt: skip
+            if name in attrs:
+                data[renames.get(name, name)] = attrs[name]
+        if attrs.get("_disable"):
+            data["enabled"] = False
+        if attrs.get("_enable"):
+            data["enabled"] = True
+        if "client_secret" in attrs:
+            data["client_secret"] = attrs["client_secret"]
+        if "domains" in attrs:
+            data["domains"] = [part for part in (p.strip() for p in attrs["domains"].split(",")) if part]
+        return data
+
+    def validate(self, attrs):
+        if attrs.get("_disable") and attrs.get("_enable"):
+            raise ValidationError({"_enable": ["Send either `_enable` or `_disable`."]})
+        return attrs
+
+
+class ResourceSerializer(StrictSerializer):
+    type = StrictCharField()
+    id = StrictCharField(required=False)
+    attributes = AttributesSerializer()
+
+
+class DocumentSerializer(StrictSerializer):
+    data = ResourceSerializer()  # type: ignore[assignment]  # the document's `data` member
+
+
+def resource(provider: Provider, request) -> dict[str, Any]:
+    identity = provider.identity
+    self_url = request.build_absolute_uri(f"/api/identity_providers/{identity.internal_id}")
+
+    def stamp(value):
+        return value.isoformat().replace("+00:00", "Z") if value else None
+
+    return {
+        "id": str(identity.internal_id),
+        "type": RESOURCE_TYPE,
+        "links": {"self": self_url},
+        "attributes": {
+            "name": provider.label,
+            "client_id": identity.client_id,
+            "client_secret": SECRET_MASK if identity.client_secret_updated_at else None,
+            "issuer": identity.issuer,
+            "status": identity.status,
+            "domains": ",".join(row.domain for row in identity.domains.all()),
+            "token_url": identity.token_url,
+            "authorize_url": identity.authorization_url,
+            "jwks_url": identity.jwks_url,
+            "txt_record": identity.txt_record,
+            "organization": identity.organization,
+            "created_at": stamp(provider.created_at),
+            "updated_at": stamp(provider.updated_at),
+            "reference": identity.reference,
+            "reference_origin": identity.reference_origin,
+            "metadata": identity.metadata,
+            "disabled_at": stamp(identity.disabled_at),
+        },
+        "relationships": {"user": {"links": {"self": f"{self_url}/relationships/user", "related": f"{self_url}/user"}}},
+    }
+
+
+def unique_alias(name: str) -> str:
+    """An alias for a provider created by name only: its slug, numbered if taken."""
+    base = slugify(name)[:56].strip("-_.") or "identity-provider"
+    alias = base
+    for number in range(2, 1000):
+        if not Provider.objects.filter(provider_id=alias).exists():
+            return alias
+        alias = f"{base}-{number}"
+    return f"{base}-{uuid.uuid4().hex[:8]}"
+
+
+def jsonapi_errors(response: Response) -> Response:
+    """Turn the product's `{field: [messages]}` / `{detail}` bodies into JSON:API error objects."""
+    data = response.data if isinstance(response.data, dict) else {"detail": response.data}
+    errors = []
+    for key, value in data.items():
+        messages = value if isinstance(value, list) else [value]
+        for message in messages:
+            error: dict[str, Any] = {
+                "status": str(response.status_code),
+                "title": str(message)[:200],
+                "detail": str(message),
+            }
+            if key.startswith("data.") and not key.startswith("data.attributes."):
+                error["source"] = {"pointer": "/" + key.replace(".", "/")}
+            elif key not in ("detail", "non_field_errors", "projects"):
+                name = key.removeprefix("data.attributes.")
+                error["source"] = {"pointer": f"/data/attributes/{JSONAPI_NAMES.get(name, name).replace('.', '/')}"}
+            errors.append(error)
+    response.data = {"errors": errors}
+    return response
+
+
+class JsonApiPagination(KeysetPagination):
+    ordering = "provider_id"
+    cursor_query_param = "page[cursor]"
+    page_size_query_param = "page[size]"
+    page_size = 25
+
+    def get_paginated_response(self, data):
+        return Response({"data": data, "links": {"next": self.get_next_link(), "prev": self.get_previous_link()}})
+
+
+DOCUMENT = inline_serializer("IdentityProviderDocument", {"data": serializers.DictField()})
+CREATE_EXAMPLE = {
+    "data": {
+        "type": "identity_providers",
+        "attributes": {
+            "name": "Org auth0",
+            "client_id": "a6CDk5v1ZV99GrtOcfYVEZRnDDt",
+            "client_secret": "s6CD55v1ZV99ArtOcfYVEZRnDDf",
+            "issuer": "https://dev.auth987.com/",
+            "domains": "dev.auth987.com,stg.auth987.com",
+            "token_url": "https://dev.auth987.com/oauth/token",
+            "authorize_url": "https://dev.auth987.com/authorize",
+            "jwks_url": "https://dev.auth987.com/.well-known/jwks.json",
+        },
+    }
+}
+
+
+@extend_schema(tags=["Identity providers (JSON:API)"])
+class JsonApiIdentityProviderViewSet(viewsets.GenericViewSet):
+    """`/api/identity_providers[/{id}]`, `id` being the provider's `internal_id`."""
+
+    queryset = Provider.objects.none()
+    permission_classes = [ModelPermissions]
+    permission_model = IdentityProvider
+    parser_classes = [JsonApiParser, SafeJSONParser]
+    renderer_classes = [JsonApiRenderer, JSONRenderer]
+    pagination_class = JsonApiPagination
+    serializer_class = DocumentSerializer
+    api_field_names = JSONAPI_NAMES
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return selectors.identity_provider_list()
+
+    def get_exception_handler(self):
+        return lambda exc, context: self._handle(exc, context)
+
+    def _handle(self, exc, context):
+        response = exception_handler(exc, context)
+        return jsonapi_errors(response) if response is not None else None
+
+    def _get(self, resource_id: str) -> Provider:
+        try:
+            internal_id = uuid.UUID(resource_id)
+        except ValueError:
+            raise Http404 from None
+        return get_object_or_404(self.get_queryset(), identity__internal_id=internal_id)
+
+    def _document(self, request, partial: bool, resource_id: str | None = None) -> dict[str, Any]:
+        serializer = DocumentSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data.get("data")
+        if data is None:
+            raise ValidationError({"data": ["This field is required."]})
+        if data.get("type") != RESOURCE_TYPE:
+            raise ValidationError({"data.type": [f"Expected “{RESOURCE_TYPE}”."]})
+        if resource_id is not None and data.get("id") not in (None, resource_id):
+            raise ValidationError({"data.id": ["Does not match the URL."]})
+        return AttributesSerializer.to_service_data(data.get("attributes", {}))
+
+    @extend_schema(
+        summary="Create an identity provider (JSON:API)",
+        operation_id="jsonapi_identity_providers_create",
+        request={MEDIA_TYPE: DocumentSerializer},
+        examples=[OpenApiExample("Auth0", value=CREATE_EXAMPLE, request_only=True)],
+        responses={201: DOCUMENT, 400: OpenApiResponse(description="JSON:API `errors`"), **AUTH_ERRORS},
+    )
+    def create(self, request):
+        data = self._document(request, partial=False)
+        provider = identity_services.identity_provider_create(
+            actor=request.user,
+            alias=unique_alias(data["label"]),
+            display_name=data.pop("label"),
+            protocol=OIDC,
+            client_secret=data.pop("client_secret"),
+            domains=data.pop("domains"),
+            data=data,
+        )
+        provider = self.get_queryset().get(pk=provider.pk)
+        return Response({"data": resource(provider, request)}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="List identity providers (JSON:API)",
+        operation_id="jsonapi_identity_providers_list",
+        responses={200: DOCUMENT, **AUTH_ERRORS},
+    )
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([resource(provider, request) for provider in page or []])
+
+    @extend_schema(
+        summary="Retrieve an identity provider (JSON:API)",
+        operation_id="jsonapi_identity_providers_retrieve",
+        responses={200: DOCUMENT, **NOT_FOUND},
+    )
+    def retrieve(self, request, resource_id=None):
+        return Response({"data": resource(self._get(resource_id), request)})
+
+    @extend_schema(
+        summary="Update an identity provider (JSON:API); `_enable` / `_disable` toggle it",
+        operation_id="jsonapi_identity_providers_update",
+        request={MEDIA_TYPE: DocumentSerializer},
+        responses={200: DOCUMENT, **NOT_FOUND},
+    )
+    def partial_update(self, request, resource_id=None):
+        provider = self._get(resource_id)
+        data = self._document(request, partial=True, resource_id=resource_id)
+        identity_services.identity_provider_update(provider=provider, actor=request.user, data=data)
+        return Response({"data": resource(self.get_queryset().get(pk=provider.pk), request)})
+
+    @extend_schema(
+        summary="Delete an identity provider (JSON:API)",
+        operation_id="jsonapi_identity_providers_destroy",
+        responses={204: None, **NOT_FOUND},
+    )
+    def destroy(self, request, resource_id=None):
+        provider_delete(provider=self._get(resource_id), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="The user who created the identity provider",
+        operation_id="jsonapi_identity_providers_user",
+        responses={200: DOCUMENT, **NOT_FOUND},
+    )
+    def user(self, request, resource_id=None):
+        provider = self._get(resource_id)
+        creator = provider.created_by
+        related = request.path.rstrip("/").endswith("/user") and "/relationships/" not in request.path
+        if creator is None:
+            return Response({"data": None})
+        data: dict[str, Any] = {"type": "users", "id": str(creator.pk)}
+        if related:
+            data["attributes"] = {"username": creator.username}
+        return Response({"data": data})

@@ -1,0 +1,293 @@
+"""Identity-provider configuration read from the outside world: OpenID Connect discovery
+documents and SAML 2.0 IdP metadata.
+
+Each parser returns a plain dict in the product's field names (``oidc_config`` /
+``saml_config`` hold IdentityProvider fields), so the API and the admin can offer "import from
+URL" without knowing either format. Every failure is a ``ValidationError`` keyed by the input
+field ("url" or "metadata") with a message the user can act on. URLs go through
+``providers.fetch.fetch``, which applies the outbound policy (security invariant 7).
+"""
+
+import base64
+import binascii
+import json
+import textwrap
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml.ElementTree as SafeET
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from defusedxml import DefusedXmlException
+from django.core.exceptions import ValidationError
+
+from .fetch import FetchError, FetchResult, fetch
+
+WELL_KNOWN_OIDC = "/.well-known/openid-configuration"
+
+SAML_MD = "urn:oasis:names:tc:SAML:2.0:metadata"
+SAML_DS = "http://www.w3.org/2000/09/xmldsig#"
+SAML2_PROTOCOL = "urn:oasis:names:tc:SAML:2.0:protocol"
+SAML_BINDING_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+SAML_BINDING_REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+SAML_NAMEID_UNSPECIFIED = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
+
+# Preference order when the provider supports several; the first is also the OIDC default.
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt"]
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    subject: str
+    not_before: datetime
+    not_after: datetime
+    fingerprint_sha256: str
+
+
+def oidc_discovery_url(value: str) -> str:
+    """The discovery document URL for an issuer URL, or the URL itself if it already is one."""
+    base = value.strip().rstrip("/")
+    _require_http_url(base, key="url", label="The URL")
+    if base.endswith(WELL_KNOWN_OIDC):
+        return base
+    return base + WELL_KNOWN_OIDC
+
+
+def oidc_discover(url: str) -> dict[str, Any]:
+    """Fetch an OpenID Connect discovery document and map it to an OIDC identity provider.
+
+    ``url`` may be the issuer or the discovery URL itself. The choices a discovery document
+    does not dictate (scope, PKCE, client authentication) get the safest value it supports.
+    """
+    discovery_url = oidc_discovery_url(url)
+    result = _fetch_ok(discovery_url, accept="application/json", what="discovery document")
+    try:
+        document = json.loads(result.body)
+    except (ValueError, RecursionError) as exc:
+        raise _url_error("The discovery document is not valid JSON.") from exc
+    if not isinstance(document, dict):
+        raise _url_error("The discovery document is not a JSON object.")
+
+    endpoints = {
+        field: _discovery_url_field(document, key, required=required)
+        for field, key, required in [
+            ("issuer", "issuer", True),
+            ("authorization_url", "authorization_endpoint", True),
+            ("token_url", "token_endpoint", True),
+            ("user_info_url", "userinfo_endpoint", False),
+            ("jwks_url", "jwks_uri", True),
+            ("logout_url", "end_session_endpoint", False),
+        ]
+    }
+    scopes = _discovery_string_list(document, "scopes_supported")
+    if scopes is None:
+        default_scope = "openid email profile"
+    else:
+        default_scope = " ".join(["openid", *(scope for scope in ("email", "profile") if scope in scopes)])
+    pkce_methods = _discovery_string_list(document, "code_challenge_methods_supported") or []
+    auth_methods = _discovery_string_list(document, "token_endpoint_auth_methods_supported") or []
+    client_auth_method = next((m for m in CLIENT_AUTH_METHODS if m in auth_methods), CLIENT_AUTH_METHODS[0])
+
+    return {
+        "protocol": "oidc",
+        "oidc_config": {
+            **endpoints,
+            "default_scope": default_scope,
+            "pkce_enabled": "S256" in pkce_methods,
+            "pkce_method": "plain" if "plain" in pkce_methods and "S256" not in pkce_methods else "S256",
+            "client_auth_method": client_auth_method,
+            "validate_signature": True,
+            "use_jwks_url": True,
+        },
+        "source_url": discovery_url,
+    }
+
+
+def saml_parse_metadata(xml: bytes | str) -> dict[str, Any]:
+    """Map SAML 2.0 metadata to a SAML identity provider.
+
+    The root may be one EntityDescriptor or an EntitiesDescriptor (a federation feed); the first
+    entity with a SAML 2.0 IDPSSODescriptor is used. Any DOCTYPE is refused outright, which
+    rules out entity expansion (billion laughs) and external entities before they are read.
+    """
+    try:
+        root = SafeET.fromstring(xml, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise _metadata_error(
+            "Metadata must not contain a DOCTYPE, entity declarations or external references."
+        ) from exc
+    except (ParseError, ValueError) as exc:
+        raise _metadata_error("Metadata is not well-formed XML.") from exc
+
+    if root.tag == _md("EntityDescriptor"):
+        entities = [root]
+    elif root.tag == _md("EntitiesDescriptor"):
+        entities = list(root.iter(_md("EntityDescriptor")))
+    else:
+        raise _metadata_error("Metadata must have an EntityDescriptor or EntitiesDescriptor root element.")
+    entity, idp = _first_identity_provider(entities)
+
+    entity_id = (entity.get("entityID") or "").strip()
+    if not entity_id:
+        raise _metadata_error("The EntityDescriptor has no entityID.")
+    sso_url, sso_binding = _saml_endpoint(idp, "SingleSignOnService")
+    if not sso_url:
+        raise _metadata_error(
+            "The IDPSSODescriptor has no SingleSignOnService with the HTTP-POST or HTTP-Redirect binding."
+        )
+    slo_url, _ = _saml_endpoint(idp, "SingleLogoutService")
+    name_id_format = next(
+        (text for element in idp.findall(_md("NameIDFormat")) if (text := (element.text or "").strip())),
+        SAML_NAMEID_UNSPECIFIED,
+    )
+
+    return {
+        "protocol": "saml",
+        "entity_id": entity_id,
+        "saml_config": {
+            "single_sign_on_service_url": sso_url,
+            "single_logout_service_url": slo_url,
+            "name_id_policy_format": name_id_format,
+            "signing_certificate": _signing_certificate(idp),
+            "want_authn_requests_signed": (idp.get("WantAuthnRequestsSigned") or "").strip() in ("true", "1"),
+            "post_binding_authn_request": sso_binding == SAML_BINDING_POST,
+            "post_binding_response": True,
+        },
+    }
+
+
+def saml_fetch_metadata(url: str) -> dict[str, Any]:
+    """Fetch SAML metadata from ``url`` and parse it; every error is reported against "url"."""
+    url = url.strip()
+    result = _fetch_ok(
+        url, accept="application/samlmetadata+xml, application/xml;q=0.9, text/xml;q=0.8", what="metadata"
+    )
+    try:
+        return saml_parse_metadata(result.body)
+    except ValidationError as exc:
+        raise ValidationError({"url": exc.message_dict["metadata"]}) from exc
+
+
+def certificate_info(pem: str) -> CertificateInfo:
+    """Subject, validity and SHA-256 fingerprint of a PEM certificate (or bare base64 DER, as
+    IdP admin consoles often show it), for display and expiry tracking."""
+    text = pem.strip()
+    if "-----BEGIN" not in text:
+        text = _pem_from_base64("".join(text.split()))
+    try:
+        certificate = x509.load_pem_x509_certificate(text.encode("ascii"))
+    except ValueError as exc:
+        raise ValidationError({"signing_certificate": ["Not a valid PEM X.509 certificate."]}) from exc
+    return CertificateInfo(
+        subject=certificate.subject.rfc4514_string(),
+        not_before=certificate.not_valid_before_utc,
+        not_after=certificate.not_valid_after_utc,
+        fingerprint_sha256=certificate.fingerprint(hashes.SHA256()).hex(":").upper(),
+    )
+
+
+def _url_error(message: str) -> ValidationError:
+    return ValidationError({"url": [message]})
+
+
+def _metadata_error(message: str) -> ValidationError:
+    return ValidationError({"metadata": [message]})
+
+
+def _require_http_url(value: str, *, key: str, label: str) -> None:
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValidationError({key: [f"{label} is not an http or https URL."]})
+
+
+def _fetch_ok(url: str, *, accept: str, what: str) -> FetchResult:
+    try:
+        result = fetch(url, accept=accept)
+    except FetchError as exc:
+        raise _url_error(str(exc)) from exc
+    if result.status != 200:
+        raise _url_error(f"The {what} URL returned HTTP {result.status}; expected 200.")
+    return result
+
+
+def _discovery_url_field(document: dict[str, Any], key: str, *, required: bool) -> str:
+    value = document.get(key)
+    if value is None or value == "":
+        if required:
+            raise _url_error(f"The discovery document has no {key}.")
+        return ""
+    if not isinstance(value, str):
+        raise _url_error(f"{key} in the discovery document is not a string.")
+    _require_http_url(value, key="url", label=f"{key} in the discovery document")
+    return value
+
+
+def _discovery_string_list(document: dict[str, Any], key: str) -> list[str] | None:
+    value = document.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise _url_error(f"{key} in the discovery document is not a list of strings.")
+    return value
+
+
+def _md(name: str) -> str:
+    return f"{{{SAML_MD}}}{name}"
+
+
+def _first_identity_provider(entities: list[Element]) -> tuple[Element, Element]:
+    for entity in entities:
+        for idp in entity.findall(_md("IDPSSODescriptor")):
+            # Shibboleth-style metadata may also carry SAML 1.x descriptors; only 2.0 is usable.
+            if SAML2_PROTOCOL in (idp.get("protocolSupportEnumeration") or "").split():
+                return entity, idp
+    raise _metadata_error("Metadata has no SAML 2.0 IDPSSODescriptor; it does not describe an identity provider.")
+
+
+def _saml_endpoint(idp: Element, tag: str) -> tuple[str, str]:
+    """Location and binding of the HTTP-POST endpoint, else the HTTP-Redirect one, else ("", "")."""
+    locations: dict[str, str] = {}
+    for element in idp.findall(_md(tag)):
+        binding = element.get("Binding") or ""
+        location = (element.get("Location") or "").strip()
+        if binding in (SAML_BINDING_POST, SAML_BINDING_REDIRECT) and location and binding not in locations:
+            _require_http_url(location, key="metadata", label=f"The {tag} Location")
+            locations[binding] = location
+    for binding in (SAML_BINDING_POST, SAML_BINDING_REDIRECT):
+        if binding in locations:
+            return locations[binding], binding
+    return "", ""
+
+
+def _signing_certificate(idp: Element) -> str:
+    """The first signing certificate as PEM; KeyDescriptors without ``use`` sign too."""
+    for descriptor in idp.findall(_md("KeyDescriptor")):
+        if descriptor.get("use", "signing") != "signing":
+            continue
+        element = descriptor.find(f"{{{SAML_DS}}}KeyInfo/{{{SAML_DS}}}X509Data/{{{SAML_DS}}}X509Certificate")
+        if element is None or not (element.text or "").strip():
+            continue
+        pem = _pem_from_base64("".join((element.text or "").split()))
+        try:
+            certificate_info(pem)
+        except ValidationError as exc:
+            raise _metadata_error("The signing certificate in the metadata is not a valid X.509 certificate.") from exc
+        return pem
+    raise _metadata_error('The IDPSSODescriptor has no signing certificate (KeyDescriptor use="signing").')
+
+
+def _pem_from_base64(data: str) -> str:
+    """Re-encode base64 DER as PEM with 64-character lines; invalid base64 yields text the PEM
+    loader rejects, so callers report one error for both cases."""
+    try:
+        der = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return data
+    body = "\n".join(textwrap.wrap(base64.b64encode(der).decode("ascii"), 64))
+    return f"-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n"

@@ -1,0 +1,392 @@
+"""Identity-provider mappers: the catalogue of mapper types, validation of their configuration and
+the engine that turns the claims (OIDC/OAuth2) or attributes (SAML) of a login into user attributes,
+groups and a username.
+
+A real login and the API's dry-run both call `apply_mappers`, so what an operator previews is what
+a user gets. Type keys are Keycloak's mapper ids, so clients written for Keycloak can name them
+verbatim."""
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+
+OIDC = "oidc"
+OAUTH2 = "oauth2"
+SAML = "saml"
+PROTOCOLS = (OIDC, OAUTH2, SAML)
+
+SYNC_MODES = ("INHERIT", "IMPORT", "LEGACY", "FORCE")
+
+CONFIG_VALUE_MAX_LENGTH = 1000
+FIELD_KINDS = ("string", "group", "json", "choice")
+
+
+@dataclass(frozen=True)
+class ConfigField:
+    """One key of a mapper's `config` object. `kind` says how the value is checked: "group" must
+    name an existing auth Group, "json" must parse as JSON, "choice" must be one of `choices`."""
+
+    name: str
+    label: str
+    help: str
+    required: bool = True
+    kind: str = "string"
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MapperType:
+    key: str
+    label: str
+    help: str
+    protocols: tuple[str, ...]
+    fields: tuple[ConfigField, ...]
+
+
+CLAIM = ConfigField(
+    "claim",
+    "Claim",
+    "Name of the claim in the ID token or user info, e.g. “email”. A dotted path reaches into nested "
+    "objects, e.g. “address.country”; a claim whose own name contains dots, e.g. "
+    "“https://example.com/roles”, is found as well.",
+)
+ATTRIBUTE_NAME = ConfigField(
+    "attribute_name",
+    "Attribute name",
+    "Name of the SAML attribute as sent in the assertion, e.g. “urn:oid:0.9.2342.19200300.100.1.3” or “email”.",
+)
+USER_ATTRIBUTE = ConfigField(
+    "user_attribute",
+    "User attribute",
+    "Name of the user attribute to set, e.g. “email” or “department”.",
+)
+GROUP = ConfigField("group", "Group", "Name of an existing group the user is added to.", kind="group")
+
+MAPPER_TYPES: dict[str, MapperType] = {
+    m.key: m
+    for m in (
+        MapperType(
+            "oidc-user-attribute-idp-mapper",
+            "Attribute importer",
+            "Copies a claim into a user attribute when the claim is present. Lists stay lists.",
+            (OIDC, OAUTH2),
+            (CLAIM, USER_ATTRIBUTE),
+        ),
+        MapperType(
+            "saml-user-attribute-idp-mapper",
+            "Attribute importer",
+            "Copies a SAML attribute into a user attribute when the assertion carries it.",
+            (SAML,),
+            (ATTRIBUTE_NAME, USER_ATTRIBUTE),
+        ),
+        MapperType(
+            "oidc-advanced-group-idp-mapper",
+            "Claim to group",
+            "Adds the user to a group when a claim equals a value, or when the claim is a list containing it.",
+            (OIDC, OAUTH2),
+            (
+                CLAIM,
+                ConfigField("claim_value", "Claim value", "Value the claim must have, e.g. “admins”."),
+                GROUP,
+            ),
+        ),
+        MapperType(
+            "saml-advanced-group-idp-mapper",
+            "Attribute to group",
+            "Adds the user to a group when a SAML attribute has a value, e.g. memberOf = “admins”.",
+            (SAML,),
+            (
+                ATTRIBUTE_NAME,
+                ConfigField("attribute_value", "Attribute value", "Value the attribute must have, e.g. “admins”."),
+                GROUP,
+            ),
+        ),
+        MapperType(
+            "oidc-hardcoded-group-idp-mapper",
+            "Hardcoded group",
+            "Adds every user who logs in through this provider to a group.",
+            PROTOCOLS,
+            (GROUP,),
+        ),
+        MapperType(
+            "hardcoded-attribute-idp-mapper",
+            "Hardcoded attribute",
+            "Sets a user attribute to a fixed value for every user who logs in through this provider.",
+            PROTOCOLS,
+            (
+                USER_ATTRIBUTE,
+                ConfigField("attribute_value", "Attribute value", "Value to set, e.g. “contractor”."),
+            ),
+        ),
+        MapperType(
+            "oidc-username-idp-mapper",
+            "Username template",
+            "Builds the username from claims: ${CLAIM.<name>} inserts a claim (dotted paths allowed), "
+            "${ALIAS} the provider's alias.",
+            PROTOCOLS,
+            (
+                ConfigField(
+                    "template",
+                    "Template",
+                    "e.g. “${CLAIM.preferred_username}” or “${CLAIM.email}-${ALIAS}”.",
+                ),
+            ),
+        ),
+    )
+}
+
+ATTRIBUTE_IMPORTERS = frozenset({"oidc-user-attribute-idp-mapper", "saml-user-attribute-idp-mapper"})
+VALUE_TO_GROUP = frozenset({"oidc-advanced-group-idp-mapper", "saml-advanced-group-idp-mapper"})
+PLACEHOLDER_RE = re.compile(r"\$\{([^}]*)\}")
+# No spaces or "|": Keycloak's "${CLAIM.email | lowercase}" transformers are not supported and
+# must be refused rather than read as a claim named "email | lowercase".
+CLAIM_PLACEHOLDER_RE = re.compile(r"CLAIM\.[^\s|${}]+")
+
+
+def _template_errors(template: str) -> list[str]:
+    """Placeholders other than ${CLAIM.<path>} and ${ALIAS}, and a "${" never closed."""
+    errors = []
+    for match in PLACEHOLDER_RE.finditer(template):
+        inner = match.group(1)
+        if inner != "ALIAS" and not CLAIM_PLACEHOLDER_RE.fullmatch(inner):
+            errors.append(f'Unknown placeholder "{match.group(0)}": use ${{CLAIM.<name>}} or ${{ALIAS}}.')
+    if "${" in PLACEHOLDER_RE.sub("", template):
+        errors.append('Unclosed placeholder: "${" without "}".')
+    return errors
+
+
+def _field_errors(field: ConfigField, value: str, mapper_type: str) -> list[str]:
+    if len(value) > CONFIG_VALUE_MAX_LENGTH:
+        return [f"Ensure this value has at most {CONFIG_VALUE_MAX_LENGTH} characters."]
+    if "\x00" in value:
+        return ["Null characters are not allowed."]
+    if field.kind == "group" and not Group.objects.filter(name=value).exists():
+        return [f'No group named "{value}".']
+    if field.kind == "json":
+        try:
+            json.loads(value)
+        except ValueError:
+            return ["Expected valid JSON."]
+    if field.kind == "choice" and value not in field.choices:
+        return [f"Choose one of: {', '.join(field.choices)}."]
+    if mapper_type == "oidc-username-idp-mapper" and field.name == "template":
+        return _template_errors(value)
+    return []
+
+
+def mapper_config_validate(*, mapper_type: str, config: object, protocol: str | None = None) -> dict[str, str]:
+    """Check a mapper's type (against the provider's protocol, when given) and its config object,
+    and return the config reduced to the type's fields.
+
+    Raises ValidationError keyed by the offending field ("identity_provider_mapper", "config",
+    "config.<name>") so the API can name it; every field problem is reported at once."""
+    mtype = MAPPER_TYPES.get(mapper_type) if isinstance(mapper_type, str) else None
+    if mtype is None:
+        shown = str(mapper_type)[:100]
+        raise ValidationError({"identity_provider_mapper": [f'Unknown mapper type "{shown}".']})
+    if protocol is not None and protocol not in mtype.protocols:
+        shown = str(protocol)[:100]
+        raise ValidationError(
+            {"identity_provider_mapper": [f'"{mtype.key}" does not apply to {shown} identity providers.']}
+        )
+    if not isinstance(config, dict):
+        raise ValidationError({"config": ["Expected an object."]})
+
+    errors: dict[str, list[str]] = {}
+    known = {f.name: f for f in mtype.fields}
+    for key in config:
+        if key not in known:
+            errors[f"config.{str(key)[:100]}"] = [f"Unknown field for {mtype.key}."]
+
+    cleaned: dict[str, str] = {}
+    for field in mtype.fields:
+        value = config.get(field.name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if field.required:
+                errors[f"config.{field.name}"] = ["This field is required."]
+            elif isinstance(value, str):
+                cleaned[field.name] = value
+            continue
+        if not isinstance(value, str):
+            errors[f"config.{field.name}"] = ["Expected a string."]
+            continue
+        field_errors = _field_errors(field, value, mtype.key)
+        if field_errors:
+            errors[f"config.{field.name}"] = field_errors
+        else:
+            cleaned[field.name] = value
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+@dataclass(frozen=True)
+class MapperSpec:
+    """A configured mapper as the engine needs it; `config` is already validated."""
+
+    name: str
+    mapper_type: str
+    config: dict[str, str]
+    sync_mode: str = "INHERIT"
+
+
+@dataclass
+class MappingResult:
+    """What a login would get: `applied` explains each mapper in order for the dry-run."""
+
+    attributes: dict[str, object]
+    groups: list[str]
+    username: str | None
+    applied: list[dict]
+
+
+_MISSING = object()
+
+
+def _lookup(claims: Mapping, path: str) -> object:
+    """The value at `path`, or _MISSING. A key that exists verbatim wins (namespaced claims such as
+    "https://example.com/roles" contain dots); otherwise the path descends into nested objects,
+    taking the longest matching key at each level. Greedy, without backtracking, so a crafted
+    dry-run payload cannot make the walk exponential."""
+    node: object = claims
+    rest = path
+    while isinstance(node, Mapping):
+        if rest in node:
+            return node[rest]
+        parts = rest.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            child = node.get(".".join(parts[:cut]))
+            if isinstance(child, Mapping):
+                node, rest = child, ".".join(parts[cut:])
+                break
+        else:
+            return _MISSING
+    return _MISSING
+
+
+def _as_text(value: object) -> str:
+    """How a claim value reads when compared or put into a username: JSON spelling for booleans,
+    null and containers, so 42, "42" and true/"true" compare equal as they do in the token."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool | int | float):
+        return json.dumps(value)
+    try:
+        return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
+    except (TypeError, ValueError, RecursionError):
+        return ""  # absurdly deep or self-referencing values never match anything
+
+
+def _claim_value(mapper_type: str, config: Mapping[str, str], claims: Mapping) -> object:
+    # SAML attribute names are URIs and OIDs full of dots, so they are only ever looked up verbatim.
+    if "attribute_name" in config:
+        return claims.get(config["attribute_name"], _MISSING)
+    return _lookup(claims, config.get("claim", ""))
+
+
+def _render_username(template: str, claims: Mapping, alias: str) -> str:
+    def substitute(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        if inner == "ALIAS":
+            return alias
+        value = _lookup(claims, inner[len("CLAIM.") :]) if inner.startswith("CLAIM.") else _MISSING
+        return "" if value is _MISSING else _as_text(value)
+
+    return PLACEHOLDER_RE.sub(substitute, template).strip()
+
+
+def apply_mappers(*, mappers: list[MapperSpec], claims: dict, alias: str = "") -> MappingResult:
+    """Apply `mappers` in order to the claims of one login. Later attribute and username mappers
+    overwrite earlier ones; groups accumulate without duplicates in order of first addition.
+
+    Never raises on unusual claim shapes: values are compared as text. A mapper of an unknown type
+    is reported as not matched rather than failing the whole login."""
+    result = MappingResult(attributes={}, groups=[], username=None, applied=[])
+    claims = claims if isinstance(claims, Mapping) else {}
+
+    def add_group(name: str) -> None:
+        if name not in result.groups:
+            result.groups.append(name)
+
+    for spec in mappers:
+        config = spec.config
+        matched = False
+        if spec.mapper_type in ATTRIBUTE_IMPORTERS:
+            source = config.get("attribute_name") or config.get("claim", "")
+            value = _claim_value(spec.mapper_type, config, claims)
+            if value is _MISSING or value is None:
+                detail = f'"{source}" not present.'
+            else:
+                matched = True
+                result.attributes[config["user_attribute"]] = value
+                detail = f'Set {config["user_attribute"]} from "{source}".'
+        elif spec.mapper_type in VALUE_TO_GROUP:
+            source = config.get("attribute_name") or config.get("claim", "")
+            expected = config.get("claim_value", config.get("attribute_value", ""))
+            value = _claim_value(spec.mapper_type, config, claims)
+            candidates = value if isinstance(value, list | tuple | set | frozenset) else [value]
+            if value is not _MISSING and any(_as_text(item) == expected for item in candidates):
+                matched = True
+                add_group(config["group"])
+                detail = f"Added to group {config['group']}."
+            elif value is _MISSING:
+                detail = f'"{source}" not present.'
+            else:
+                detail = f'"{source}" does not contain the value.'
+        elif spec.mapper_type == "oidc-hardcoded-group-idp-mapper":
+            matched = True
+            add_group(config["group"])
+            detail = f"Added to group {config['group']}."
+        elif spec.mapper_type == "hardcoded-attribute-idp-mapper":
+            matched = True
+            result.attributes[config["user_attribute"]] = config["attribute_value"]
+            detail = f"Set {config['user_attribute']}."
+        elif spec.mapper_type == "oidc-username-idp-mapper":
+            username = _render_username(config.get("template", ""), claims, alias)
+            if username:
+                matched = True
+                result.username = username
+                detail = "Username set from template."
+            else:
+                detail = "Template rendered empty; username unchanged."
+        else:
+            detail = "Unknown mapper type; skipped."
+        result.applied.append({"name": spec.name, "type": spec.mapper_type, "matched": matched, "detail": detail})
+    return result
+
+
+def mapper_types_catalogue(protocol: str | None = None) -> list[dict]:
+    """The mapper types a client may choose from, JSON-ready, limited to those applicable to
+    `protocol` when it is given (an unknown protocol gets an empty list)."""
+    catalogue = []
+    for mtype in MAPPER_TYPES.values():
+        if protocol is not None and protocol not in mtype.protocols:
+            continue
+        fields = []
+        for f in mtype.fields:
+            entry: dict[str, object] = {
+                "name": f.name,
+                "label": f.label,
+                "help": f.help,
+                "required": f.required,
+                "kind": f.kind,
+            }
+            if f.kind == "choice":
+                entry["choices"] = list(f.choices)
+            fields.append(entry)
+        catalogue.append(
+            {
+                "id": mtype.key,
+                "label": mtype.label,
+                "help": mtype.help,
+                "protocols": list(mtype.protocols),
+                "config_fields": fields,
+            }
+        )
+    return catalogue
