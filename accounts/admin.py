@@ -22,7 +22,7 @@ class RegistryUserAdmin(UserAdmin):
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
     """Tokens are created here (shown once), then only listed and revoked. Non-superusers manage
-    their own tokens only, so nobody can mint a token that acts as someone else."""
+    their own tokens only, so only a superuser can mint a token that acts as someone else."""
 
     list_display = ["name", "user", "prefix", "created_at", "expires_at", "last_used_at", "status"]
     list_filter = ["revoked_at"]
@@ -72,5 +72,5 @@ class ApiTokenAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke selected tokens", permissions=["change"])
     def revoke_selected(self, request, queryset):
         for token in queryset:
-            api_token_revoke(token=token)
+            api_token_revoke(token=token, actor=request.user)
         self.message_user(request, f"{queryset.count()} token(s) revoked.", messages.SUCCESS)

@@ -1,5 +1,7 @@
+import json
 from datetime import datetime
 
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,8 +25,17 @@ def api_token_create(*, user: User, name: str, expires_at: datetime | None = Non
     return token, api_token_issue(token=token)
 
 
-def api_token_revoke(*, token: ApiToken) -> ApiToken:
+def api_token_revoke(*, token: ApiToken, actor=None) -> ApiToken:
+    """Revoke the token (idempotent) and record who did it in the admin history."""
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        if actor is not None and actor.is_authenticated:
+            LogEntry.objects.log_actions(
+                user_id=actor.pk,
+                queryset=[token],
+                action_flag=CHANGE,
+                change_message=json.dumps([{"changed": {"fields": ["revoked at"]}}]),
+                single_object=True,
+            )
     return token

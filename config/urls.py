@@ -11,3 +11,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
 ]
+
+handler400 = "providers.api.errors.handler400"
+handler404 = "providers.api.errors.handler404"
+handler500 = "providers.api.errors.handler500"

@@ -1,3 +1,5 @@
+import copy
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -60,14 +62,12 @@ class ProviderAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean() or {}
         creating = self.instance.pk is None
-        credentials = self.credential_input()
-        provider = Provider(
-            pk=self.instance.pk, type=cleaned.get("type") or self.instance.type, provider_id=self.instance.provider_id
-        )
         try:
-            services.provider_validate(
-                provider=provider, changed=self.changed_data, credentials=credentials, creating=creating
-            )
+            credentials = self.credential_input()
+            provider = copy.copy(self.instance)
+            data = {name: cleaned[name] for name in services.PROVIDER_EDITABLE_FIELDS if name in cleaned}
+            changed = services.provider_apply_changes(provider=provider, data=data)
+            services.provider_validate(provider=provider, changed=changed, credentials=credentials, creating=creating)
         except ValidationError as exc:
             for key, errors in exc.message_dict.items():
                 field = CREDENTIAL_FORM_FIELDS.get(key.rsplit(".", 1)[-1], "credential_type")
@@ -276,3 +276,10 @@ class ProjectAdmin(ServiceLoggedAdmin):
 
     def save_related(self, request, form, formsets, change):
         return None
+
+    def delete_model(self, request, obj):
+        services.project_delete(project=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for project in queryset:
+            services.project_delete(project=project, actor=request.user)

@@ -1,8 +1,7 @@
 from django.contrib import admin
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
-from django.contrib.auth import get_user_model
 
-from .models import Provider
+from .models import Project
 
 
 class ProviderAutocompleteJsonView(AutocompleteJsonView):
@@ -11,11 +10,11 @@ class ProviderAutocompleteJsonView(AutocompleteJsonView):
     pick project owners with `manage_all_projects` (user names only)."""
 
     def has_perm(self, request, obj=None):
-        model = self.model_admin.model
-        if model is Provider and request.user.has_perm("providers.select_provider"):
+        field, user = self.source_field, request.user
+        if field is Project._meta.get_field("provider") and user.has_perm("providers.select_provider"):
             return True
-        if model is get_user_model() and self.source_field.name == "owners":
-            return request.user.has_perm("providers.manage_all_projects")
+        if field is Project._meta.get_field("owners") and user.has_perm("providers.manage_all_projects"):
+            return True
         return super().has_perm(request, obj)
 
 

@@ -134,9 +134,9 @@ def _apply_preset(identity: IdentityProvider) -> None:
 
 def _check_protocol_fits_type(*, protocol: str, known_provider: str) -> str:
     if protocol not in PROTOCOLS:
-        raise ValidationError({"protocol": [f"“{protocol}” is not a valid choice ({', '.join(PROTOCOLS)})."]})
+        raise ValidationError({"protocol": [f"Not a valid choice (expected one of: {', '.join(PROTOCOLS)})."]})
     if known_provider and known_provider not in KNOWN_PROVIDERS:
-        raise ValidationError({"known_provider": [f"“{known_provider}” is not a known provider."]})
+        raise ValidationError({"known_provider": ["Not a known provider."]})
     provider_type = identity_provider_type(protocol=protocol, known_provider=known_provider or None)
     if protocol not in PROVIDER_TYPES[provider_type].protocols:
         raise ValidationError({"known_provider": [f"“{known_provider}” does not support {PROTOCOLS[protocol]}."]})

@@ -96,6 +96,13 @@ class Provider(models.Model):
         return CAPABILITIES[self.capability]
 
 
+class CredentialMetadataManager(models.Manager):
+    """Related lookups and deletion collection load credentials without decrypting them."""
+
+    def get_queryset(self):
+        return super().get_queryset().defer("secret")
+
+
 class Credential(models.Model):
     """A provider's service-account credentials. `secret` holds the JSON content, Fernet-encrypted
     with the first of FERNET_KEYS; everything else is metadata that reads may show."""
@@ -115,8 +122,12 @@ class Credential(models.Model):
         related_name="credentials_updated",
     )
 
+    objects = models.Manager()
+    metadata = CredentialMetadataManager()
+
     class Meta:
         ordering = ["provider_id"]
+        base_manager_name = "metadata"
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(type__in=[key for key, _ in CREDENTIAL_TYPE_CHOICES]),

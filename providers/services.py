@@ -11,7 +11,7 @@ from django.db.models import ProtectedError
 from django.utils.crypto import salted_hmac
 
 from . import history
-from .catalog import CREDENTIAL_TYPES, CREDENTIAL_VALUE_MAX_LENGTH, PROVIDER_TYPES
+from .catalog import CREDENTIAL_TYPES, CREDENTIAL_VALUE_MAX_LENGTH, GIT, PROVIDER_TYPES
 from .models import Credential, IdentityProvider, Project, Provider
 from .selectors import can_manage_all_projects
 
@@ -50,7 +50,7 @@ def credential_validate(*, provider_type: str, credentials: CredentialInput) -> 
     ctype = CREDENTIAL_TYPES.get(credentials.type)
     if ctype is None:
         valid = ", ".join(CREDENTIAL_TYPES)
-        raise ValidationError({"credentials.type": [f"“{credentials.type}” is not a valid choice ({valid})."]})
+        raise ValidationError({"credentials.type": [f"Not a valid choice (expected one of: {valid})."]})
     ptype = PROVIDER_TYPES.get(provider_type)
     if ptype is not None and ctype.key not in ptype.credential_types:
         allowed = ", ".join(ptype.credential_types)
@@ -75,7 +75,7 @@ def credential_validate(*, provider_type: str, credentials: CredentialInput) -> 
             errors[f"credentials.content.{name}"] = ["Null characters are not allowed."]
     for name in content:
         if name not in ctype.fields:
-            errors[f"credentials.content.{name}"[:200]] = [
+            errors[f"credentials.content.{str(name)[:64]}"] = [
                 f"Unknown field for credentials of type “{ctype.key}” (expected: {', '.join(ctype.fields)})."
             ]
     if errors:
@@ -126,23 +126,39 @@ def _apply_url_defaults(provider: Provider) -> None:
 def provider_validate(
     *, provider: Provider, changed: list[str], credentials: CredentialInput | None, creating: bool
 ) -> None:
-    """The rules that span a provider and its credentials, for the services and the admin form:
-    credentials are required on create, must fit the provider type, and must be sent again
-    whenever the URLs (where the secret is sent) or the type change."""
+    """The rules that span a provider, its credentials and its projects, for the services and the
+    admin form: credentials are required on create and must fit the provider type; they must be
+    sent again whenever the URLs (where the secret is sent) or the type change; and a provider
+    that projects use as their git provider keeps the git capability."""
+    if not creating and "type" in changed:
+        if IdentityProvider.objects.filter(provider=provider).exists():
+            raise ValidationError(
+                {"type": ["This provider has identity configuration; its type follows its protocol."]}
+            )
+        if provider.capability != GIT and Project.objects.filter(provider_id=provider.pk).exists():
+            raise ValidationError(
+                {"type": ["Projects use this provider as their git provider; it must stay a git type."]}
+            )
     if credentials is not None:
         credential_validate(provider_type=provider.type, credentials=credentials)
         return
     if creating:
         raise ValidationError({"credentials": ["Credentials are required to create a provider."]})
-    if any(name in changed for name in URL_FIELDS):
-        raise ValidationError({"credentials": ["Changing the provider's URLs requires sending its credentials again."]})
-    if "type" in changed and IdentityProvider.objects.filter(provider=provider).exists():
-        raise ValidationError({"type": ["This provider has identity configuration; its type follows its protocol."]})
-    if "type" in changed:
-        stored = Credential.objects.filter(provider=provider).values_list("type", flat=True).first()
-        ptype = PROVIDER_TYPES.get(provider.type)
-        if stored and ptype and stored not in ptype.credential_types:
-            raise ValidationError({"credentials": [f"A {ptype.label} provider needs new credentials."]})
+    if any(name in changed for name in (*URL_FIELDS, "type")):
+        raise ValidationError(
+            {"credentials": ["Changing the provider's type or URLs requires sending its credentials again."]}
+        )
+
+
+def provider_apply_changes(*, provider: Provider, data: dict[str, Any]) -> list[str]:
+    """Set the given fields (type defaults filling empty URLs) and return those whose value really
+    changed: clearing a URL back to its type's default is no change."""
+    before = {name: getattr(provider, name) for name in PROVIDER_EDITABLE_FIELDS}
+    for name in PROVIDER_EDITABLE_FIELDS:
+        if name in data:
+            setattr(provider, name, data[name])
+    _apply_url_defaults(provider)
+    return [name for name in PROVIDER_EDITABLE_FIELDS if getattr(provider, name) != before[name]]
 
 
 @transaction.atomic
@@ -193,12 +209,7 @@ def provider_update(
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
     provider = Provider.objects.select_for_update().get(pk=provider.pk)
-    before = {name: getattr(provider, name) for name in PROVIDER_EDITABLE_FIELDS}
-    for name in PROVIDER_EDITABLE_FIELDS:
-        if name in data:
-            setattr(provider, name, data[name])
-    _apply_url_defaults(provider)
-    changed = [name for name in PROVIDER_EDITABLE_FIELDS if getattr(provider, name) != before[name]]
+    changed = provider_apply_changes(provider=provider, data=data)
     provider.full_clean()
     provider_validate(provider=provider, changed=changed, credentials=credentials, creating=False)
     if changed or credentials is not None:
@@ -244,16 +255,23 @@ def project_editable_fields(*, user, project: Project | None = None) -> frozense
         return frozenset(PROJECT_FIELDS)
     if project is not None and not project.owners.filter(pk=user.pk).exists():
         return frozenset()
+    if not user.has_perm("providers.select_provider"):
+        return PROJECT_OWNER_FIELDS - {"provider"}
     return PROJECT_OWNER_FIELDS
+
+
+def project_check_fields(*, user, project: Project, fields: set[str]) -> None:
+    """Refuse (403 naming them) the fields the user may not change on this project. Called before
+    the request's values are even looked up, so nobody can probe for user names or provider ids."""
+    forbidden = sorted(fields - project_editable_fields(user=user, project=project))
+    if forbidden:
+        raise FieldPermissionDenied(forbidden)
 
 
 @transaction.atomic
 def project_update(*, project: Project, actor, data: dict[str, Any]) -> Project:
     """Change a project's fields, refusing any the actor may not change (PermissionDenied)."""
-    allowed = project_editable_fields(user=actor, project=project)
-    forbidden = sorted(set(data) - allowed)
-    if forbidden:
-        raise FieldPermissionDenied(forbidden)
+    project_check_fields(user=actor, project=project, fields=set(data))
     project = Project.objects.select_for_update().get(pk=project.pk)
     changed = []
     for name, value in data.items():
@@ -265,9 +283,16 @@ def project_update(*, project: Project, actor, data: dict[str, Any]) -> Project:
             setattr(project, name, value)
             changed.append(name)
     project.full_clean()
-    project.save()
+    if changed:
+        project.save()
     history.log_change(actor=actor, obj=project, fields=[_verbose(Project, name) for name in changed])
     return project
+
+
+@transaction.atomic
+def project_delete(*, project: Project, actor) -> None:
+    history.log_deletion(actor=actor, obj=project)
+    project.delete()
 
 
 @transaction.atomic

@@ -3,7 +3,7 @@ import json
 import factory
 from django.contrib.auth.models import Group
 
-from accounts.models import ApiToken, User
+from accounts.models import User
 from accounts.roles import OPERATORS, PROJECT_OWNERS
 from providers.models import Credential, Project, Provider
 from providers.services import credential_fingerprint
@@ -86,11 +86,3 @@ class ProjectFactory(factory.django.DjangoModelFactory):
     def owners(self, create, extracted, **kwargs):
         if extracted:
             self.owners.set(extracted)
-
-
-class ApiTokenFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = ApiToken
-
-    user = factory.SubFactory(UserFactory)
-    name = "tests"

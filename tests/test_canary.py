@@ -26,10 +26,6 @@ PROVIDERS = "/api/backend/providers"
 PROJECTS = "/api/backend/projects"
 FERNET_PREFIX = b"gAAAAA"
 
-# --------------------------------------------------------------------------------------------
-# Helpers
-# --------------------------------------------------------------------------------------------
-
 
 def new_canary(kind: str) -> str:
     return f"canary-{kind}-{uuid4().hex}"
@@ -391,11 +387,6 @@ def capture_all_logs(caplog) -> None:
             names.add(name)
     for name in sorted(names):
         caplog.set_level(logging.DEBUG, logger=name)
-
-
-# --------------------------------------------------------------------------------------------
-# Tests
-# --------------------------------------------------------------------------------------------
 
 
 def test_leak_helper_names_the_surface():

@@ -4,9 +4,12 @@ name the fields as clients spell them (`urls.apiBase`, `credentials.content.acce
 import logging
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.db.models import ProtectedError
+from django.http import JsonResponse
+from django.views import defaults
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -57,6 +60,8 @@ def _rename(errors: dict[str, list[str]], names: dict[str, str]) -> dict[str, li
 
 def exception_handler(exc, context):
     body: dict[str, Any]
+    if isinstance(exc, ObjectDoesNotExist):  # the row went away while the request ran
+        return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         renamed = _rename({key: list(value) for key, value in errors.items()}, _api_names(context))
@@ -98,3 +103,19 @@ def exception_handler(exc, context):
     if response is not None and isinstance(exc, ValidationError):
         response.data = _flatten(response.data)
     return response
+
+
+def _json_or(default_view, status_code: int, message: str):
+    """Outside DRF (unknown URL, body too large, crash), answer `/api/` clients in JSON too."""
+
+    def view(request, exception=None):
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": message}, status=status_code)
+        return default_view(request, exception) if exception is not None else default_view(request)
+
+    return view
+
+
+handler400 = _json_or(defaults.bad_request, 400, "Bad request.")
+handler404 = _json_or(defaults.page_not_found, 404, "Not found.")
+handler500 = _json_or(defaults.server_error, 500, "Server error.")

@@ -32,7 +32,7 @@ class StrictSerializer(serializers.Serializer):
             writable = {name for name, field in self.fields.items() if not field.read_only}
             unknown = [key for key in data if key not in writable]
             if unknown:
-                raise serializers.ValidationError({str(key)[:100]: ["Unknown field."] for key in unknown})
+                raise serializers.ValidationError({str(key)[:64]: ["Unknown field."] for key in unknown})
         return super().to_internal_value(data)
 
 
@@ -64,11 +64,38 @@ class JSONObjectField(serializers.DictField):
     default_error_messages = {"not_a_dict": "Expected an object."}
 
 
+def _check_encodable(value) -> None:
+    """JSON may carry lone surrogates (`"\\ud800"`) that no UTF-8 response or database can hold."""
+    if isinstance(value, str):
+        value.encode("utf-8")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            key.encode("utf-8")
+            _check_encodable(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_encodable(item)
+
+
 class SafeJSONParser(JSONParser):
-    """Deeply nested JSON makes the standard decoder raise RecursionError: answer 400, not 500."""
+    """JSON that the standard decoder accepts but the rest of the stack cannot handle is a 400:
+    documents nested too deeply (RecursionError) and strings with lone surrogates."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
+            _check_encodable(data)
         except RecursionError:
             raise ParseError("JSON parse error - the document is nested too deeply.") from None
+        except UnicodeEncodeError:
+            raise ParseError("JSON parse error - strings must be valid Unicode (no lone surrogates).") from None
+        return data
+
+
+class ChoiceField(serializers.ChoiceField):
+    """A choice that lists the valid values without echoing what was sent."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        valid = ", ".join(str(key) for key in self.choices)
+        self.error_messages["invalid_choice"] = f"Not a valid choice (expected one of: {valid})."

@@ -20,7 +20,7 @@ from providers.mappers import SYNC_MODES, mapper_types_catalogue
 from providers.models import IdentityProvider, IdentityProviderMapper, Provider
 from providers.services import provider_delete
 
-from .fields import SafeJSONParser, StrictBooleanField, StrictCharField, StrictSerializer
+from .fields import ChoiceField, SafeJSONParser, StrictBooleanField, StrictCharField, StrictSerializer
 from .pagination import ProviderPagination
 from .permissions import ChangePermissions, ModelPermissions, NestedPermissions
 from .views import AUTH_ERRORS, BAD_REQUEST, CONFLICT, DETAIL, NOT_FOUND
@@ -73,12 +73,12 @@ class OidcConfigInputSerializer(StrictSerializer):
     jwks_url = url_field()
     logout_url = url_field()
     default_scope = StrictCharField(required=False, allow_blank=True, max_length=500)
-    sync_mode = serializers.ChoiceField(choices=SYNC_MODE_CHOICES, required=False)
+    sync_mode = ChoiceField(choices=SYNC_MODE_CHOICES, required=False)
     validate_signature = StrictBooleanField(required=False)
     use_jwks_url = StrictBooleanField(required=False)
     pkce_enabled = StrictBooleanField(required=False)
-    pkce_method = serializers.ChoiceField(choices=IdentityProvider.PkceMethod.choices, required=False)
-    client_auth_method = serializers.ChoiceField(choices=IdentityProvider.ClientAuthMethod.choices, required=False)
+    pkce_method = ChoiceField(choices=IdentityProvider.PkceMethod.choices, required=False)
+    client_auth_method = ChoiceField(choices=IdentityProvider.ClientAuthMethod.choices, required=False)
 
 
 class SamlConfigInputSerializer(StrictSerializer):
@@ -90,14 +90,14 @@ class SamlConfigInputSerializer(StrictSerializer):
     want_authn_requests_signed = StrictBooleanField(required=False)
     post_binding_authn_request = StrictBooleanField(required=False)
     post_binding_response = StrictBooleanField(required=False)
-    sync_mode = serializers.ChoiceField(choices=SYNC_MODE_CHOICES, required=False)
+    sync_mode = ChoiceField(choices=SYNC_MODE_CHOICES, required=False)
 
 
 class MapperInputSerializer(StrictSerializer):
     id = StrictCharField(required=False, allow_blank=True, max_length=64, help_text="Ignored on input.")
     name = StrictCharField(max_length=100)
     identity_provider_mapper = StrictCharField(max_length=64, help_text="Mapper type, see `mapper-types`.")
-    sync_mode = serializers.ChoiceField(choices=SYNC_MODE_CHOICES, required=False)
+    sync_mode = ChoiceField(choices=SYNC_MODE_CHOICES, required=False)
     config = serializers.DictField(required=False, child=serializers.JSONField())
 
     def to_mapper(self, data: dict) -> MapperInput:
@@ -145,9 +145,9 @@ class IdentityProviderWriteSerializer(StrictSerializer):
 
     alias = StrictCharField(max_length=64, help_text="Unique, URL-safe; cannot change.")
     display_name = StrictCharField(max_length=200)
-    provider_id = serializers.ChoiceField(choices=PROTOCOL_CHOICES, help_text="Protocol: oidc, oauth2 or saml.")
+    provider_id = ChoiceField(choices=PROTOCOL_CHOICES, help_text="Protocol: oidc, oauth2 or saml.")
     enabled = StrictBooleanField(required=False)
-    known_provider = serializers.ChoiceField(choices=KNOWN_PROVIDER_CHOICES, required=False, allow_null=True)
+    known_provider = ChoiceField(choices=KNOWN_PROVIDER_CHOICES, required=False, allow_null=True)
     description = StrictCharField(required=False, allow_blank=True, max_length=2000)
     oidc_config = OidcConfigInputSerializer(required=False)
     saml_config = SamlConfigInputSerializer(required=False)
@@ -159,9 +159,7 @@ class IdentityProviderWriteSerializer(StrictSerializer):
     link_only = StrictBooleanField(required=False)
     hide_on_login = StrictBooleanField(required=False)
     first_broker_login_flow_alias = StrictCharField(required=False, allow_blank=True, max_length=100)
-    update_profile_first_login_mode = serializers.ChoiceField(
-        choices=IdentityProvider.FirstLoginMode.choices, required=False
-    )
+    update_profile_first_login_mode = ChoiceField(choices=IdentityProvider.FirstLoginMode.choices, required=False)
     domains = serializers.ListField(child=StrictCharField(max_length=253), required=False, max_length=50)
     reference = StrictCharField(required=False, allow_blank=True, max_length=200)
     reference_origin = StrictCharField(required=False, allow_blank=True, max_length=200)
@@ -301,7 +299,7 @@ class DryRunResultSerializer(serializers.Serializer):
 
 class ImportConfigSerializer(StrictSerializer):
     url = StrictCharField(required=False, max_length=2000, help_text="OIDC discovery/issuer URL or SAML metadata URL.")
-    protocol = serializers.ChoiceField(choices=[("oidc", "oidc"), ("saml", "saml")], required=False)
+    protocol = ChoiceField(choices=[("oidc", "oidc"), ("saml", "saml")], required=False)
     metadata_xml = StrictCharField(required=False, max_length=1_000_000, help_text="SAML metadata document.")
     metadata = serializers.FileField(required=False, help_text="SAML metadata file (multipart upload).")
 

@@ -15,7 +15,7 @@ from providers.catalog import OAUTH2, OIDC
 from providers.models import IdentityProvider, Provider
 from providers.services import provider_delete
 
-from .fields import StrictBooleanField, StrictCharField, StrictSerializer
+from .fields import ChoiceField, StrictBooleanField, StrictCharField, StrictSerializer
 from .permissions import ModelPermissions
 from .views import AUTH_ERRORS, BAD_REQUEST, NOT_FOUND
 
@@ -33,7 +33,7 @@ IDPS_API_NAMES = {
 
 class IdpCreateSerializer(StrictSerializer):
     name = StrictCharField(max_length=64, help_text='Unique identifier (e.g. "github").')
-    type = serializers.ChoiceField(choices=[(OAUTH2, OAUTH2), (OIDC, OIDC)])
+    type = ChoiceField(choices=[(OAUTH2, OAUTH2), (OIDC, OIDC)])
     display_name = StrictCharField(max_length=200)
     client_id = StrictCharField(max_length=255)
     client_secret = StrictCharField(max_length=4096)

@@ -9,7 +9,7 @@ from providers.catalog import CAPABILITY_CHOICES, CREDENTIAL_TYPE_CHOICES, PROVI
 from providers.models import Project, Provider
 from providers.services import CredentialInput
 
-from .fields import JSONObjectField, SlugLookupField, StrictBooleanField, StrictCharField, StrictSerializer
+from .fields import ChoiceField, JSONObjectField, SlugLookupField, StrictBooleanField, StrictCharField, StrictSerializer
 
 User = get_user_model()
 
@@ -34,7 +34,7 @@ class ProviderUrlsInputSerializer(StrictSerializer):
 
 
 class CredentialsInputSerializer(StrictSerializer):
-    type = serializers.ChoiceField(choices=CREDENTIAL_TYPE_CHOICES)
+    type = ChoiceField(choices=CREDENTIAL_TYPE_CHOICES)
     content = JSONObjectField(help_text="`token`: `{accessToken}`; `userPass`: `{userName, password}`. Never returned.")
 
 
@@ -75,7 +75,7 @@ class ProviderWriteSerializer(StrictSerializer):
     id = StrictCharField(max_length=64, help_text="Stable, URL-safe id; cannot change after creation.")
     label = StrictCharField(max_length=200)  # type: ignore[assignment]
     description = StrictCharField(required=False, allow_blank=True, max_length=2000)
-    type = serializers.ChoiceField(choices=PROVIDER_TYPE_CHOICES)
+    type = ChoiceField(choices=PROVIDER_TYPE_CHOICES)
     urls = ProviderUrlsInputSerializer(required=False)
     enabled = StrictBooleanField(required=False)
     credentials = CredentialsInputSerializer(help_text="Required on create; on edit, replaces the stored ones.")
@@ -107,7 +107,7 @@ class ProviderUrlsSerializer(serializers.Serializer):
 class CredentialMetadataSerializer(serializers.Serializer):
     """What a read shows of credentials: never the content."""
 
-    type = serializers.ChoiceField(choices=CREDENTIAL_TYPE_CHOICES)
+    type = ChoiceField(choices=CREDENTIAL_TYPE_CHOICES)
     set = serializers.SerializerMethodField()
     fingerprint = serializers.CharField()
     updatedAt = serializers.DateTimeField(source="updated_at")  # noqa: N815
@@ -122,8 +122,8 @@ class ProviderSerializer(serializers.ModelSerializer):
     api_field_names = PROVIDER_API_NAMES
 
     id = serializers.CharField(source="provider_id")
-    capability = serializers.ChoiceField(choices=CAPABILITY_CHOICES)
-    type = serializers.ChoiceField(choices=PROVIDER_TYPE_CHOICES)
+    capability = ChoiceField(choices=CAPABILITY_CHOICES)
+    type = ChoiceField(choices=PROVIDER_TYPE_CHOICES)
     urls = ProviderUrlsSerializer(source="*")
     credentials = serializers.SerializerMethodField()
     linkedProjects = serializers.IntegerField(source="linked_projects", read_only=True)  # noqa: N815
@@ -223,6 +223,18 @@ class ProjectWriteSerializer(StrictSerializer):
     repository = RepositoryInputSerializer(required=False)
     providerId = ProviderIdField(required=False, help_text="Shortcut for `repository.providerId`.")  # noqa: N815
     owners = SlugLookupField(slug_field="username", queryset=User.objects.all(), many=True, required=False)
+
+    @staticmethod
+    def requested_fields(data) -> set[str]:
+        """The model fields a raw body asks to change, read before any value is looked up."""
+        if not isinstance(data, dict):
+            return set()
+        names = {"name": "name", "description": "description", "owners": "owners", "providerId": "provider"}
+        fields = {names[key] for key in data if key in names}
+        repository = data.get("repository")
+        if isinstance(repository, dict):
+            fields |= {"provider" if key == "providerId" else "repository_path" for key in repository}
+        return fields
 
     def validate(self, attrs):
         repository = attrs.get("repository", {})

@@ -18,12 +18,22 @@ ERROR = {
 DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}}
 CONFLICT = {
     "type": "object",
-    "properties": {"detail": {"type": "string"}, "projects": {"type": "array", "items": {"type": "string"}}},
+    "properties": {
+        "detail": {"type": "string"},
+        "id": {"type": "array", "items": {"type": "string"}},
+        "projects": {"type": "array", "items": {"type": "string"}},
+    },
 }
 AUTH_ERRORS = {
     401: OpenApiResponse(DETAIL, description="Not authenticated, or the token is invalid, expired or revoked."),
     403: OpenApiResponse(DETAIL, description="Authenticated but not allowed (group `access_token_manager`)."),
+    503: OpenApiResponse(DETAIL, description="The database is unavailable; retry after `Retry-After` seconds."),
 }
+LIST_ERRORS = {
+    400: OpenApiResponse(ERROR, description="Invalid filter value: the key names the parameter."),
+    404: OpenApiResponse(DETAIL, description="Invalid cursor."),
+}
+UNSUPPORTED = {415: OpenApiResponse(DETAIL, description="The body is not JSON.")}
 NOT_FOUND = {404: OpenApiResponse(DETAIL, description="No such object (or not visible to you).")}
 BAD_REQUEST = {400: OpenApiResponse(ERROR, description="Invalid body: each key names a field.")}
 LOOKUP = "[A-Za-z0-9._-]+"
@@ -31,7 +41,9 @@ LOOKUP = "[A-Za-z0-9._-]+"
 
 @extend_schema(tags=["Providers"])
 @extend_schema_view(
-    list=extend_schema(summary="List providers", responses={200: ProviderSerializer(many=True), **AUTH_ERRORS}),
+    list=extend_schema(
+        summary="List providers", responses={200: ProviderSerializer(many=True), **AUTH_ERRORS, **LIST_ERRORS}
+    ),
     retrieve=extend_schema(summary="Get a provider", responses={200: ProviderSerializer, **AUTH_ERRORS, **NOT_FOUND}),
     create=extend_schema(
         summary="Create a provider with its credentials",
@@ -40,13 +52,14 @@ LOOKUP = "[A-Za-z0-9._-]+"
             201: ProviderSerializer,
             **BAD_REQUEST,
             **AUTH_ERRORS,
+            **UNSUPPORTED,
             409: OpenApiResponse(CONFLICT, description="A provider with this id already exists."),
         },
     ),
     partial_update=extend_schema(
         summary="Edit a provider; `credentials`, when sent, replace the stored ones",
         request=ProviderWriteSerializer(partial=True),
-        responses={200: ProviderSerializer, **BAD_REQUEST, **AUTH_ERRORS, **NOT_FOUND},
+        responses={200: ProviderSerializer, **BAD_REQUEST, **AUTH_ERRORS, **NOT_FOUND, **UNSUPPORTED},
     ),
     destroy=extend_schema(
         summary="Delete a provider",
@@ -110,7 +123,7 @@ class ProviderViewSet(
 @extend_schema_view(
     list=extend_schema(
         summary="List projects (operators: all; project owners: their own)",
-        responses={200: ProjectSerializer(many=True), **AUTH_ERRORS},
+        responses={200: ProjectSerializer(many=True), **AUTH_ERRORS, **LIST_ERRORS},
     ),
     retrieve=extend_schema(summary="Get a project", responses={200: ProjectSerializer, **AUTH_ERRORS, **NOT_FOUND}),
     partial_update=extend_schema(
@@ -145,6 +158,8 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def partial_update(self, request, *args, **kwargs):
         project = self.get_object()
+        requested = ProjectWriteSerializer.requested_fields(request.data)
+        services.project_check_fields(user=request.user, project=project, fields=requested)
         serializer = ProjectWriteSerializer(data=request.data, partial=True, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         project = services.project_update(project=project, actor=request.user, data=serializer.to_service_data())

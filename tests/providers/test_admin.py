@@ -7,6 +7,7 @@ import re
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -24,9 +25,6 @@ TOKENS_ADD = reverse("admin:accounts_apitoken_add")
 AUTOCOMPLETE = reverse("admin:autocomplete")
 
 SECRET_TOKEN = "ghp_super_secret_value_0123456789"
-
-
-# --- helpers -------------------------------------------------------------------------------------
 
 
 def logged_in(client, user):
@@ -119,9 +117,6 @@ def raw_token_from(response) -> str:
 
 def api_status(raw: str) -> int:
     return APIClient().get("/api/backend/providers", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code
-
-
-# --- 1. providers changelist ---------------------------------------------------------------------
 
 
 def test_operator_changelist_shows_provider_columns(client, operator):
@@ -217,9 +212,6 @@ def test_changelist_filter_titles_tell_provider_type_from_credential_type(client
     assert len(titles) == len(set(titles)), titles
 
 
-# --- 2. adding a provider ------------------------------------------------------------------------
-
-
 def test_operator_adds_provider_with_token(client, operator):
     response = logged_in(client, operator).post(
         PROVIDERS_ADD, provider_form(credential_type="token", access_token=SECRET_TOKEN)
@@ -281,9 +273,6 @@ def test_add_provider_form_error_does_not_echo_the_typed_token(client, operator)
     assert not Provider.objects.exists()
 
 
-# --- 3. changing a provider ----------------------------------------------------------------------
-
-
 def test_change_form_shows_credential_status_never_the_token(client, operator):
     provider = ProviderFactory(provider_id="gh-main", credential__content={"accessToken": SECRET_TOKEN})
     fingerprint = provider.credential.fingerprint
@@ -330,9 +319,9 @@ def test_change_base_url_without_credentials_is_refused(client, operator):
     )
 
     assert response.status_code == 200
-    message = "Changing the provider's URLs requires sending its credentials again."
+    message = "Changing the provider's type or URLs requires sending its credentials again."
     assert form_errors(response)["credential_type"] == [message]
-    assert "Changing the provider&#x27;s URLs requires sending its credentials again." in html(response)
+    assert "Changing the provider&#x27;s type or URLs requires sending its credentials again." in html(response)
     provider.refresh_from_db()
     assert provider.base_url == "https://github.com"
     assert provider.label != "Renamed"
@@ -381,9 +370,6 @@ def test_provider_id_is_read_only_on_change(client, operator):
     assert provider.provider_id == "gh-main"
     assert provider.label == "Still here"
     assert not Provider.objects.filter(provider_id="renamed").exists()
-
-
-# --- 4. deleting a provider ----------------------------------------------------------------------
 
 
 def test_delete_linked_provider_lists_projects_and_is_refused(client, operator):
@@ -435,9 +421,6 @@ def test_delete_confirmation_names_the_credential_by_provider_id(client, operato
     assert "Credential: Access token for gh-unused" in page
 
 
-# --- 5. enable / disable actions -----------------------------------------------------------------
-
-
 def test_enable_and_disable_selected_actions(client, operator):
     first = ProviderFactory(provider_id="gh-a", enabled=True)
     second = ProviderFactory(provider_id="gh-b", enabled=True)
@@ -465,9 +448,6 @@ def test_enable_and_disable_selected_actions(client, operator):
 
     assert "1 provider(s) enabled." in html(response)
     assert list(Provider.objects.filter(enabled=False).values_list("provider_id", flat=True)) == ["gh-b"]
-
-
-# --- 6. projects ---------------------------------------------------------------------------------
 
 
 def test_admin_index_has_a_projects_section(client, operator):
@@ -637,9 +617,6 @@ def test_operator_can_search_users_for_project_owners(client, operator, owner):
     assert {item["id"] for item in response.json()["results"]} == {str(owner.pk)}
 
 
-# --- 7. provider autocomplete --------------------------------------------------------------------
-
-
 def autocomplete(client, term: str = ""):
     return client.get(
         AUTOCOMPLETE, {"app_label": "providers", "model_name": "project", "field_name": "provider", "term": term}
@@ -672,9 +649,6 @@ def test_provider_autocomplete_forbidden_for_staff_without_groups(client, plain_
 
     assert response.status_code == 403
     assert "acme-github" not in response.content.decode()
-
-
-# --- 8. API tokens -------------------------------------------------------------------------------
 
 
 def test_operator_adds_api_token_shown_once_and_stored_hashed(client, operator):
@@ -770,3 +744,85 @@ def test_superuser_sees_every_token_and_may_pick_the_user(client, superuser, own
     assert response.status_code == 200
     raw_token_from(response)
     assert ApiToken.objects.get(name="for owner").user == owner
+
+
+def test_project_deletion_and_token_revocation_leave_history(client, operator):
+    from accounts.services import api_token_create
+
+    project = ProjectFactory(project_id="gone")
+    token, _ = api_token_create(user=operator, name="ci")
+    client = logged_in(client, operator)
+
+    client.post(reverse("admin:providers_project_delete", args=[project.pk]), {"post": "yes"})
+    client.post(
+        reverse("admin:accounts_apitoken_changelist"),
+        {"action": "revoke_selected", "_selected_action": [token.pk]},
+    )
+
+    deletion = LogEntry.objects.get(object_id=str(project.pk), content_type__model="project")
+    assert deletion.is_deletion() and deletion.user == operator
+    revocation = LogEntry.objects.get(object_id=str(token.pk), content_type__model="apitoken")
+    assert revocation.user == operator
+    assert revocation.get_change_message() == "Changed revoked at."
+
+
+def test_nul_bytes_in_admin_parameters_are_400(client, operator, owner):
+    ProviderFactory(provider_id="gh")
+
+    operator_page = logged_in(client, operator).get(PROVIDERS_CHANGELIST, {"type__exact": "a\x00"})
+    assert operator_page.status_code == 400
+    owner_client = logged_in(Client(), owner)
+    autocomplete = owner_client.get(
+        "/admin/autocomplete/",
+        {"app_label": "providers", "model_name": "project", "field_name": "provider", "term": "g\x00"},
+    )
+    assert autocomplete.status_code == 400
+
+
+def test_autocomplete_serves_only_the_project_form_fields(client, owner):
+    ProviderFactory(provider_id="gh")
+    owner_client = logged_in(client, owner)
+
+    other_source = owner_client.get(
+        "/admin/autocomplete/", {"app_label": "providers", "model_name": "credential", "field_name": "provider"}
+    )
+    project_source = owner_client.get(
+        "/admin/autocomplete/", {"app_label": "providers", "model_name": "project", "field_name": "provider"}
+    )
+
+    assert other_source.status_code == 403
+    assert project_source.status_code == 200
+
+
+def test_delete_confirmation_does_not_decrypt_credentials(client, operator):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    provider = ProviderFactory(provider_id="gh")
+    client = logged_in(client, operator)
+
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(reverse("admin:providers_provider_delete", args=[provider.pk]))
+
+    assert page.status_code == 200
+    assert not any('."secret"' in query["sql"] for query in ctx.captured_queries)
+
+
+def test_clearing_a_url_back_to_its_default_needs_no_credentials(client, operator):
+    provider = ProviderFactory(provider_id="gh", type="github", base_url="https://github.com")
+    client = logged_in(client, operator)
+    form = {
+        "provider_id": "gh",
+        "label": provider.label,
+        "description": "",
+        "type": "github",
+        "enabled": "on",
+        "base_url": "",
+        "api_base_url": provider.api_base_url,
+    }
+
+    response = client.post(change_url(provider), form)
+
+    assert response.status_code == 302, html(response)[:2000]
+    provider.refresh_from_db()
+    assert provider.base_url == "https://github.com"

@@ -465,6 +465,8 @@ def test_owner_cannot_touch_someone_elses_project(owner_client, other_owner):
     [
         ({"name": "Renamed"}, "name"),
         ({"owners": ["owner"]}, "owners"),
+        ({"owners": ["no-such-user"]}, "owners"),
+        ({"owners": "not-even-a-list"}, "owners"),
     ],
 )
 def test_owner_cannot_change_fields_reserved_to_operators(owner_client, owner, body, field):
@@ -569,3 +571,35 @@ def test_superuser_has_full_access(superuser):
 
     assert client.post(PROVIDERS, provider_body(), format="json").status_code == 201
     assert client.get(PROVIDERS).status_code == 200
+
+
+def test_changing_the_type_requires_credentials_again(operator_client):
+    ProviderFactory(provider_id="gh", type="github", credential__content={"accessToken": "old"})
+
+    refused = operator_client.patch(f"{PROVIDERS}/gh", {"type": "gitlab"}, format="json")
+
+    assert refused.status_code == 400
+    assert "credentials" in refused.json()
+    assert Provider.objects.get(provider_id="gh").type == "github"
+    accepted = operator_client.patch(
+        f"{PROVIDERS}/gh",
+        {"type": "gitlab", "credentials": {"type": "token", "content": {"accessToken": "glpat"}}},
+        format="json",
+    )
+    assert accepted.status_code == 200
+    assert accepted.json()["type"] == "gitlab"
+
+
+def test_a_provider_used_by_projects_stays_a_git_provider(operator_client):
+    provider = ProviderFactory(provider_id="gh", type="github")
+    ProjectFactory(project_id="payments", provider=provider)
+
+    response = operator_client.patch(
+        f"{PROVIDERS}/gh",
+        {"type": "okta", "credentials": {"type": "token", "content": {"accessToken": "t"}}},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "type" in response.json()
+    assert Provider.objects.get(provider_id="gh").type == "github"

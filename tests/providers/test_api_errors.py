@@ -162,7 +162,9 @@ def test_huge_body_is_refused_without_writing(operator_client):
 
     response = operator_client.generic("POST", PROVIDERS, body, content_type="application/json")
 
-    assert 400 <= response.status_code < 500
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["detail"]
     assert Provider.objects.count() == 0
 
 
@@ -197,10 +199,43 @@ def test_bad_patch_is_400_and_changes_nothing(operator_client, body, field):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "path", ["/api/backend/providers/%00", "/api/backend/providers/a%2Fb", "/api/backend/projects/%00"]
+    "path,status",
+    [
+        ("/api/backend/providers/%00", 400),
+        ("/api/backend/projects/%00", 400),
+        ("/api/backend/providers/a%2Fb", 404),
+        ("/api/backend/providers/a%20b", 404),
+        ("/api/no-such-endpoint", 404),
+    ],
 )
-def test_odd_lookups_are_404(operator_client, path):
-    assert operator_client.get(path).status_code == 404
+def test_odd_paths_get_json_errors(operator_client, path, status):
+    response = operator_client.get(path)
+
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    assert response.json()
+
+
+@pytest.mark.django_db
+def test_lone_surrogates_are_400_not_500(operator_client):
+    raw = b'{"id": "x", "label": "\\ud800", "type": "github"}'
+    for body in (raw, b'{"\\ud800": 1}', b'{"credentials": {"type": "\\udfff"}}'):
+        response = operator_client.generic("POST", PROVIDERS, body, content_type="application/json")
+        assert response.status_code == 400, body
+        assert "Unicode" in response.json()["detail"]
+    assert Provider.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_invalid_choices_are_not_echoed(operator_client):
+    body = {**VALID, "type": "secret-looking-value", "credentials": {"type": "ghp_leaked", "content": {}}}
+
+    response = operator_client.post(PROVIDERS, body, format="json")
+
+    assert response.status_code == 400
+    assert "secret-looking-value" not in response.content.decode()
+    assert "ghp_leaked" not in response.content.decode()
+    assert "expected one of" in response.json()["type"][0]
 
 
 @pytest.mark.django_db

@@ -1,0 +1,34 @@
+from django.http import HttpResponseBadRequest, JsonResponse
+
+
+class RejectNulBytesMiddleware:
+    """PostgreSQL text cannot hold NUL bytes: a query or form parameter carrying one would reach a
+    filter or search and fail deep inside the database driver. Refuse it up front with a 400."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        offending = "path" if "\x00" in request.path else None
+        for key, value in _params(request):
+            if offending is None and ("\x00" in key or "\x00" in value):
+                offending = key.replace("\x00", "")[:64]
+        if offending is None:
+            return self.get_response(request)
+        message = "Null characters are not allowed."
+        if request.path.startswith("/api/"):
+            return JsonResponse({offending: [message]}, status=400)
+        return HttpResponseBadRequest(f"{offending}: {message}")
+
+
+def _params(request):
+    for key, values in request.GET.lists():
+        for value in values:
+            yield key, value
+    if request.method == "POST" and request.content_type in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        for key, values in request.POST.lists():
+            for value in values:
+                yield key, value
