@@ -94,3 +94,19 @@ def public_identity_providers() -> QuerySet[Provider]:
 
 def identity_mappers(*, provider: Provider) -> QuerySet[IdentityProviderMapper]:
     return IdentityProviderMapper.objects.filter(identity__provider=provider).order_by("id")
+
+
+def identity_admin_list() -> QuerySet[IdentityProvider]:
+    """The identity-provider changelist: provider row joined, secret never loaded, mapper count."""
+    mapper_counts = (
+        IdentityProviderMapper.objects.filter(identity=OuterRef("pk"))
+        .order_by()
+        .values("identity")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return (
+        IdentityProvider.objects.select_related("provider")
+        .defer("client_secret")
+        .annotate(mapper_count=Coalesce(Subquery(mapper_counts, output_field=IntegerField()), 0))
+    )
