@@ -322,7 +322,7 @@ class IdentityProviderAdminForm(forms.ModelForm):
         help_text="Never shown again after saving; leave blank to keep the stored secret.",
     )
     domain_names = forms.CharField(
-        label="domains",
+        label="Domains",
         required=False,
         max_length=5000,
         help_text="Comma-separated, e.g. “acme.com, eu.acme.com”. With domains the provider stays pending "
@@ -571,13 +571,13 @@ class IdentityProviderAdmin(ServiceLoggedAdmin):
     def mapper_count(self, obj: IdentityProvider) -> int:
         return getattr(obj, "mapper_count", 0)
 
-    @admin.display(description="client secret")
+    @admin.display(description="stored client secret")
     def secret_status(self, obj: IdentityProvider) -> str:
         if not obj.client_secret_updated_at:
             return "not set"
         return f"set · updated at {timezone.localtime(obj.client_secret_updated_at):%Y-%m-%d %H:%M %Z}"
 
-    @admin.display(description="domains")
+    @admin.display(description="domain verification")
     def domain_status(self, obj: IdentityProvider) -> str:
         rows = [
             f"{row.domain}: {'verified ' + f'{row.verified_at:%Y-%m-%d}' if row.verified_at else 'not verified'}"
