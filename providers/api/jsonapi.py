@@ -96,6 +96,9 @@ class ResourceSerializer(StrictSerializer):
 
 class DocumentSerializer(StrictSerializer):
     data = ResourceSerializer()  # type: ignore[assignment]  # the document's `data` member
+    meta = serializers.DictField(required=False, help_text="Ignored.")
+    jsonapi = serializers.DictField(required=False, help_text="Ignored.")
+    links = serializers.DictField(required=False, help_text="Ignored.")
 
 
 def resource(provider: Provider, request) -> dict[str, Any]:
@@ -155,7 +158,7 @@ def jsonapi_errors(response: Response) -> Response:
                 "title": str(message)[:200],
                 "detail": str(message),
             }
-            if key.startswith("data.") and not key.startswith("data.attributes."):
+            if key == "data" or (key.startswith("data.") and not key.startswith("data.attributes.")):
                 error["source"] = {"pointer": "/" + key.replace(".", "/")}
             elif key not in ("detail", "non_field_errors", "projects"):
                 name = key.removeprefix("data.attributes.")
