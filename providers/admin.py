@@ -436,6 +436,8 @@ class MapperInline(admin.TabularInline):
 @admin.register(IdentityProvider)
 class IdentityProviderAdmin(ServiceLoggedAdmin):
     form = IdentityProviderAdminForm
+    # The declared password field replaces the model field, so the stored secret is never loaded.
+    exclude = ["client_secret"]
     change_form_template = "admin/providers/identityprovider/change_form.html"
     list_display = [
         "alias",
@@ -474,37 +476,12 @@ class IdentityProviderAdmin(ServiceLoggedAdmin):
         identity = ["alias", "display_name", "protocol", "known_provider", "enabled"]
         if obj is not None:
             identity += ["internal_id", "status"]
-        oidc = [
-            "client_id",
-            "client_secret",
-            "issuer",
-            "authorization_url",
-            "token_url",
-            "user_info_url",
-            "jwks_url",
-            "logout_url",
-            "default_scope",
-            "client_auth_method",
-            "validate_signature",
-            "use_jwks_url",
-            "pkce_enabled",
-            "pkce_method",
-            "sync_mode",
-        ]
+        oidc = ["client_id", "client_secret", *identity_services.OIDC_FIELDS[1:], "sync_mode"]
         if obj is not None:
             oidc.insert(2, "secret_status")
         if not may_edit:
             oidc.remove("client_secret")
-        saml = [
-            "entity_id",
-            "single_sign_on_service_url",
-            "single_logout_service_url",
-            "name_id_policy_format",
-            "signing_certificate",
-            "want_authn_requests_signed",
-            "post_binding_authn_request",
-            "post_binding_response",
-        ]
+        saml = list(identity_services.SAML_FIELDS)
         if obj is not None:
             saml.insert(5, "certificate_expires_at")
         sets = [("Identity provider", {"fields": identity})]
@@ -515,18 +492,7 @@ class IdentityProviderAdmin(ServiceLoggedAdmin):
         sets += [
             (
                 "Broker options",
-                {
-                    "fields": [
-                        "trust_email",
-                        "store_token",
-                        "add_read_token_role_on_create",
-                        "authenticate_by_default",
-                        "link_only",
-                        "hide_on_login",
-                        "first_broker_login_flow_alias",
-                        "update_profile_first_login_mode",
-                    ]
-                },
+                {"fields": list(identity_services.BROKER_FIELDS)},
             ),
             (
                 "Domains and lifecycle",
@@ -534,10 +500,7 @@ class IdentityProviderAdmin(ServiceLoggedAdmin):
                     "fields": [
                         "domain_names",
                         *(["txt_record", "domain_status"] if obj else []),
-                        "organization",
-                        "reference",
-                        "reference_origin",
-                        "metadata",
+                        *identity_services.LIFECYCLE_FIELDS,
                     ]
                 },
             ),

@@ -10,16 +10,21 @@ from .models import IdentityProvider, IdentityProviderDomain, IdentityProviderMa
 User = get_user_model()
 
 
-def linked_projects_count() -> Coalesce:
-    """Per-row count through the `provider_id` index: cheaper than a JOIN + GROUP BY on big tables."""
+def count_of(model, field: str, outer: str = "pk") -> Coalesce:
+    """A per-row count of `model` rows whose `field` points at the outer row, through that
+    field's index: cheaper than a JOIN + GROUP BY on big tables, and 0 rather than NULL."""
     counts = (
-        Project.objects.filter(provider=OuterRef("pk"))
+        model.objects.filter(**{field: OuterRef(outer)})
         .order_by()
-        .values("provider")
+        .values(field)
         .annotate(count=Count("pk"))
         .values("count")
     )
     return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+
+
+def linked_projects_count() -> Coalesce:
+    return count_of(Project, "provider")
 
 
 def provider_list() -> QuerySet[Provider]:
@@ -52,19 +57,12 @@ def project_list(*, user) -> QuerySet[Project]:
 def identity_provider_list() -> QuerySet[Provider]:
     """Providers with their identity configuration (never the encrypted client secret), domains
     and mapper count, in a fixed number of queries."""
-    mapper_counts = (
-        IdentityProviderMapper.objects.filter(identity__provider=OuterRef("pk"))
-        .order_by()
-        .values("identity")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
     return (
         Provider.objects.filter(identity__isnull=False)
         .select_related("identity", "created_by")
         .defer("identity__client_secret")
         .prefetch_related(Prefetch("identity__domains", queryset=IdentityProviderDomain.objects.order_by("domain")))
-        .annotate(mapper_count=Coalesce(Subquery(mapper_counts, output_field=IntegerField()), 0))
+        .annotate(mapper_count=count_of(IdentityProviderMapper, "identity", outer="identity"))
     )
 
 
@@ -98,15 +96,8 @@ def identity_mappers(*, provider: Provider) -> QuerySet[IdentityProviderMapper]:
 
 def identity_admin_list() -> QuerySet[IdentityProvider]:
     """The identity-provider changelist: provider row joined, secret never loaded, mapper count."""
-    mapper_counts = (
-        IdentityProviderMapper.objects.filter(identity=OuterRef("pk"))
-        .order_by()
-        .values("identity")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
     return (
         IdentityProvider.objects.select_related("provider")
         .defer("client_secret")
-        .annotate(mapper_count=Coalesce(Subquery(mapper_counts, output_field=IntegerField()), 0))
+        .annotate(mapper_count=count_of(IdentityProviderMapper, "identity"))
     )

@@ -15,7 +15,14 @@ from rest_framework.response import Response
 from providers import identity_services, selectors
 from providers.catalog import KNOWN_PROVIDER_CHOICES, OAUTH2, OIDC, PROTOCOL_CHOICES, SAML
 from providers.discovery import oidc_discover, oidc_discovery_url, saml_fetch_metadata, saml_parse_metadata
-from providers.identity_services import SECRET_MASK, MapperInput
+from providers.identity_services import (
+    BROKER_FIELDS,
+    LIFECYCLE_FIELDS,
+    OIDC_FIELDS,
+    SAML_FIELDS,
+    SECRET_MASK,
+    MapperInput,
+)
 from providers.mappers import SYNC_MODES, mapper_types_catalogue
 from providers.models import IdentityProvider, IdentityProviderMapper, Provider
 from providers.services import provider_delete
@@ -42,20 +49,6 @@ IDENTITY_API_NAMES = {
     )},
 }  # fmt: skip
 
-OIDC_FIELDS = (
-    "authorization_url", "token_url", "client_id", "user_info_url", "issuer", "jwks_url", "logout_url",
-    "default_scope", "validate_signature", "use_jwks_url", "pkce_enabled", "pkce_method", "client_auth_method",
-)  # fmt: skip
-SAML_FIELDS = (
-    "entity_id", "single_sign_on_service_url", "single_logout_service_url", "name_id_policy_format",
-    "signing_certificate", "want_authn_requests_signed", "post_binding_authn_request", "post_binding_response",
-)  # fmt: skip
-BROKER_FIELDS = (
-    "trust_email", "store_token", "add_read_token_role_on_create", "authenticate_by_default", "link_only",
-    "hide_on_login", "first_broker_login_flow_alias", "update_profile_first_login_mode",
-)  # fmt: skip
-LIFECYCLE_FIELDS = ("reference", "reference_origin", "organization")
-
 
 def url_field(**kwargs) -> StrictCharField:
     return StrictCharField(required=False, allow_blank=True, max_length=500, **kwargs)
@@ -66,7 +59,11 @@ class OidcConfigInputSerializer(StrictSerializer):
     token_url = url_field()
     client_id = StrictCharField(required=False, allow_blank=True, max_length=255)
     client_secret = StrictCharField(
-        required=False, allow_blank=True, max_length=4096, help_text=f"Write-only; send “{SECRET_MASK}” to keep it."
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=4096,
+        help_text=f"Write-only; send “{SECRET_MASK}”, null or nothing to keep it.",
     )
     user_info_url = url_field()
     issuer = url_field()
@@ -91,6 +88,9 @@ class SamlConfigInputSerializer(StrictSerializer):
     post_binding_authn_request = StrictBooleanField(required=False)
     post_binding_response = StrictBooleanField(required=False)
     sync_mode = ChoiceField(choices=SYNC_MODE_CHOICES, required=False)
+    certificate_expires_at = serializers.CharField(
+        required=False, allow_null=True, help_text="Ignored: computed from the certificate (lets a read be sent back)."
+    )
 
 
 class MapperInputSerializer(StrictSerializer):
@@ -171,7 +171,7 @@ class IdentityProviderWriteSerializer(StrictSerializer):
         body = dict(self.validated_data)
         protocol = body.get("provider_id")
         data: dict[str, Any] = {}
-        for name in (*BROKER_FIELDS, *LIFECYCLE_FIELDS, "enabled", "description", "metadata"):
+        for name in (*BROKER_FIELDS, *LIFECYCLE_FIELDS, "enabled", "description"):
             if name in body:
                 data[name] = body[name]
         if "known_provider" in body:
@@ -316,14 +316,23 @@ def import_config(data: dict[str, Any]) -> dict[str, Any]:
         upload = data["metadata"]
         if upload.size > 1_000_000:
             raise serializers.ValidationError({"metadata": ["At most 1 MB."]})
-        return saml_parse_metadata(upload.read())
+        return _with_entity_id_inside(saml_parse_metadata(upload.read()))
     if data.get("metadata_xml"):
         try:
-            return saml_parse_metadata(data["metadata_xml"])
+            return _with_entity_id_inside(saml_parse_metadata(data["metadata_xml"]))
         except DjangoValidationError as exc:
             raise DjangoValidationError({"metadata_xml": exc.messages}) from exc
-    url = data["url"]
-    protocol = data.get("protocol")
+    return _with_entity_id_inside(_import_from_url(data["url"], data.get("protocol")))
+
+
+def _with_entity_id_inside(result: dict[str, Any]) -> dict[str, Any]:
+    """SAML results carry `entity_id` inside `saml_config` too, so the config can be posted as is."""
+    if "saml_config" in result and result.get("entity_id"):
+        result["saml_config"] = {"entity_id": result["entity_id"], **result["saml_config"]}
+    return result
+
+
+def _import_from_url(url: str, protocol: str | None) -> dict[str, Any]:
     if protocol is None:
         looks_saml = any(hint in url.lower() for hint in ("saml", "metadata", ".xml"))
         protocol = "saml" if looks_saml and "openid-configuration" not in url else "oidc"

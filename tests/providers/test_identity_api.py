@@ -636,3 +636,18 @@ def test_generic_providers_api_cannot_change_an_identity_providers_type(operator
     assert response.status_code == 400
     assert "type" in response.json()
     assert Provider.objects.get(provider_id="corp-oidc").type == "oidc"
+
+
+def test_a_read_body_can_be_sent_back_verbatim(operator_client, certificate_pem):
+    operator_client.post(IDPS, saml_body(certificate_pem), format="json")
+    operator_client.post(IDPS, oidc_body(), format="json")
+
+    for alias in ("corp-saml", "corp-oidc"):
+        read = operator_client.get(f"{IDPS}/{alias}").json()
+        body = {key: read[key] for key in ("alias", "display_name", "provider_id", "oidc_config", "saml_config")}
+        body = {key: value for key, value in body.items() if value is not None}
+
+        response = operator_client.put(f"{IDPS}/{alias}", body, format="json")
+
+        assert response.status_code == 200, response.content
+    assert IdentityProvider.objects.get(provider__provider_id="corp-oidc").client_secret == "corp-oidc-secret"

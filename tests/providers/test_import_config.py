@@ -148,6 +148,7 @@ def expected_saml_import(certificate: x509.Certificate) -> dict:
         "protocol": "saml",
         "entity_id": ENTITY_ID,
         "saml_config": {
+            "entity_id": ENTITY_ID,
             "single_sign_on_service_url": f"{SSO_BASE}/post",
             "single_logout_service_url": f"{SSO_BASE}/logout",
             "name_id_policy_format": EMAIL_FORMAT,
@@ -293,9 +294,7 @@ def test_import_maps_inline_saml_metadata(operator_client, httpserver, signing_c
 
 
 def test_import_maps_an_uploaded_saml_metadata_file(operator_client, httpserver, signing_certificate):
-    response = operator_client.post(
-        IMPORT, {"metadata": upload(idp_metadata(signing_certificate))}, format="multipart"
-    )
+    response = operator_client.post(IMPORT, {"metadata": upload(idp_metadata(signing_certificate))}, format="multipart")
 
     assert response.status_code == 200, response.content
     assert response.json() == expected_saml_import(signing_certificate)
@@ -304,15 +303,13 @@ def test_import_maps_an_uploaded_saml_metadata_file(operator_client, httpserver,
 
 
 def test_imported_saml_config_creates_an_identity_provider(operator_client, signing_certificate):
-    imported = operator_client.post(
-        IMPORT, {"metadata_xml": idp_metadata(signing_certificate)}, format="json"
-    ).json()
+    imported = operator_client.post(IMPORT, {"metadata_xml": idp_metadata(signing_certificate)}, format="json").json()
     body = {
         "alias": "acme-saml",
         "display_name": "Acme (SAML)",
         "provider_id": "saml",
         # The import names the entity id next to `saml_config`; the write API takes it inside.
-        "saml_config": {**imported["saml_config"], "entity_id": imported["entity_id"]},
+        "saml_config": imported["saml_config"],
     }
 
     response = operator_client.post(IDPS, body, format="json")
@@ -381,9 +378,7 @@ def test_import_refuses_a_discovery_document_without_jwks_uri(operator_client, h
 
 @pytest.mark.parametrize("channel", ["url", "metadata_xml", "metadata"])
 @pytest.mark.parametrize("attack", ["billion laughs", "external entity"])
-def test_import_refuses_xml_with_a_doctype_on_every_channel(
-    operator_client, httpserver, tmp_path, channel, attack
-):
+def test_import_refuses_xml_with_a_doctype_on_every_channel(operator_client, httpserver, tmp_path, channel, attack):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOPSECRET-FILE-CONTENT")
     xml = billion_laughs() if attack == "billion laughs" else external_entity(secret)
