@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://root@127.0.0.1:5432/test
+PYTEST_ARGS ?= -n 2
 
 .PHONY: install run test test-postgres lint serve demo clean
 
