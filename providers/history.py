@@ -1,10 +1,13 @@
 """History entries for changes made through the services, in the admin's own format so the
-admin's "History" page shows API and admin changes alike. Field names only, never values."""
+admin's "History" page shows API and admin changes alike, each mirrored in the audit log.
+Field names only, never values."""
 
 import json
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.db import models
+
+from . import audit
 
 
 def _log(*, actor, obj: models.Model, action_flag: int, message: list) -> None:
@@ -21,12 +24,15 @@ def _log(*, actor, obj: models.Model, action_flag: int, message: list) -> None:
 
 def log_addition(*, actor, obj: models.Model) -> None:
     _log(actor=actor, obj=obj, action_flag=ADDITION, message=[{"added": {}}])
+    audit.record(action="create", actor=actor, obj=obj)
 
 
-def log_change(*, actor, obj: models.Model, fields: list[str]) -> None:
+def log_change(*, actor, obj: models.Model, fields: list[str], action: str = "update") -> None:
     if fields:
         _log(actor=actor, obj=obj, action_flag=CHANGE, message=[{"changed": {"fields": fields}}])
+        audit.record(action=action, actor=actor, obj=obj, fields=fields)
 
 
 def log_deletion(*, actor, obj: models.Model) -> None:
     _log(actor=actor, obj=obj, action_flag=DELETION, message=[{"deleted": {}}])
+    audit.record(action="delete", actor=actor, obj=obj)

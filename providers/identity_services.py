@@ -322,7 +322,7 @@ def identity_provider_verify_domains(*, provider: Provider, actor) -> list[Domai
             results.append(DomainCheck(row.domain, False, f"No TXT record “{expected}” found."))
     _refresh_status(identity)
     if newly_verified:
-        history.log_change(actor=actor, obj=provider, fields=["domains verified"])
+        history.log_change(actor=actor, obj=provider, fields=["domains verified"], action="verify")
     return results
 
 

@@ -56,6 +56,9 @@ class Provider(models.Model):
         help_text="Base of the provider's REST API, e.g. https://gitlab.example.com/api/v4.",
     )
     enabled = models.BooleanField(default=True)
+    last_tested_at = models.DateTimeField("last tested at", null=True, blank=True, editable=False)
+    last_test_ok = models.BooleanField("last test passed", null=True, blank=True, editable=False)
+    last_test_message = models.CharField("last test result", max_length=500, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(
@@ -113,6 +116,9 @@ class Credential(models.Model):
     fingerprint = models.CharField(
         max_length=80, help_text="Keyed hash of the content: tells two secrets apart without revealing them."
     )
+    expires_at = models.DateTimeField(
+        "expires at", null=True, blank=True, help_text="When the provider stops accepting these credentials."
+    )
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -137,6 +143,36 @@ class Credential(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} for {self.provider.provider_id}"
+
+
+class CredentialVersion(models.Model):
+    """A replaced set of credentials, kept encrypted (never readable through the API) so operators
+    can see the rotation history and roll back within the configured window."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="credential_versions")
+    type = models.CharField(max_length=32, choices=CREDENTIAL_TYPE_CHOICES)
+    secret = EncryptedTextField()
+    fingerprint = models.CharField(max_length=80)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    set_at = models.DateTimeField(help_text="When these credentials became current.")
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    replaced_at = models.DateTimeField(auto_now_add=True)
+    replaced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = models.Manager()
+    metadata = CredentialMetadataManager()
+
+    class Meta:
+        ordering = ["-replaced_at", "-id"]
+        base_manager_name = "metadata"
+        indexes = [models.Index(fields=["provider", "-replaced_at"], name="credential_version_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} {self.fingerprint} (replaced {self.replaced_at:%Y-%m-%d})"
 
 
 class Project(models.Model):
@@ -354,3 +390,42 @@ class IdentityProviderMapper(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object, from where, and whether it was allowed: every write and every
+    refused attempt on providers, identity providers, mappers and projects. Field names only;
+    never a value."""
+
+    class Action(models.TextChoices):
+        CREATE = "create"
+        UPDATE = "update"
+        DELETE = "delete"
+        ROTATE = "rotate", "rotate credentials"
+        ROLLBACK = "rollback", "roll back credentials"
+        TEST = "test", "test connection"
+        VERIFY = "verify", "verify domains"
+        EXPORT = "export"
+        DENIED = "denied", "permission denied"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    object_type = models.CharField(max_length=40)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    fields = models.JSONField(default=list, blank=True)
+    source = models.CharField(max_length=10, blank=True, help_text="api, admin or cli")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    ok = models.BooleanField(default=True)
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name or '-'} {self.action} {self.object_type} {self.object_id}"

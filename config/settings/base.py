@@ -44,6 +44,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "providers.middleware.RejectNulBytesMiddleware",
+    "providers.audit.AuditContextMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -127,6 +128,12 @@ SPECTACULAR_SETTINGS = {
 
 # API tokens: how often last-used time is written back (seconds); 0 writes on every request.
 API_TOKEN_LAST_USED_RESOLUTION = env.int("API_TOKEN_LAST_USED_RESOLUTION", default=60)
+
+# Audit log: client addresses come from X-Forwarded-For only when the peer is one of these proxies.
+AUDIT_TRUSTED_PROXIES = env.list("AUDIT_TRUSTED_PROXIES", default=[])
+
+# Replaced credentials are kept (encrypted) this many days, during which they can be restored.
+CREDENTIAL_ROLLBACK_DAYS = env.int("CREDENTIAL_ROLLBACK_DAYS", default=30)
 
 # Server-side fetches of user-supplied URLs (OIDC discovery, SAML metadata, test connection):
 # private, loopback and link-local targets are refused unless listed here (CIDR), redirects are

@@ -1,0 +1,77 @@
+"""The audit log: one `AuditEvent` per write or refused attempt, with who, what, which fields,
+from where (API, admin or command line, and the client address). Field names only, never values.
+The request in progress is known through a context variable set by `AuditContextMiddleware`."""
+
+from contextvars import ContextVar
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+from .models import AuditEvent
+
+_request: ContextVar[Any] = ContextVar("audit_request", default=None)
+
+
+class AuditContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _request.set(request)
+        try:
+            return self.get_response(request)
+        finally:
+            _request.reset(token)
+
+
+def client_ip(request) -> str | None:
+    """REMOTE_ADDR, or the first X-Forwarded-For hop when the peer is a trusted proxy."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if forwarded and remote in settings.AUDIT_TRUSTED_PROXIES:
+        return forwarded.split(",")[0].strip()[:45] or remote
+    return remote
+
+
+def _source(request) -> str:
+    if request is None:
+        return "cli"
+    if request.path.startswith("/api/"):
+        return "api"
+    if request.path.startswith("/admin/"):
+        return "admin"
+    return "web"
+
+
+def record(
+    *,
+    action: str,
+    actor=None,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    fields: list[str] | None = None,
+    ok: bool = True,
+    detail: str = "",
+) -> AuditEvent:
+    request = _request.get()
+    if actor is None and request is not None:
+        actor = getattr(request, "user", None)
+    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    if obj is not None:
+        object_type = object_type or obj._meta.model_name or ""
+        object_id = object_id or str(getattr(obj, "provider_id", None) or getattr(obj, "project_id", None) or obj.pk)
+    return AuditEvent.objects.create(
+        actor=user,
+        actor_name=user.get_username() if user else "",
+        action=action,
+        object_type=object_type[:40],
+        object_id=str(object_id)[:64],
+        object_repr=str(obj)[:200] if obj is not None else "",
+        fields=list(fields or []),
+        source=_source(request),
+        ip=client_ip(request) if request is not None else None,
+        ok=ok,
+        detail=detail[:500],
+    )
