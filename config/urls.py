@@ -13,5 +13,6 @@ urlpatterns = [
 ]
 
 handler400 = "providers.api.errors.handler400"
+handler403 = "providers.api.errors.handler403"
 handler404 = "providers.api.errors.handler404"
 handler500 = "providers.api.errors.handler500"

@@ -25,6 +25,7 @@ from .catalog import (
 from .mappers import MAPPER_TYPES, mapper_config_validate
 from .models import IdentityProvider, IdentityProviderMapper, Project, Provider
 
+TEST_CONNECTION_MAX_BATCH = 20
 CREDENTIAL_FORM_FIELDS = {"accessToken": "access_token", "userName": "user_name", "password": "password"}
 
 
@@ -129,13 +130,22 @@ class ProviderAdmin(ServiceLoggedAdmin):
         "enabled",
         "credential_type",
         "linked_projects",
+        "last_test",
     ]
     list_filter = ["type", CapabilityFilter, "enabled", ("credential__type", CredentialTypeFilter)]
     search_fields = ["provider_id", "label"]
     show_full_result_count = False
     list_per_page = 50
-    actions = ["enable_selected", "disable_selected"]
-    readonly_fields = ["credential_status", "linked_projects", "created_at", "created_by", "updated_at", "updated_by"]
+    actions = ["enable_selected", "disable_selected", "test_connection"]
+    readonly_fields = [
+        "credential_status",
+        "linked_projects",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+        "last_test_result",
+    ]
 
     def get_fieldsets(self, request, obj=None):
         credentials = ["credential_type", "access_token", "user_name", "password"]
@@ -156,7 +166,16 @@ class ProviderAdmin(ServiceLoggedAdmin):
             fieldsets.append(
                 (
                     "Usage and history",
-                    {"fields": ["linked_projects", "created_at", "created_by", "updated_at", "updated_by"]},
+                    {
+                        "fields": [
+                            "linked_projects",
+                            "created_at",
+                            "created_by",
+                            "updated_at",
+                            "updated_by",
+                            "last_test_result",
+                        ]
+                    },
                 )
             )
         return fieldsets
@@ -235,6 +254,36 @@ class ProviderAdmin(ServiceLoggedAdmin):
     @admin.action(description="Disable selected providers", permissions=["change"])
     def disable_selected(self, request, queryset):
         self._set_enabled(request, queryset, False)
+
+    @admin.action(description="Test connection of selected providers", permissions=["change"])
+    def test_connection(self, request, queryset):
+        # Each test may wait for a slow provider; a bounded batch keeps the request within the
+        # server's worker timeout.
+        if queryset.count() > TEST_CONNECTION_MAX_BATCH:
+            self.message_user(
+                request, f"Select at most {TEST_CONNECTION_MAX_BATCH} providers to test at once.", messages.ERROR
+            )
+            return
+        for provider in queryset:
+            result = services.provider_test_connection(provider=provider, actor=request.user)
+            level = messages.SUCCESS if result.ok else messages.WARNING
+            self.message_user(request, f"{provider}: {result.message}", level)
+
+    @admin.display(description="last test", ordering="last_tested_at")
+    def last_test(self, obj: Provider) -> str:
+        if obj.last_tested_at is None:
+            return "—"
+        mark = "✓" if obj.last_test_ok else "✗"
+        when = timezone.localtime(obj.last_tested_at).strftime("%Y-%m-%d %H:%M")
+        return format_html('<span title="{}">{} {}</span>', obj.last_test_message, mark, when)
+
+    @admin.display(description="last connection test")
+    def last_test_result(self, obj: Provider) -> str:
+        if obj.last_tested_at is None:
+            return "never tested"
+        outcome = "passed" if obj.last_test_ok else "failed"
+        when = timezone.localtime(obj.last_tested_at).strftime("%Y-%m-%d %H:%M %Z")
+        return f"{outcome} at {when} · {obj.last_test_message}"
 
 
 @admin.register(Project)

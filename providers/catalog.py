@@ -16,6 +16,14 @@ class CredentialType:
     fields: tuple[str, ...]
     secret_fields: tuple[str, ...]
     help: str = ""
+    optional_fields: tuple[str, ...] = ()
+    url_fields: tuple[str, ...] = ()
+    numeric_fields: tuple[str, ...] = ()
+    pem_private_key_fields: tuple[str, ...] = ()
+
+    @property
+    def all_fields(self) -> tuple[str, ...]:
+        return self.fields + self.optional_fields
 
 
 CREDENTIAL_TYPES: dict[str, CredentialType] = {
@@ -34,6 +42,24 @@ CREDENTIAL_TYPES: dict[str, CredentialType] = {
             fields=("userName", "password"),
             secret_fields=("password",),
             help="A service account's user name and password (or app password).",
+        ),
+        CredentialType(
+            "oauth2ClientCredentials",
+            "OAuth 2.0 client credentials",
+            fields=("tokenUrl", "clientId", "clientSecret"),
+            optional_fields=("scope",),
+            secret_fields=("clientSecret",),
+            url_fields=("tokenUrl",),
+            help="A service principal / machine-to-machine client: token URL, client id and secret, optional scope.",
+        ),
+        CredentialType(
+            "githubApp",
+            "GitHub App",
+            fields=("appId", "privateKey", "installationId"),
+            secret_fields=("privateKey",),
+            numeric_fields=("appId", "installationId"),
+            pem_private_key_fields=("privateKey",),
+            help="A GitHub App: its numeric app id, its PEM private key and the installation id.",
         ),
     )
 }
@@ -54,7 +80,7 @@ class ProviderType:
     capabilities: tuple[str, ...]
     base_url: str = ""
     api_base_url: str = ""
-    credential_types: tuple[str, ...] = field(default=("token", "userPass"))
+    credential_types: tuple[str, ...] = field(default=("token", "oauth2ClientCredentials"))
     protocols: tuple[str, ...] = ()
 
     @property
@@ -65,15 +91,49 @@ class ProviderType:
 PROVIDER_TYPES: dict[str, ProviderType] = {
     t.key: t
     for t in (
-        ProviderType("github", "GitHub", (GIT,), "https://github.com", "https://api.github.com"),
-        ProviderType("gitlab", "GitLab", (GIT,), "https://gitlab.com", "https://gitlab.com/api/v4"),
-        ProviderType("bitbucket", "Bitbucket", (GIT,), "https://bitbucket.org", "https://api.bitbucket.org/2.0"),
-        ProviderType("azure-devops", "Azure DevOps", (GIT,), "https://dev.azure.com", "https://dev.azure.com"),
+        ProviderType(
+            "github",
+            "GitHub",
+            (GIT,),
+            "https://github.com",
+            "https://api.github.com",
+            credential_types=("token", "userPass", "githubApp"),
+        ),
+        ProviderType(
+            "gitlab",
+            "GitLab",
+            (GIT,),
+            "https://gitlab.com",
+            "https://gitlab.com/api/v4",
+            credential_types=("token", "userPass"),
+        ),
+        ProviderType(
+            "bitbucket",
+            "Bitbucket",
+            (GIT,),
+            "https://bitbucket.org",
+            "https://api.bitbucket.org/2.0",
+            credential_types=("token", "userPass", "oauth2ClientCredentials"),
+        ),
+        ProviderType(
+            "azure-devops",
+            "Azure DevOps",
+            (GIT,),
+            "https://dev.azure.com",
+            "https://dev.azure.com",
+            credential_types=("token", "userPass", "oauth2ClientCredentials"),
+        ),
         ProviderType("okta", "Okta", (IDENTITY,), protocols=(OIDC, SAML)),
         ProviderType("oidc", "OpenID Connect", (IDENTITY,), protocols=(OIDC,)),
         ProviderType("oauth2", "OAuth 2.0", (IDENTITY,), protocols=(OAUTH2,)),
         ProviderType("saml", "SAML 2.0", (IDENTITY,), protocols=(SAML,)),
-        ProviderType("keycloak", "Keycloak", (IDENTITY,), protocols=(OIDC, SAML)),
+        ProviderType(
+            "keycloak",
+            "Keycloak",
+            (IDENTITY,),
+            protocols=(OIDC, SAML),
+            credential_types=("token", "userPass", "oauth2ClientCredentials"),
+        ),
         ProviderType(
             "entra-id", "Microsoft Entra ID", (IDENTITY,), "https://login.microsoftonline.com", protocols=(OIDC, SAML)
         ),

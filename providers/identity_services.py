@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from . import history
 from .catalog import IDENTITY, KNOWN_PROVIDERS, OAUTH2, OIDC, PROTOCOLS, PROVIDER_TYPES, SAML, identity_provider_type
+from .concurrency import check_if_match
 from .discovery import certificate_info
 from .dns import DnsLookupError, txt_records
 from .mappers import MapperSpec, MappingResult, apply_mappers, mapper_config_validate
@@ -221,7 +222,9 @@ def identity_provider_create(
 
 
 @transaction.atomic
-def identity_provider_update(*, provider: Provider, actor, data: dict[str, Any]) -> Provider:
+def identity_provider_update(
+    *, provider: Provider, actor, data: dict[str, Any], if_match: str | None = None
+) -> Provider:
     """Apply the given fields. `client_secret` absent, empty or the mask keeps the stored secret;
     moving the token endpoint or issuer of a provider with a stored secret needs the secret again.
     `domains` and `mappers`, when given, replace the current lists."""
@@ -238,6 +241,7 @@ def identity_provider_update(*, provider: Provider, actor, data: dict[str, Any])
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
 
     provider = Provider.objects.select_for_update().get(pk=provider.pk)
+    check_if_match(provider, if_match)
     identity = IdentityProvider.objects.get(provider=provider)
     before = {name: getattr(provider, name) for name in PROVIDER_FIELDS}
     before.update({name: getattr(identity, name) for name in IDENTITY_FIELDS})

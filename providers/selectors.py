@@ -5,7 +5,14 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from .models import IdentityProvider, IdentityProviderDomain, IdentityProviderMapper, Project, Provider
+from .models import (
+    CredentialVersion,
+    IdentityProvider,
+    IdentityProviderDomain,
+    IdentityProviderMapper,
+    Project,
+    Provider,
+)
 
 User = get_user_model()
 
@@ -100,4 +107,13 @@ def identity_admin_list() -> QuerySet[IdentityProvider]:
         IdentityProvider.objects.select_related("provider")
         .defer("client_secret")
         .annotate(mapper_count=count_of(IdentityProviderMapper, "identity"))
+    )
+
+
+def credential_versions(*, provider: Provider) -> QuerySet[CredentialVersion]:
+    """A provider's replaced credentials, newest first, without their secrets."""
+    return (
+        CredentialVersion.metadata.filter(provider=provider)
+        .select_related("set_by", "replaced_by")
+        .order_by("-replaced_at", "-id")
     )

@@ -3,16 +3,23 @@ same rules; each function validates with `full_clean()` and runs in one transact
 
 import json
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from . import history
-from .catalog import CREDENTIAL_TYPES, CREDENTIAL_VALUE_MAX_LENGTH, GIT, PROVIDER_TYPES
-from .models import Credential, IdentityProvider, Project, Provider
+from . import audit, history
+from .catalog import CREDENTIAL_TYPES, CREDENTIAL_VALUE_MAX_LENGTH, GIT, PROVIDER_TYPES, CredentialType
+from .concurrency import check_if_match
+from .connection import ConnectionResult, probe
+from .models import Credential, CredentialVersion, IdentityProvider, Project, Provider, http_url_validator
 from .selectors import can_manage_all_projects
 
 
@@ -38,15 +45,34 @@ class FieldPermissionDenied(PermissionDenied):
 class CredentialInput:
     type: str
     content: dict[str, Any]
+    expires_at: datetime | None = None
 
 
 PROVIDER_EDITABLE_FIELDS = ("label", "description", "type", "base_url", "api_base_url", "enabled")
 URL_FIELDS = ("base_url", "api_base_url")
 
 
+def _credential_value_error(ctype: CredentialType, name: str, value: str) -> str | None:
+    """The per-field rules of a credential type: URLs, numeric ids and PEM private keys."""
+    if name in ctype.url_fields:
+        try:
+            http_url_validator(value)
+        except ValidationError:
+            return "Enter a valid http(s) URL."
+    if name in ctype.numeric_fields and not value.isdigit():
+        return "Expected a numeric id."
+    if name in ctype.pem_private_key_fields:
+        try:
+            serialization.load_pem_private_key(value.encode(), password=None)
+        except (ValueError, TypeError, UnsupportedAlgorithm):
+            return "Expected an unencrypted PEM private key."
+    return None
+
+
 def credential_validate(*, provider_type: str, credentials: CredentialInput) -> None:
     """Check the credential type is allowed for the provider type and its content has exactly the
-    fields the type defines, each a non-empty string. Errors name the field as clients send it."""
+    fields the type defines, each a non-empty string that fits its field's rule. Errors name the
+    field as clients send it."""
     ctype = CREDENTIAL_TYPES.get(credentials.type)
     if ctype is None:
         valid = ", ".join(CREDENTIAL_TYPES)
@@ -61,23 +87,27 @@ def credential_validate(*, provider_type: str, credentials: CredentialInput) -> 
     if not isinstance(content, dict):
         raise ValidationError({"credentials.content": ["Expected an object."]})
     errors: dict[str, list[str]] = {}
-    for name in ctype.fields:
+    for name in ctype.all_fields:
         value = content.get(name)
-        if name not in content or value in (None, ""):
-            errors[f"credentials.content.{name}"] = ["This field is required."]
+        key = f"credentials.content.{name}"
+        if value in (None, ""):
+            if name in ctype.fields:
+                errors[key] = ["This field is required."]
         elif not isinstance(value, str):
-            errors[f"credentials.content.{name}"] = ["Expected a string."]
+            errors[key] = ["Expected a string."]
         elif len(value) > CREDENTIAL_VALUE_MAX_LENGTH:
-            errors[f"credentials.content.{name}"] = [
-                f"Ensure this field has no more than {CREDENTIAL_VALUE_MAX_LENGTH} characters."
-            ]
+            errors[key] = [f"Ensure this field has no more than {CREDENTIAL_VALUE_MAX_LENGTH} characters."]
         elif "\x00" in value:
-            errors[f"credentials.content.{name}"] = ["Null characters are not allowed."]
+            errors[key] = ["Null characters are not allowed."]
+        elif message := _credential_value_error(ctype, name, value):
+            errors[key] = [message]
     for name in content:
-        if name not in ctype.fields:
+        if name not in ctype.all_fields:
             errors[f"credentials.content.{str(name)[:64]}"] = [
-                f"Unknown field for credentials of type “{ctype.key}” (expected: {', '.join(ctype.fields)})."
+                f"Unknown field for credentials of type “{ctype.key}” (expected: {', '.join(ctype.all_fields)})."
             ]
+    if credentials.expires_at is not None and credentials.expires_at <= timezone.now():
+        errors["credentials.expiresAt"] = ["Must be in the future."]
     if errors:
         raise ValidationError(errors)
 
@@ -90,17 +120,63 @@ def credential_fingerprint(content: dict[str, Any]) -> str:
 
 
 def _credential_store(*, provider: Provider, credentials: CredentialInput, actor) -> Credential:
+    """Make `credentials` current. The credentials they replace become a version that can be
+    restored during CREDENTIAL_ROLLBACK_DAYS; older versions are deleted."""
     credential_validate(provider_type=provider.type, credentials=credentials)
-    content = {name: credentials.content[name] for name in CREDENTIAL_TYPES[credentials.type].fields}
+    fields = CREDENTIAL_TYPES[credentials.type].all_fields
+    content = {name: credentials.content[name] for name in fields if credentials.content.get(name)}
+    previous = Credential.objects.filter(provider=provider).first()
+    if previous is not None:
+        CredentialVersion.objects.create(
+            provider=provider,
+            type=previous.type,
+            secret=previous.secret,
+            fingerprint=previous.fingerprint,
+            expires_at=previous.expires_at,
+            set_at=previous.updated_at,
+            set_by=previous.updated_by,
+            replaced_by=actor_user(actor),
+        )
+    rollback_cutoff = timezone.now() - timedelta(days=settings.CREDENTIAL_ROLLBACK_DAYS)
+    CredentialVersion.objects.filter(provider=provider, replaced_at__lt=rollback_cutoff).delete()
     credential, _ = Credential.objects.update_or_create(
         provider=provider,
         defaults={
             "type": credentials.type,
             "secret": json.dumps(content),
             "fingerprint": credential_fingerprint(content),
+            "expires_at": credentials.expires_at,
             "updated_by": actor_user(actor),
         },
     )
+    if previous is not None:
+        audit.record(action="rotate", actor=actor, obj=provider, fields=["credentials"])
+    return credential
+
+
+def credential_rollback_deadline(version: CredentialVersion) -> datetime:
+    return version.replaced_at + timedelta(days=settings.CREDENTIAL_ROLLBACK_DAYS)
+
+
+@transaction.atomic
+def credential_rollback(*, provider: Provider, version_id: int, actor) -> Credential:
+    """Restore a replaced version as the current credentials; the current ones become a version."""
+    provider = Provider.objects.select_for_update().get(pk=provider.pk)
+    version = CredentialVersion.objects.filter(provider=provider, pk=version_id).first()
+    if version is None:
+        raise ValidationError({"version": ["No such credential version for this provider."]})
+    if credential_rollback_deadline(version) < timezone.now():
+        raise ValidationError({"version": ["This version is older than the rollback window."]})
+    restored = CredentialInput(type=version.type, content=json.loads(version.secret), expires_at=None)
+    try:
+        credential_validate(provider_type=provider.type, credentials=restored)
+    except ValidationError as exc:
+        raise ValidationError({"version": ["This version does not fit the provider's current type."]}) from exc
+    version.delete()
+    credential = _credential_store(
+        provider=provider, credentials=CredentialInput(restored.type, restored.content, version.expires_at), actor=actor
+    )
+    history.log_change(actor=actor, obj=provider, fields=["credentials (rolled back)"], action="rollback")
     return credential
 
 
@@ -200,7 +276,12 @@ def provider_create(
 
 @transaction.atomic
 def provider_update(
-    *, provider: Provider, actor, data: dict[str, Any], credentials: CredentialInput | None = None
+    *,
+    provider: Provider,
+    actor,
+    data: dict[str, Any],
+    credentials: CredentialInput | None = None,
+    if_match: str | None = None,
 ) -> Provider:
     """Apply the given fields and, when given, replace the credentials."""
     if "provider_id" in data and data["provider_id"] != provider.provider_id:
@@ -209,6 +290,7 @@ def provider_update(
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
     provider = Provider.objects.select_for_update().get(pk=provider.pk)
+    check_if_match(provider, if_match)
     changed = provider_apply_changes(provider=provider, data=data)
     provider.full_clean()
     provider_validate(provider=provider, changed=changed, credentials=credentials, creating=False)
@@ -223,8 +305,10 @@ def provider_update(
 
 
 @transaction.atomic
-def provider_delete(*, provider: Provider, actor) -> None:
+def provider_delete(*, provider: Provider, actor, if_match: str | None = None) -> None:
     """Delete a provider and its credentials; refused while projects use it."""
+    provider = Provider.objects.select_for_update().get(pk=provider.pk)
+    check_if_match(provider, if_match)
     linked = list(provider.projects.order_by("project_id").values_list("project_id", flat=True)[:50])
     if linked:
         raise ConflictError(
@@ -269,10 +353,11 @@ def project_check_fields(*, user, project: Project, fields: set[str]) -> None:
 
 
 @transaction.atomic
-def project_update(*, project: Project, actor, data: dict[str, Any]) -> Project:
+def project_update(*, project: Project, actor, data: dict[str, Any], if_match: str | None = None) -> Project:
     """Change a project's fields, refusing any the actor may not change (PermissionDenied)."""
     project_check_fields(user=actor, project=project, fields=set(data))
     project = Project.objects.select_for_update().get(pk=project.pk)
+    check_if_match(project, if_match)
     changed = []
     for name, value in data.items():
         if name == "owners":
@@ -327,3 +412,27 @@ def _verbose(model, name: str) -> str:
     if name == "credentials":
         return name
     return str(model._meta.get_field(name).verbose_name)
+
+
+def provider_test_connection(*, provider: Provider, actor) -> ConnectionResult:
+    """Call the provider with its stored credentials and record the outcome on the provider and in
+    the audit log. The outbound call runs outside any transaction so a slow provider holds no
+    database locks; the result is stored with one UPDATE that leaves `updated_at` alone, since a
+    test changes nothing an operator configured."""
+    try:
+        credentials: dict[str, str] | None = credential_content(provider=provider)
+    except Credential.DoesNotExist:
+        credentials = None
+    if credentials is None and provider.capability == GIT:
+        result = ConnectionResult(ok=False, status=None, message="No credentials stored.")
+    else:
+        result = probe(provider=provider, credentials=credentials)
+    tested_at = timezone.now()
+    message = result.message[: Provider._meta.get_field("last_test_message").max_length]
+    with transaction.atomic():
+        Provider.objects.filter(pk=provider.pk).update(
+            last_tested_at=tested_at, last_test_ok=result.ok, last_test_message=message
+        )
+        audit.record(action="test", actor=actor, obj=provider, ok=result.ok, detail=message)
+    provider.last_tested_at, provider.last_test_ok, provider.last_test_message = tested_at, result.ok, message
+    return result

@@ -431,7 +431,7 @@ def test_api_reads_show_credential_metadata_only(operator):
 
     body = client.get(f"{PROVIDERS}/{flow.user_pass_provider}").json()
 
-    assert set(body["credentials"]) == {"type", "set", "fingerprint", "updatedAt"}
+    assert set(body["credentials"]) == {"type", "set", "fingerprint", "updatedAt", "expiresAt"}
     assert body["credentials"]["type"] == "userPass"
     assert "svc-ci" not in json.dumps(body)  # not even the non-secret user name is read back
 

@@ -5,16 +5,19 @@ import logging
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.db.models import ProtectedError
 from django.http import JsonResponse
 from django.views import defaults
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from providers import audit
+from providers.concurrency import PreconditionFailedError
 from providers.services import ConflictError, FieldPermissionDenied
 
 logger = logging.getLogger(__name__)
@@ -58,8 +61,36 @@ def _rename(errors: dict[str, list[str]], names: dict[str, str]) -> dict[str, li
     return renamed
 
 
+def _audit_refusal(exc, context) -> None:
+    """Record permission-denied attempts of signed-in users (anonymous 401s are not recorded)."""
+    request = context.get("request")
+    view = context.get("view")
+    if request is None or not request.user.is_authenticated:
+        return
+    kwargs = getattr(view, "kwargs", {}) or {}
+    object_id = next((str(value) for value in kwargs.values()), "")
+    object_type = getattr(view, "basename", None) or type(view).__name__
+    fields = list(getattr(exc, "fields", []) or [])
+    audit.record(
+        action="denied",
+        actor=request.user,
+        object_type=object_type,
+        object_id=object_id,
+        fields=fields,
+        ok=False,
+        detail=f"{request.method} {request.path}"[:500],
+    )
+
+
 def exception_handler(exc, context):
     body: dict[str, Any]
+    if isinstance(exc, (PermissionDenied, DjangoPermissionDenied)):
+        _audit_refusal(exc, context)
+    if isinstance(exc, PreconditionFailedError):
+        return Response(
+            {"detail": "The resource changed since you read it: If-Match does not match its ETag."},
+            status=status.HTTP_412_PRECONDITION_FAILED,
+        )
     if isinstance(exc, ObjectDoesNotExist):  # the row went away while the request ran
         return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, DjangoValidationError):
@@ -114,6 +145,21 @@ def _json_or(default_view, status_code: int, message: str):
         return default_view(request, exception) if exception is not None else default_view(request)
 
     return view
+
+
+def handler403(request, exception=None):
+    """Refusals outside DRF (the admin) are audited too; `/api/` clients get JSON."""
+    if request.user.is_authenticated:
+        audit.record(
+            action="denied",
+            actor=request.user,
+            object_type="page",
+            ok=False,
+            detail=f"{request.method} {request.path}"[:500],
+        )
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)
+    return defaults.permission_denied(request, exception)
 
 
 handler400 = _json_or(defaults.bad_request, 400, "Bad request.")

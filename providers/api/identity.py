@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from providers import identity_services, selectors
 from providers.catalog import KNOWN_PROVIDER_CHOICES, OAUTH2, OIDC, PROTOCOL_CHOICES, SAML
+from providers.concurrency import version_tag
 from providers.discovery import oidc_discover, oidc_discovery_url, saml_fetch_metadata, saml_parse_metadata
 from providers.identity_services import (
     BROKER_FIELDS,
@@ -407,8 +408,10 @@ class IdentityProviderViewSet(
         for name in ("client_secret", "domains", "mappers"):
             if body.get(name) is not None:
                 data[name] = body[name]
-        provider = identity_services.identity_provider_update(provider=provider, actor=request.user, data=data)
-        return Response(self._read(provider))
+        provider = identity_services.identity_provider_update(
+            provider=provider, actor=request.user, data=data, if_match=request.headers.get("If-Match")
+        )
+        return Response(self._read(provider), headers={"ETag": version_tag(Provider.objects.get(pk=provider.pk))})
 
     @extend_schema(
         summary="Replace an identity provider's configuration",
@@ -432,7 +435,8 @@ class IdentityProviderViewSet(
 
     @extend_schema(summary="Get an identity provider", responses={200: IdentityProviderSerializer, **NOT_FOUND})
     def retrieve(self, request, *args, **kwargs):
-        return super().retrieve(request, *args, **kwargs)
+        provider = self.get_object()
+        return Response(IdentityProviderSerializer(provider).data, headers={"ETag": version_tag(provider)})
 
     @extend_schema(summary="Delete an identity provider", responses={204: None, **AUTH_ERRORS, **NOT_FOUND})
     def destroy(self, request, *args, **kwargs):

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from providers.catalog import CAPABILITY_CHOICES, CREDENTIAL_TYPE_CHOICES, PROVIDER_TYPE_CHOICES
 from providers.models import Project, Provider
-from providers.services import CredentialInput
+from providers.services import CredentialInput, credential_rollback_deadline
 
 from .fields import ChoiceField, JSONObjectField, SlugLookupField, StrictBooleanField, StrictCharField, StrictSerializer
 
@@ -35,7 +35,14 @@ class ProviderUrlsInputSerializer(StrictSerializer):
 
 class CredentialsInputSerializer(StrictSerializer):
     type = ChoiceField(choices=CREDENTIAL_TYPE_CHOICES)
-    content = JSONObjectField(help_text="`token`: `{accessToken}`; `userPass`: `{userName, password}`. Never returned.")
+    content = JSONObjectField(
+        help_text="`token`: `{accessToken}`; `userPass`: `{userName, password}`; `oauth2ClientCredentials`: "
+        "`{tokenUrl, clientId, clientSecret, scope?}`; `githubApp`: `{appId, privateKey, installationId}`. "
+        "Never returned."
+    )
+    expiresAt = serializers.DateTimeField(  # noqa: N815
+        required=False, allow_null=True, help_text="When the provider stops accepting them (for expiry reports)."
+    )
 
 
 @extend_schema_serializer(
@@ -95,7 +102,13 @@ class ProviderWriteSerializer(StrictSerializer):
         if "apiBase" in urls:
             fields["api_base_url"] = urls["apiBase"]
         credentials = data.get("credentials")
-        credential_input = CredentialInput(**credentials) if credentials else None
+        credential_input = (
+            CredentialInput(
+                type=credentials["type"], content=credentials["content"], expires_at=credentials.get("expiresAt")
+            )
+            if credentials
+            else None
+        )
         return fields, credential_input
 
 
@@ -111,9 +124,18 @@ class CredentialMetadataSerializer(serializers.Serializer):
     set = serializers.SerializerMethodField()
     fingerprint = serializers.CharField()
     updatedAt = serializers.DateTimeField(source="updated_at")  # noqa: N815
+    expiresAt = serializers.DateTimeField(source="expires_at", allow_null=True)  # noqa: N815
 
     def get_set(self, obj) -> bool:
         return True
+
+
+class LastTestSerializer(serializers.Serializer):
+    """The outcome of the provider's last connection test; all null/empty until it is tested."""
+
+    ok = serializers.BooleanField(source="last_test_ok", allow_null=True)
+    at = serializers.DateTimeField(source="last_tested_at", allow_null=True)
+    message = serializers.CharField(source="last_test_message")
 
 
 class ProviderSerializer(serializers.ModelSerializer):
@@ -131,6 +153,7 @@ class ProviderSerializer(serializers.ModelSerializer):
     updatedAt = serializers.DateTimeField(source="updated_at")  # noqa: N815
     createdBy = serializers.CharField(source="created_by.username", default=None)  # noqa: N815
     updatedBy = serializers.CharField(source="updated_by.username", default=None)  # noqa: N815
+    lastTest = LastTestSerializer(source="*", read_only=True)  # noqa: N815
 
     class Meta:
         model = Provider
@@ -148,6 +171,7 @@ class ProviderSerializer(serializers.ModelSerializer):
             "updatedAt",
             "createdBy",
             "updatedBy",
+            "lastTest",
         ]
         read_only_fields = fields
 
@@ -253,3 +277,38 @@ class ProjectWriteSerializer(StrictSerializer):
         if "path" in repository:
             fields["repository_path"] = repository["path"]
         return fields
+
+
+class CredentialVersionSerializer(serializers.Serializer):
+    """A replaced set of credentials: metadata only."""
+
+    id = serializers.IntegerField()
+    type = serializers.CharField()
+    fingerprint = serializers.CharField()
+    setAt = serializers.DateTimeField(source="set_at")  # noqa: N815
+    setBy = serializers.CharField(source="set_by.username", default=None)  # noqa: N815
+    replacedAt = serializers.DateTimeField(source="replaced_at")  # noqa: N815
+    replacedBy = serializers.CharField(source="replaced_by.username", default=None)  # noqa: N815
+    expiresAt = serializers.DateTimeField(source="expires_at", allow_null=True)  # noqa: N815
+    restorableUntil = serializers.SerializerMethodField()  # noqa: N815
+
+    def get_restorableUntil(self, obj) -> str:  # noqa: N802
+        return credential_rollback_deadline(obj).isoformat()
+
+
+class RollbackSerializer(StrictSerializer):
+    version = serializers.IntegerField(min_value=1, help_text="Id of a version from the credentials history.")
+
+
+class ConnectionTestSerializer(serializers.Serializer):
+    """The outcome of `POST /api/backend/providers/{providerId}/test`; never quotes a secret."""
+
+    ok = serializers.BooleanField()
+    status = serializers.IntegerField(
+        allow_null=True, help_text="The HTTP status the provider answered; null when it did not answer."
+    )
+    message = serializers.CharField(help_text="What happened, safe to show.")
+    identity = serializers.CharField(
+        allow_blank=True, help_text="Who the provider says the credentials belong to (git providers), when it says."
+    )
+    testedAt = serializers.DateTimeField()  # noqa: N815

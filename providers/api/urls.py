@@ -1,6 +1,7 @@
 from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
+from .audit import AuditEventViewSet
 from .identity import IdentityProviderViewSet, MapperViewSet
 from .idps import IdpViewSet
 from .jsonapi import JsonApiIdentityProviderViewSet
@@ -18,6 +19,7 @@ class OptionalSlashRouter(SimpleRouter):
 backend = OptionalSlashRouter()
 backend.register("providers", ProviderViewSet, basename="provider")
 backend.register("projects", ProjectViewSet, basename="project")
+backend.register("audit-events", AuditEventViewSet, basename="audit-event")
 
 identity = OptionalSlashRouter()
 identity.register("identity-providers", IdentityProviderViewSet, basename="identity-provider")

@@ -1,14 +1,25 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from providers import selectors, services
+from providers.concurrency import version_tag
 from providers.models import Project, Provider
 
 from .filters import ProjectFilter, ProviderFilter
 from .pagination import ProjectPagination, ProviderPagination
-from .permissions import ModelPermissions
-from .serializers import ProjectSerializer, ProjectWriteSerializer, ProviderSerializer, ProviderWriteSerializer
+from .permissions import ChangePermissions, ModelPermissions
+from .serializers import (
+    ConnectionTestSerializer,
+    CredentialMetadataSerializer,
+    CredentialVersionSerializer,
+    ProjectSerializer,
+    ProjectWriteSerializer,
+    ProviderSerializer,
+    ProviderWriteSerializer,
+    RollbackSerializer,
+)
 
 ERROR = {
     "type": "object",
@@ -96,6 +107,10 @@ class ProviderViewSet(
     def _read(self, provider: Provider) -> dict:
         return ProviderSerializer(selectors.provider_get(provider_id=provider.provider_id)).data
 
+    def retrieve(self, request, *args, **kwargs):
+        provider = self.get_object()
+        return Response(ProviderSerializer(provider).data, headers={"ETag": version_tag(provider)})
+
     def create(self, request, *args, **kwargs):
         serializer = ProviderWriteSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
@@ -112,11 +127,81 @@ class ProviderViewSet(
         serializer = ProviderWriteSerializer(data=request.data, partial=True, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         fields, credentials = serializer.to_service_data()
-        provider = services.provider_update(provider=provider, actor=request.user, data=fields, credentials=credentials)
-        return Response(self._read(provider))
+        provider = services.provider_update(
+            provider=provider,
+            actor=request.user,
+            data=fields,
+            credentials=credentials,
+            if_match=request.headers.get("If-Match"),
+        )
+        return Response(self._read(provider), headers={"ETag": version_tag(Provider.objects.get(pk=provider.pk))})
 
     def perform_destroy(self, instance):
-        services.provider_delete(provider=instance, actor=self.request.user)
+        services.provider_delete(
+            provider=instance, actor=self.request.user, if_match=self.request.headers.get("If-Match")
+        )
+
+    @extend_schema(
+        summary="Credentials metadata and rotation history (never the secrets)",
+        responses={
+            200: inline_serializer(
+                "CredentialHistory",
+                {
+                    "current": CredentialMetadataSerializer(allow_null=True),
+                    "history": CredentialVersionSerializer(many=True),
+                },
+            ),
+            **AUTH_ERRORS,
+            **NOT_FOUND,
+        },
+    )
+    @action(detail=True, methods=["get"], url_path="credentials")
+    def credentials(self, request, providerId=None):  # noqa: N803
+        provider = self.get_object()
+        current = getattr(provider, "credential", None)
+        versions = selectors.credential_versions(provider=provider)
+        return Response(
+            {
+                "current": CredentialMetadataSerializer(current).data if current else None,
+                "history": CredentialVersionSerializer(versions, many=True).data,
+            }
+        )
+
+    @extend_schema(
+        summary="Restore a replaced version of the credentials (within the rollback window)",
+        request=RollbackSerializer,
+        responses={200: ProviderSerializer, **BAD_REQUEST, **AUTH_ERRORS, **NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"], url_path="credentials/rollback", permission_classes=[ChangePermissions])
+    def rollback(self, request, providerId=None):  # noqa: N803
+        provider = self.get_object()
+        serializer = RollbackSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.credential_rollback(
+            provider=provider, version_id=serializer.validated_data["version"], actor=request.user
+        )
+        return Response(self._read(provider))
+
+    @extend_schema(
+        summary="Test the connection with the stored credentials",
+        description="Calls the provider's own “who am I” endpoint (git providers) or fetches its discovery "
+        "document and keys (identity providers) and stores the outcome, shown as `lastTest` in reads. "
+        "Answers 200 whether or not the test passed; `ok` tells. The secret is never echoed.",
+        request=None,
+        responses={200: ConnectionTestSerializer, **AUTH_ERRORS, **NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"], url_path="test", permission_classes=[ChangePermissions])
+    def test_connection(self, request, providerId=None):  # noqa: N803
+        provider = self.get_object()
+        result = services.provider_test_connection(provider=provider, actor=request.user)
+        body = {
+            "ok": result.ok,
+            "status": result.status,
+            "message": result.message,
+            "identity": result.identity,
+            "testedAt": provider.last_tested_at,
+        }
+        return Response(ConnectionTestSerializer(body).data)
 
 
 @extend_schema(tags=["Projects"])
@@ -162,5 +247,15 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         services.project_check_fields(user=request.user, project=project, fields=requested)
         serializer = ProjectWriteSerializer(data=request.data, partial=True, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        project = services.project_update(project=project, actor=request.user, data=serializer.to_service_data())
-        return Response(ProjectSerializer(selectors.project_list(user=request.user).get(pk=project.pk)).data)
+        project = services.project_update(
+            project=project,
+            actor=request.user,
+            data=serializer.to_service_data(),
+            if_match=request.headers.get("If-Match"),
+        )
+        project = selectors.project_list(user=request.user).get(pk=project.pk)
+        return Response(ProjectSerializer(project).data, headers={"ETag": version_tag(project)})
+
+    def retrieve(self, request, *args, **kwargs):
+        project = self.get_object()
+        return Response(ProjectSerializer(project).data, headers={"ETag": version_tag(project)})

@@ -139,7 +139,16 @@ def test_operator_changelist_shows_provider_columns(client, operator):
     assert response.status_code == 200
     page = html(response)
     headers = re.findall(r'<div class="text">(?:<a [^>]*>|<span>)([^<]+)</', page)
-    assert headers == ["Provider id", "Label", "Type", "Capability", "Enabled", "Credential type", "Linked projects"]
+    assert headers == [
+        "Provider id",
+        "Label",
+        "Type",
+        "Capability",
+        "Enabled",
+        "Credential type",
+        "Linked projects",
+        "Last test",
+    ]
     github = row_for(page, "gh-main")
     assert "Company GitHub" in github
     assert 'class="field-type">GitHub<' in github

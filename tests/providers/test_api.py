@@ -209,7 +209,7 @@ def test_list_reads_show_metadata_and_linked_projects(operator_client):
     rows = {row["id"]: row for row in response.json()["results"]}
     assert rows["gh"]["linkedProjects"] == 1
     assert rows["gh"]["credentials"]["set"] is True
-    assert set(rows["gh"]["credentials"]) == {"type", "set", "fingerprint", "updatedAt"}
+    assert set(rows["gh"]["credentials"]) == {"type", "set", "fingerprint", "updatedAt", "expiresAt"}
     assert rows["bare"]["credentials"] is None
     assert rows["bare"]["linkedProjects"] == 0
 

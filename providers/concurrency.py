@@ -1,0 +1,27 @@
+"""Optimistic concurrency: reads carry an ETag derived from the row's identity and last change;
+a write sent with `If-Match` is applied only if the row (locked inside the write's transaction)
+still has that tag, so two clients can never silently overwrite each other."""
+
+import hashlib
+
+from django.db import models
+
+
+class PreconditionFailedError(Exception):
+    """If-Match named a version that is no longer current: HTTP 412."""
+
+
+def version_tag(obj: models.Model) -> str:
+    updated_at = getattr(obj, "updated_at", None)
+    raw = f"{obj._meta.label}:{obj.pk}:{updated_at.isoformat() if updated_at else ''}"
+    return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
+
+
+def check_if_match(obj: models.Model, if_match: str | None) -> None:
+    """`If-Match: *` or a list of tags (weak `W/` prefixes ignored); absent means no check."""
+    if if_match is None:
+        return
+    tags = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+    if "*" in tags or version_tag(obj) in tags:
+        return
+    raise PreconditionFailedError

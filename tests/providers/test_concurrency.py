@@ -1,0 +1,127 @@
+import threading
+
+import pytest
+from django.db import connection
+
+from providers.models import Provider
+from tests.conftest import client_for
+from tests.factories import OperatorFactory, ProjectFactory, ProviderFactory
+
+PROVIDERS = "/api/backend/providers"
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks (SELECT … FOR UPDATE) need PostgreSQL"
+)
+
+
+def test_detail_reads_carry_an_etag_that_changes_with_the_row(operator_client):
+    ProviderFactory(provider_id="gh")
+
+    first = operator_client.get(f"{PROVIDERS}/gh")
+    patched = operator_client.patch(f"{PROVIDERS}/gh", {"label": "New"}, format="json", HTTP_IF_MATCH=first["ETag"])
+    second = operator_client.get(f"{PROVIDERS}/gh")
+
+    assert first["ETag"].startswith('"') and len(first["ETag"]) == 34
+    assert patched.status_code == 200
+    assert patched["ETag"] == second["ETag"] != first["ETag"]
+
+
+def test_stale_if_match_is_412_and_changes_nothing(operator_client):
+    ProviderFactory(provider_id="gh", label="Original")
+    stale = operator_client.get(f"{PROVIDERS}/gh")["ETag"]
+    operator_client.patch(f"{PROVIDERS}/gh", {"label": "Someone else"}, format="json")
+
+    refused = operator_client.patch(f"{PROVIDERS}/gh", {"label": "Mine"}, format="json", HTTP_IF_MATCH=stale)
+    deleted = operator_client.delete(f"{PROVIDERS}/gh", HTTP_IF_MATCH=stale)
+
+    assert refused.status_code == 412
+    assert "If-Match" in refused.json()["detail"]
+    assert deleted.status_code == 412
+    assert Provider.objects.get(provider_id="gh").label == "Someone else"
+
+
+def test_if_match_star_and_weak_tags(operator_client):
+    ProviderFactory(provider_id="gh")
+    tag = operator_client.get(f"{PROVIDERS}/gh")["ETag"]
+
+    assert operator_client.patch(f"{PROVIDERS}/gh", {"label": "a"}, format="json", HTTP_IF_MATCH="*").status_code == 200
+    tag = operator_client.get(f"{PROVIDERS}/gh")["ETag"]
+    weak = operator_client.patch(f"{PROVIDERS}/gh", {"label": "b"}, format="json", HTTP_IF_MATCH=f"W/{tag}")
+    assert weak.status_code == 200
+
+
+def test_projects_and_identity_providers_honour_if_match(owner_client, owner, operator_client):
+    ProjectFactory(project_id="mine", owners=[owner])
+    project_tag = owner_client.get("/api/backend/projects/mine")["ETag"]
+    owner_client.patch("/api/backend/projects/mine", {"description": "1"}, format="json")
+    operator_client.post(
+        "/api/identity-providers",
+        {"alias": "idp", "display_name": "IdP", "provider_id": "oidc", "oidc_config": {"issuer": "https://i.test"}},
+        format="json",
+    )
+    idp_tag = operator_client.get("/api/identity-providers/idp")["ETag"]
+    operator_client.patch("/api/identity-providers/idp", {"display_name": "Changed"}, format="json")
+
+    stale_project = owner_client.patch(
+        "/api/backend/projects/mine", {"description": "2"}, format="json", HTTP_IF_MATCH=project_tag
+    )
+    stale_idp = operator_client.patch(
+        "/api/identity-providers/idp", {"display_name": "Mine"}, format="json", HTTP_IF_MATCH=idp_tag
+    )
+
+    assert stale_project.status_code == 412
+    assert stale_idp.status_code == 412
+
+
+def run_in_threads(count: int, work) -> list[int]:
+    barrier = threading.Barrier(count)
+    statuses: list[int] = []
+
+    def target(index: int) -> None:
+        try:
+            barrier.wait()
+            statuses.append(work(index))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=target, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(statuses)
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_updates_with_the_same_if_match_never_both_win():
+    operator = OperatorFactory()
+    ProviderFactory(provider_id="gh")
+    clients = [client_for(operator) for _ in range(4)]
+    tag = clients[0].get(f"{PROVIDERS}/gh")["ETag"]
+
+    statuses = run_in_threads(
+        4,
+        lambda n: (
+            clients[n].patch(f"{PROVIDERS}/gh", {"label": f"writer {n}"}, format="json", HTTP_IF_MATCH=tag).status_code
+        ),
+    )
+
+    assert statuses == [200, 412, 412, 412]
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_creates_of_one_id_give_one_201_and_409s():
+    operator = OperatorFactory()
+    clients = [client_for(operator) for _ in range(5)]
+    body = {
+        "id": "race",
+        "label": "R",
+        "type": "github",
+        "credentials": {"type": "token", "content": {"accessToken": "t"}},
+    }
+
+    statuses = run_in_threads(5, lambda n: clients[n].post(PROVIDERS, body, format="json").status_code)
+
+    assert statuses == [201, 409, 409, 409, 409]
+    assert Provider.objects.filter(provider_id="race").count() == 1
