@@ -6,6 +6,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from .models import ApiToken, hash_token
+from .throttling import check_token_lockout, record_token_failure
 
 KEYWORDS = (b"bearer", b"token")
 
@@ -17,20 +18,28 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() not in KEYWORDS:
             return None
+        check_token_lockout(request)
         if len(header) != 2:
+            record_token_failure(request)
             raise exceptions.AuthenticationFailed("Invalid token header: expected “Bearer <token>”.")
         try:
             raw = header[1].decode()
         except UnicodeError:
+            record_token_failure(request)
             raise exceptions.AuthenticationFailed("Invalid token.") from None
         token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw)).first()
-        if token is None or not token.user.is_active:
-            raise exceptions.AuthenticationFailed("Invalid token.")
-        if token.revoked_at is not None:
-            raise exceptions.AuthenticationFailed("Token has been revoked.")
         now = timezone.now()
-        if token.expires_at is not None and token.expires_at <= now:
-            raise exceptions.AuthenticationFailed("Token has expired.")
+        if token is None or not token.user.is_active:
+            problem = "Invalid token."
+        elif token.revoked_at is not None:
+            problem = "Token has been revoked."
+        elif token.expires_at is not None and token.expires_at <= now:
+            problem = "Token has expired."
+        else:
+            problem = ""
+        if problem:
+            record_token_failure(request)
+            raise exceptions.AuthenticationFailed(problem)
         resolution = timedelta(seconds=settings.API_TOKEN_LAST_USED_RESOLUTION)
         if token.last_used_at is None or now - token.last_used_at >= resolution:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

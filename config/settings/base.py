@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "accounts",
     "providers",
 ]
@@ -49,6 +50,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -70,6 +72,19 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Admin sign-in lockout (django-axes): after AXES_FAILURE_LIMIT failures for a user name from one
+# address, that pair is locked out for AXES_COOLOFF_TIME hours.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_TIME", default=1.0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["password", "access_token", "client_secret"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -101,6 +116,10 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "providers.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "accounts.throttling.AnonymousThrottle",
+        "accounts.throttling.UserThrottle",
+    ],
 }
 
 SPECTACULAR_SETTINGS = {
@@ -125,6 +144,15 @@ SPECTACULAR_SETTINGS = {
         "CapabilityEnum": "providers.catalog.CAPABILITY_CHOICES",
     },
 }
+
+# API throttling per client (anonymous: per address; signed in: per user), e.g. "300/min".
+API_THROTTLE_ANON = env("API_THROTTLE_ANON", default="300/min")
+API_THROTTLE_USER = env("API_THROTTLE_USER", default="3000/min")
+# Invalid API tokens from one address: after this many in the window, the address is locked out.
+API_TOKEN_FAILURE_LIMIT = env.int("API_TOKEN_FAILURE_LIMIT", default=20)
+API_TOKEN_LOCKOUT_SECONDS = env.int("API_TOKEN_LOCKOUT_SECONDS", default=900)
+
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 # API tokens: how often last-used time is written back (seconds); 0 writes on every request.
 API_TOKEN_LAST_USED_RESOLUTION = env.int("API_TOKEN_LAST_USED_RESOLUTION", default=60)
