@@ -37,9 +37,9 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             problem = "Token has expired."
         else:
             problem = ""
-        if problem:
+        if problem or token is None:
             record_token_failure(request)
-            raise exceptions.AuthenticationFailed(problem)
+            raise exceptions.AuthenticationFailed(problem or "Invalid token.")
         resolution = timedelta(seconds=settings.API_TOKEN_LAST_USED_RESOLUTION)
         if token.last_used_at is None or now - token.last_used_at >= resolution:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -1,4 +1,5 @@
 import copy
+from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
@@ -10,6 +11,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.views.decorators.debug import sensitive_post_parameters
 
 from . import identity_services, selectors, services
@@ -23,10 +25,44 @@ from .catalog import (
     types_with_capability,
 )
 from .mappers import MAPPER_TYPES, mapper_config_validate
-from .models import IdentityProvider, IdentityProviderMapper, Project, Provider
+from .models import AuditEvent, IdentityProvider, IdentityProviderMapper, Project, Provider
 
 TEST_CONNECTION_MAX_BATCH = 20
-CREDENTIAL_FORM_FIELDS = {"accessToken": "access_token", "userName": "user_name", "password": "password"}
+
+
+class SecretTextarea(forms.Textarea):
+    """A multi-line secret input (PEM private keys) that, like PasswordInput, never renders a value."""
+
+    def format_value(self, value):
+        return None
+
+
+def secret_input(help_text: str) -> forms.CharField:
+    return forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=f"{help_text} Never shown again after saving.",
+    )
+
+
+def plain_input(help_text: str) -> forms.CharField:
+    return forms.CharField(required=False, widget=forms.TextInput(attrs={"autocomplete": "off"}), help_text=help_text)
+
+
+# Credential content field (as the API names it) → the admin form's input.
+CREDENTIAL_FORM_FIELDS = {
+    "accessToken": "access_token",
+    "userName": "user_name",
+    "password": "password",
+    "tokenUrl": "token_url",
+    "clientId": "client_id",
+    "clientSecret": "client_secret",
+    "scope": "scope",
+    "appId": "app_id",
+    "privateKey": "private_key",
+    "installationId": "installation_id",
+}
 
 
 class ProviderAdminForm(forms.ModelForm):
@@ -36,25 +72,31 @@ class ProviderAdminForm(forms.ModelForm):
     credential_type = forms.ChoiceField(
         choices=[("", "—"), *CREDENTIAL_TYPE_CHOICES],
         required=False,
-        help_text="“Access token” needs the token; “User name and password” needs both. "
-        "On edit, choose a type only to replace the stored credentials.",
+        help_text="Fill in the inputs of the chosen type only. On edit, choose a type only to replace the "
+        "stored credentials (the replaced ones stay restorable for a while).",
     )
-    access_token = forms.CharField(
+    access_token = secret_input("Access token, e.g. a GitHub fine-grained token “github_pat_…”.")
+    user_name = plain_input("Service account's user name (for “User name and password”).")
+    password = secret_input("Service account's password or app password.")
+    token_url = plain_input(
+        "OAuth 2.0 token endpoint, e.g. https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token."
+    )
+    client_id = plain_input("OAuth 2.0 client id.")
+    client_secret = secret_input("OAuth 2.0 client secret.")
+    scope = plain_input("Optional OAuth 2.0 scope, e.g. “499b84ac-1321-427f-aa17-267ca6975798/.default”.")
+    app_id = plain_input("GitHub App id (a number).")
+    private_key = forms.CharField(
         required=False,
         strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="e.g. a GitHub fine-grained token “github_pat_…”. Never shown again after saving.",
+        widget=SecretTextarea(attrs={"rows": 4, "autocomplete": "off"}),
+        help_text="GitHub App private key (PEM). Never shown again after saving.",
     )
-    user_name = forms.CharField(
+    installation_id = plain_input("GitHub App installation id (a number).")
+    credential_expires_at = forms.DateTimeField(
         required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-        help_text="Service account's user name (for “User name and password”).",
-    )
-    password = forms.CharField(
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Service account's password or app password. Never shown again after saving.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="When the provider stops accepting these credentials (optional; used by expiry reports).",
+        label="credentials expire at",
     )
 
     class Meta:
@@ -69,8 +111,12 @@ class ProviderAdminForm(forms.ModelForm):
             return None
         if not ctype:
             raise ValidationError({"credential_type": "Choose the credential type."})
-        fields = CREDENTIAL_TYPES[ctype].fields
-        return services.CredentialInput(type=ctype, content={name: values[name] or "" for name in fields})
+        fields = CREDENTIAL_TYPES[ctype].all_fields
+        return services.CredentialInput(
+            type=ctype,
+            content={name: values[name] for name in fields if values[name]},
+            expires_at=self.cleaned_data.get("credential_expires_at"),
+        )
 
     def clean(self):
         cleaned = super().clean() or {}
@@ -98,6 +144,26 @@ class CapabilityFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         value = self.value()
         return queryset.filter(type__in=types_with_capability(value)) if value else queryset
+
+
+class CredentialExpiryFilter(admin.SimpleListFilter):
+    title = "credential expiry"
+    parameter_name = "expiry"
+
+    def lookups(self, request, model_admin):
+        return [("expired", "Expired"), ("7", "Within 7 days"), ("30", "Within 30 days"), ("none", "No expiry set")]
+
+    def queryset(self, request, queryset):
+        value, now = self.value(), timezone.now()
+        if value == "expired":
+            return queryset.filter(credential__expires_at__lte=now)
+        if value in ("7", "30"):
+            return queryset.filter(
+                credential__expires_at__gt=now, credential__expires_at__lte=now + timedelta(days=int(value))
+            )
+        if value == "none":
+            return queryset.filter(credential__expires_at__isnull=True)
+        return queryset
 
 
 class CredentialTypeFilter(admin.ChoicesFieldListFilter):
@@ -132,13 +198,20 @@ class ProviderAdmin(ServiceLoggedAdmin):
         "linked_projects",
         "last_test",
     ]
-    list_filter = ["type", CapabilityFilter, "enabled", ("credential__type", CredentialTypeFilter)]
+    list_filter = [
+        "type",
+        CapabilityFilter,
+        "enabled",
+        ("credential__type", CredentialTypeFilter),
+        CredentialExpiryFilter,
+    ]
     search_fields = ["provider_id", "label"]
     show_full_result_count = False
     list_per_page = 50
     actions = ["enable_selected", "disable_selected", "test_connection"]
     readonly_fields = [
         "credential_status",
+        "credential_history",
         "linked_projects",
         "created_at",
         "created_by",
@@ -148,9 +221,9 @@ class ProviderAdmin(ServiceLoggedAdmin):
     ]
 
     def get_fieldsets(self, request, obj=None):
-        credentials = ["credential_type", "access_token", "user_name", "password"]
+        credentials = ["credential_type", *CREDENTIAL_FORM_FIELDS.values(), "credential_expires_at"]
         if obj is not None:
-            credentials = ["credential_status", *credentials]
+            credentials = ["credential_status", "credential_history", *credentials]
         fieldsets = [
             ("Provider", {"fields": ["provider_id", "label", "description", "type", "enabled"]}),
             (
@@ -190,7 +263,39 @@ class ProviderAdmin(ServiceLoggedAdmin):
 
     @method_decorator(sensitive_post_parameters())
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "rollback_version_ids": list(
+                    selectors.credential_versions(provider=Provider(pk=object_id)).values_list("pk", flat=True)[:10]
+                )
+                if str(object_id).isdigit()
+                else [],
+            }
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/credentials/rollback/<int:version_id>/",
+                self.admin_site.admin_view(self.rollback_view),
+                name="providers_provider_rollback",
+            ),
+            *super().get_urls(),
+        ]
+
+    def rollback_view(self, request, object_id: str, version_id: int):
+        """POST-only: restore a replaced version of the credentials (the API's rollback)."""
+        provider = self.get_object(request, object_id)
+        if provider is None or request.method != "POST" or not self.has_change_permission(request, provider):
+            raise PermissionDenied
+        try:
+            services.credential_rollback(provider=provider, version_id=version_id, actor=request.user)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        else:
+            self.message_user(request, "Credentials restored; the replaced ones can be restored in turn.")
+        return HttpResponseRedirect(reverse("admin:providers_provider_change", args=[provider.pk]))
 
     @admin.display(description="capability")
     def capability_display(self, obj: Provider) -> str:
@@ -204,6 +309,33 @@ class ProviderAdmin(ServiceLoggedAdmin):
     @admin.display(description="linked projects", ordering="linked_projects")
     def linked_projects(self, obj: Provider) -> int:
         return getattr(obj, "linked_projects", 0)
+
+    @admin.display(description="rotation history")
+    def credential_history(self, obj: Provider) -> str:
+        """Replaced credentials (metadata only), each with a restore button while restorable."""
+        versions = list(selectors.credential_versions(provider=obj)[:10])
+        if not versions:
+            return "—"
+        rows = []
+        now = timezone.now()
+        for version in versions:
+            deadline = services.credential_rollback_deadline(version)
+            restore = (
+                format_html('<button type="submit" form="rollback-{}" class="button">Restore</button>', version.pk)
+                if deadline > now
+                else ""
+            )
+            rows.append(
+                format_html(
+                    "<li>{} · <code>{}</code> · replaced {} by {} {}</li>",
+                    version.get_type_display(),
+                    version.fingerprint,
+                    timezone.localtime(version.replaced_at).strftime("%Y-%m-%d %H:%M"),
+                    version.replaced_by or "—",
+                    restore,
+                )
+            )
+        return format_html("<ul>{}</ul>", mark_safe("".join(rows)))  # each row was built by format_html
 
     @admin.display(description="stored credentials")
     def credential_status(self, obj: Provider) -> str:
@@ -607,7 +739,7 @@ class IdentityProviderAdmin(ServiceLoggedAdmin):
 
     def save_model(self, request, obj, form, change):
         provider = form.run_service(actor=request.user)
-        saved = IdentityProvider.objects.get(provider=provider)
+        saved = IdentityProvider.objects.defer("client_secret").get(provider=provider)
         obj.pk = saved.pk
         obj.provider = provider
         obj._state.adding = False
@@ -697,3 +829,27 @@ class IdentityProviderAdmin(ServiceLoggedAdmin):
     @admin.action(description="Disable selected identity providers", permissions=["change"])
     def disable_selected(self, request, queryset):
         self._set_enabled(request, queryset, False)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit log, read-only: written by the product itself, never edited."""
+
+    list_display = ["at", "actor_name", "action", "object_type", "object_id", "fields_display", "source", "ip", "ok"]
+    list_filter = ["action", "source", "ok", "object_type"]
+    search_fields = ["object_id", "actor_name", "object_repr"]
+    date_hierarchy = "at"
+    show_full_result_count = False
+
+    @admin.display(description="fields")
+    def fields_display(self, obj: AuditEvent) -> str:
+        return ", ".join(obj.fields)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

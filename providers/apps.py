@@ -7,6 +7,17 @@ class ProvidersConfig(AppConfig):
     verbose_name = "Providers"
     default = True
 
+    def ready(self) -> None:
+        from django.core import checks
+
+        from . import checks as provider_checks
+
+        # Not tagged `database`: those only run with `check --database`, and these must stop
+        # runserver/migrate (and so `make serve`) at start-up. The second reads at most
+        # SAMPLE_SIZE rows per encrypted field.
+        checks.register(provider_checks.check_fernet_keys_not_secret_key)
+        checks.register(provider_checks.check_stored_secrets_decrypt)
+
 
 class RegistryAdminConfig(admin_apps.AdminConfig):
     """The stock admin with the registry's site (Projects section, provider autocomplete)."""

@@ -242,7 +242,7 @@ def identity_provider_update(
 
     provider = Provider.objects.select_for_update().get(pk=provider.pk)
     check_if_match(provider, if_match)
-    identity = IdentityProvider.objects.get(provider=provider)
+    identity = IdentityProvider.objects.defer("client_secret").get(provider=provider)
     before = {name: getattr(provider, name) for name in PROVIDER_FIELDS}
     before.update({name: getattr(identity, name) for name in IDENTITY_FIELDS})
     for name, value in data.items():
@@ -304,7 +304,7 @@ class DomainCheck:
 def identity_provider_verify_domains(*, provider: Provider, actor) -> list[DomainCheck]:
     """Look up each unverified domain's TXT records for the provider's `txt_record`; the provider
     becomes `active` once every domain is verified."""
-    identity = IdentityProvider.objects.select_for_update().get(provider=provider)
+    identity = IdentityProvider.objects.select_for_update().defer("client_secret").get(provider=provider)
     expected = identity.txt_record
     results = []
     newly_verified = []
@@ -331,7 +331,7 @@ def identity_provider_verify_domains(*, provider: Provider, actor) -> list[Domai
 
 
 def _mapper_identity(provider: Provider) -> IdentityProvider:
-    return IdentityProvider.objects.get(provider=provider)
+    return IdentityProvider.objects.defer("client_secret").get(provider=provider)
 
 
 @transaction.atomic

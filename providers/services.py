@@ -1,12 +1,14 @@
 """Every write with a side effect. The API and the admin both call these, so both enforce the
 same rules; each function validates with `full_clean()` and runs in one transaction."""
 
+import contextlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.fernet import InvalidToken
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,6 +21,7 @@ from . import audit, history
 from .catalog import CREDENTIAL_TYPES, CREDENTIAL_VALUE_MAX_LENGTH, GIT, PROVIDER_TYPES, CredentialType
 from .concurrency import check_if_match
 from .connection import ConnectionResult, probe
+from .keys import decrypt_or_raise
 from .models import Credential, CredentialVersion, IdentityProvider, Project, Provider, http_url_validator
 from .selectors import can_manage_all_projects
 
@@ -125,12 +128,18 @@ def _credential_store(*, provider: Provider, credentials: CredentialInput, actor
     credential_validate(provider_type=provider.type, credentials=credentials)
     fields = CREDENTIAL_TYPES[credentials.type].all_fields
     content = {name: credentials.content[name] for name in fields if credentials.content.get(name)}
-    previous = Credential.objects.filter(provider=provider).first()
+    previous = Credential.metadata.filter(provider=provider).first()
+    previous_secret = None
     if previous is not None:
+        # Loads and decrypts the deferred column; if its key is gone, the unreadable value is
+        # replaced without being kept as a version.
+        with contextlib.suppress(InvalidToken):
+            previous_secret = previous.secret
+    if previous is not None and previous_secret is not None:
         CredentialVersion.objects.create(
             provider=provider,
             type=previous.type,
-            secret=previous.secret,
+            secret=previous_secret,
             fingerprint=previous.fingerprint,
             expires_at=previous.expires_at,
             set_at=previous.updated_at,
@@ -139,7 +148,7 @@ def _credential_store(*, provider: Provider, credentials: CredentialInput, actor
         )
     rollback_cutoff = timezone.now() - timedelta(days=settings.CREDENTIAL_ROLLBACK_DAYS)
     CredentialVersion.objects.filter(provider=provider, replaced_at__lt=rollback_cutoff).delete()
-    credential, _ = Credential.objects.update_or_create(
+    credential, _ = Credential.metadata.update_or_create(
         provider=provider,
         defaults={
             "type": credentials.type,
@@ -162,7 +171,11 @@ def credential_rollback_deadline(version: CredentialVersion) -> datetime:
 def credential_rollback(*, provider: Provider, version_id: int, actor) -> Credential:
     """Restore a replaced version as the current credentials; the current ones become a version."""
     provider = Provider.objects.select_for_update().get(pk=provider.pk)
-    version = CredentialVersion.objects.filter(provider=provider, pk=version_id).first()
+    version = decrypt_or_raise(
+        lambda: CredentialVersion.objects.filter(provider=provider, pk=version_id).first(),
+        provider=provider,
+        what="replaced credentials",
+    )
     if version is None:
         raise ValidationError({"version": ["No such credential version for this provider."]})
     if credential_rollback_deadline(version) < timezone.now():
@@ -181,8 +194,10 @@ def credential_rollback(*, provider: Provider, version_id: int, actor) -> Creden
 
 
 def credential_content(*, provider: Provider) -> dict[str, str]:
-    """The decrypted content, for server-side use only (test connection, outbound calls)."""
-    return json.loads(Credential.objects.get(provider=provider).secret)
+    """The decrypted content, for server-side use only (test connection, outbound calls). A value
+    no configured key decrypts raises UndecryptableSecret naming the provider."""
+    credential = decrypt_or_raise(lambda: Credential.objects.get(provider=provider), provider=provider)
+    return json.loads(credential.secret)
 
 
 def actor_user(actor):

@@ -18,6 +18,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from providers import audit
 from providers.concurrency import PreconditionFailedError
+from providers.keys import UndecryptableSecret
 from providers.services import ConflictError, FieldPermissionDenied
 
 logger = logging.getLogger(__name__)
@@ -86,6 +87,9 @@ def exception_handler(exc, context):
     body: dict[str, Any]
     if isinstance(exc, (PermissionDenied, DjangoPermissionDenied)):
         _audit_refusal(exc, context)
+    if isinstance(exc, UndecryptableSecret):
+        logger.error("%s", exc)
+        return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
     if isinstance(exc, PreconditionFailedError):
         return Response(
             {"detail": "The resource changed since you read it: If-Match does not match its ETag."},

@@ -1,0 +1,310 @@
+"""Fernet key rotation: which key each stored secret is under, and re-encryption under the first key.
+
+`FERNET_KEYS` holds one or more keys: new writes use the first, reads try all (fernet_fields'
+MultiFernet). The helpers here work on the raw column bytes, never through the ORM (which would
+decrypt on load and cache the keys per field), so they see exactly what is stored and write back
+exactly one re-encrypted token per value, with a compare-and-set so a concurrent write wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal, NamedTuple, TypeVar
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.apps import apps
+from django.conf import settings
+from django.db import connections, models, router, transaction
+from fernet_fields import EncryptedField
+from fernet_fields.hkdf import derive_fernet_key
+
+KeyStatus = Literal["primary", "old", "undecryptable"]
+T = TypeVar("T")
+
+
+class UndecryptableSecret(Exception):  # noqa: N818 - the name says what the caller gets
+    """A stored secret that none of the configured FERNET_KEYS decrypts (a key was removed or lost)."""
+
+    def __init__(self, provider_id: str | None, what: str = "credentials") -> None:
+        self.provider_id = provider_id
+        subject = f"Stored {what} of provider “{provider_id}”" if provider_id else f"Stored {what}"
+        super().__init__(f"{subject} cannot be decrypted with the configured FERNET_KEYS (was a key removed?).")
+
+
+# --- Keys -------------------------------------------------------------------------------------
+
+
+def configured_keys() -> list[Any]:
+    """The raw FERNET_KEYS entries, falling back to [SECRET_KEY] exactly like fernet_fields."""
+    keys = getattr(settings, "FERNET_KEYS", None)
+    if keys is None:
+        keys = [settings.SECRET_KEY]
+    return list(keys)
+
+
+def _fernet_keys() -> list[Any]:
+    keys = configured_keys()
+    if getattr(settings, "FERNET_USE_HKDF", True):
+        return [derive_fernet_key(key) for key in keys]
+    return keys
+
+
+def primary_fernet() -> Fernet:
+    """The key new writes are encrypted with (the first of FERNET_KEYS)."""
+    return Fernet(_fernet_keys()[0])
+
+
+def all_fernets() -> list[Fernet]:
+    """Every configured key, first one first."""
+    return [Fernet(key) for key in _fernet_keys()]
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """The configured keys, built once for a batch or a check (key derivation is not free)."""
+
+    primary: Fernet
+    others: list[Fernet] = field(default_factory=list)
+
+    @classmethod
+    def from_settings(cls) -> Keyring:
+        fernets = all_fernets()
+        return cls(primary=fernets[0], others=fernets[1:])
+
+    @property
+    def multi(self) -> MultiFernet:
+        return MultiFernet([self.primary, *self.others])
+
+    def status(self, token: bytes) -> KeyStatus:
+        try:
+            self.primary.decrypt(token)
+            return "primary"
+        except InvalidToken:
+            pass
+        for fernet in self.others:
+            try:
+                fernet.decrypt(token)
+                return "old"
+            except InvalidToken:
+                continue
+        return "undecryptable"
+
+
+def key_status(token: bytes, keyring: Keyring | None = None) -> KeyStatus:
+    """Whether `token` is under the first key, under one of the older keys, or under none of them."""
+    return (keyring or Keyring.from_settings()).status(bytes(token))
+
+
+# --- Fields and raw rows ----------------------------------------------------------------------
+
+
+def encrypted_fields() -> list[tuple[type[models.Model], EncryptedField]]:
+    """Every concrete encrypted field of every installed model (proxies and unmanaged models skipped)."""
+    found: list[tuple[type[models.Model], EncryptedField]] = []
+    for model in apps.get_models():
+        opts = model._meta
+        if opts.proxy or not opts.managed:
+            continue
+        found.extend((model, f) for f in opts.concrete_fields if isinstance(f, EncryptedField))
+    return found
+
+
+def field_label(model: type[models.Model], field: models.Field) -> str:
+    """`credential.secret`: short, and what the progress bar and summaries show."""
+    return f"{model._meta.model_name}.{field.name}"
+
+
+def db_alias(model: type[models.Model]) -> str:
+    return router.db_for_write(model) or "default"
+
+
+def _sql_names(model: type[models.Model], field: models.Field, alias: str) -> tuple[str, str, str]:
+    quote = connections[alias].ops.quote_name
+    pk = model._meta.pk
+    assert pk is not None and pk.column is not None and field.column is not None
+    return quote(model._meta.db_table), quote(pk.column), quote(field.column)
+
+
+def count_values(model: type[models.Model], field: models.Field) -> int:
+    """How many rows hold a (non-null) value in the field."""
+    alias = db_alias(model)
+    table, _, column = _sql_names(model, field, alias)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} IS NOT NULL")
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def raw_values(
+    model: type[models.Model], field: models.Field, *, after_pk: Any = None, limit: int, newest_first: bool = False
+) -> list[tuple[Any, bytes]]:
+    """Up to `limit` (pk, stored token) pairs with a value, in pk order after `after_pk` (keyset
+    pagination: no OFFSET, bounded memory), or the `limit` highest pks with `newest_first`."""
+    alias = db_alias(model)
+    table, pk, column = _sql_names(model, field, alias)
+    where = [f"{column} IS NOT NULL"]
+    params: list[Any] = []
+    if after_pk is not None:
+        where.append(f"{pk} > %s")
+        params.append(after_pk)
+    order = "DESC" if newest_first else "ASC"
+    sql = f"SELECT {pk}, {column} FROM {table} WHERE {' AND '.join(where)} ORDER BY {pk} {order} LIMIT %s"
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, [*params, limit])
+        return [(row_pk, bytes(value)) for row_pk, value in cursor.fetchall()]
+
+
+def _compare_and_set(model: type[models.Model], field: models.Field, pk: Any, old: bytes, new: bytes) -> bool:
+    alias = db_alias(model)
+    connection = connections[alias]
+    table, pk_column, column = _sql_names(model, field, alias)
+    binary = connection.Database.Binary  # type: ignore[attr-defined]
+    sql = f"UPDATE {table} SET {column} = %s WHERE {pk_column} = %s AND {column} = %s"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [binary(new), pk, binary(old)])
+        return cursor.rowcount == 1
+
+
+def _raw_value(model: type[models.Model], field: models.Field, pk: Any) -> bytes | None:
+    alias = db_alias(model)
+    table, pk_column, column = _sql_names(model, field, alias)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM {table} WHERE {pk_column} = %s", [pk])
+        row = cursor.fetchone()
+    return bytes(row[0]) if row and row[0] is not None else None
+
+
+# --- Re-encryption ----------------------------------------------------------------------------
+
+
+class BatchResult(NamedTuple):
+    last_pk: Any  # None when there was nothing after `after_pk`: the field is done
+    rotated: int  # re-encrypted under the first key (with dry_run: would be)
+    already_primary: int
+    failures: list[Any]  # pks whose value no configured key decrypts
+    still_old: int = 0  # under an older key and not rotated (dry run, or changed concurrently to another old token)
+    scanned: int = 0
+
+
+def reencrypt_batch(
+    model: type[models.Model],
+    field: models.Field,
+    after_pk: Any,
+    batch_size: int,
+    *,
+    dry_run: bool = False,
+    keyring: Keyring | None = None,
+) -> BatchResult:
+    """Re-encrypt under the first key the values of the next `batch_size` rows after `after_pk`
+    that are under an older key, in one transaction. Each write is a compare-and-set on the token
+    read, so a value written meanwhile (already under the first key) is left alone."""
+    keyring = keyring or Keyring.from_settings()
+    multi = keyring.multi
+    rotated = already = still_old = 0
+    failures: list[Any] = []
+    with transaction.atomic(using=db_alias(model)):
+        rows = raw_values(model, field, after_pk=after_pk, limit=batch_size)
+        for pk, token in rows:
+            status = keyring.status(token)
+            if status == "primary":
+                already += 1
+            elif status == "undecryptable":
+                failures.append(pk)
+            elif dry_run or _compare_and_set(model, field, pk, token, multi.rotate(token)):
+                rotated += 1
+            else:
+                # Changed (or deleted) since it was read: classify what is there now.
+                current = _raw_value(model, field, pk)
+                now = keyring.status(current) if current is not None else None
+                if now == "primary":
+                    already += 1
+                elif now == "old":
+                    still_old += 1
+                elif now == "undecryptable":
+                    failures.append(pk)
+    if dry_run:
+        still_old += rotated
+    return BatchResult(
+        last_pk=rows[-1][0] if rows else None,
+        rotated=rotated,
+        already_primary=already,
+        failures=failures,
+        still_old=still_old,
+        scanned=len(rows),
+    )
+
+
+def iter_batches(
+    model: type[models.Model], field: models.Field, *, batch_size: int, dry_run: bool = False
+) -> Iterator[BatchResult]:
+    """Every batch of the field, first to last; the keys are read from settings once."""
+    keyring = Keyring.from_settings()
+    after_pk = None
+    while True:
+        result = reencrypt_batch(model, field, after_pk, batch_size, dry_run=dry_run, keyring=keyring)
+        if result.last_pk is None:
+            return
+        yield result
+        after_pk = result.last_pk
+
+
+# --- Naming providers -------------------------------------------------------------------------
+
+
+def _provider_path(model: type[models.Model]) -> str | None:
+    provider_model = apps.get_model("providers", "Provider")
+    if model is provider_model:
+        return "provider_id"
+    for f in model._meta.concrete_fields:
+        if f.is_relation and f.related_model is provider_model:
+            return f"{f.name}__provider_id"
+    return None
+
+
+def provider_ids(model: type[models.Model], pks: list[Any]) -> dict[Any, str]:
+    """pk → provider_id of the rows' provider (reads no encrypted column)."""
+    path = _provider_path(model)
+    if path is None or not pks:
+        return {}
+    rows = model._base_manager.using(db_alias(model)).filter(pk__in=pks).values_list("pk", path)
+    return dict(rows)
+
+
+def describe_rows(model: type[models.Model], pks: list[Any]) -> list[str]:
+    """`Credential 12 (provider “gh”)` for each pk, in order."""
+    names = provider_ids(model, pks)
+    label = model._meta.object_name
+    return [f"{label} {pk} (provider “{names[pk]}”)" if pk in names else f"{label} {pk}" for pk in pks]
+
+
+# --- Clear errors for readers -----------------------------------------------------------------
+
+
+def _provider_id_of(provider: Any) -> str | None:
+    if provider is None:
+        return None
+    return str(getattr(provider, "provider_id", provider))
+
+
+def decrypt_or_raise(load: Callable[[], T], *, provider: Any, what: str = "credentials") -> T:
+    """Run `load` (a query that loads an encrypted field, which fernet_fields decrypts as rows are
+    read) and turn a failed decryption into UndecryptableSecret naming the provider; `provider` is
+    a Provider or its provider_id.
+
+        credential = decrypt_or_raise(lambda: Credential.objects.get(provider=provider), provider=provider)
+    """
+    try:
+        return load()
+    except InvalidToken as exc:
+        raise UndecryptableSecret(_provider_id_of(provider), what) from exc
+
+
+@contextmanager
+def undecryptable_as(provider: Any, what: str = "credentials") -> Iterator[None]:
+    """The same as decrypt_or_raise, as a `with` block."""
+    try:
+        yield
+    except InvalidToken as exc:
+        raise UndecryptableSecret(_provider_id_of(provider), what) from exc
