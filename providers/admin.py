@@ -24,6 +24,7 @@ from .catalog import (
     SAML,
     types_with_capability,
 )
+from .keys import UndecryptableSecret
 from .mappers import MAPPER_TYPES, mapper_config_validate
 from .models import AuditEvent, IdentityProvider, IdentityProviderMapper, Project, Provider
 
@@ -293,6 +294,8 @@ class ProviderAdmin(ServiceLoggedAdmin):
             services.credential_rollback(provider=provider, version_id=version_id, actor=request.user)
         except ValidationError as exc:
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        except UndecryptableSecret as exc:
+            self.message_user(request, str(exc), messages.ERROR)
         else:
             self.message_user(request, "Credentials restored; the replaced ones can be restored in turn.")
         return HttpResponseRedirect(reverse("admin:providers_provider_change", args=[provider.pk]))
@@ -397,7 +400,11 @@ class ProviderAdmin(ServiceLoggedAdmin):
             )
             return
         for provider in queryset:
-            result = services.provider_test_connection(provider=provider, actor=request.user)
+            try:
+                result = services.provider_test_connection(provider=provider, actor=request.user)
+            except UndecryptableSecret as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                continue
             level = messages.SUCCESS if result.ok else messages.WARNING
             self.message_user(request, f"{provider}: {result.message}", level)
 

@@ -176,6 +176,9 @@ IDP_DNS_NAMESERVERS = env.list("IDP_DNS_NAMESERVERS", default=[])
 IDP_DNS_TIMEOUT = env.float("IDP_DNS_TIMEOUT", default=3.0)
 IDP_TXT_RECORD_PREFIX = env("IDP_TXT_RECORD_PREFIX", default="registry")
 
+# Error reports never show variable values (they may hold decrypted credentials).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "providers.reporting.SecretSafeExceptionReporterFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
