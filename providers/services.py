@@ -51,6 +51,8 @@ class CredentialInput:
     expires_at: datetime | None = None
 
 
+# Path segments of the providers API that a provider id would shadow.
+RESERVED_PROVIDER_IDS = frozenset({"export"})
 PROVIDER_EDITABLE_FIELDS = ("label", "description", "type", "base_url", "api_base_url", "enabled")
 URL_FIELDS = ("base_url", "api_base_url")
 
@@ -266,6 +268,8 @@ def provider_create(
     enabled: bool = True,
 ) -> Provider:
     """Create a provider together with its credentials: both are written or neither is."""
+    if provider_id.lower() in RESERVED_PROVIDER_IDS:
+        raise ValidationError({"provider_id": [f"“{provider_id}” is reserved by the API; choose another id."]})
     if Provider.objects.filter(provider_id=provider_id).exists():
         raise ConflictError(f"A provider with id “{provider_id}” already exists.", field="provider_id")
     provider = Provider(

@@ -1,9 +1,13 @@
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from providers import selectors, services
+from providers import audit, selectors, services
 from providers.concurrency import version_tag
 from providers.models import Project, Provider
 
@@ -140,6 +144,33 @@ class ProviderViewSet(
         services.provider_delete(
             provider=instance, actor=self.request.user, if_match=self.request.headers.get("If-Match")
         )
+
+    @extend_schema(
+        summary="Export every provider as newline-delimited JSON (metadata only, never a secret)",
+        parameters=[],
+        responses={
+            (200, "application/x-ndjson"): OpenApiResponse(description="One provider read per line."),
+            **AUTH_ERRORS,
+        },
+    )
+    @action(detail=False, methods=["get"], url_path="export", pagination_class=None, filterset_class=None)
+    def export(self, request):
+        """Streams in keyset batches, so memory stays flat however many providers there are."""
+        audit.record(action="export", actor=request.user, object_type="provider", detail="providers export")
+
+        def rows():
+            last = ""
+            while True:
+                batch = list(selectors.provider_list().filter(provider_id__gt=last).order_by("provider_id")[:500])
+                if not batch:
+                    return
+                for provider in batch:
+                    yield json.dumps(ProviderSerializer(provider).data, cls=DjangoJSONEncoder) + "\n"
+                last = batch[-1].provider_id
+
+        response = StreamingHttpResponse(rows(), content_type="application/x-ndjson")
+        response["Content-Disposition"] = 'attachment; filename="providers.ndjson"'
+        return response
 
     @extend_schema(
         summary="Credentials metadata and rotation history (never the secrets)",

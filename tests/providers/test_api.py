@@ -603,3 +603,24 @@ def test_a_provider_used_by_projects_stays_a_git_provider(operator_client):
     assert response.status_code == 400
     assert "type" in response.json()
     assert Provider.objects.get(provider_id="gh").type == "github"
+
+
+def test_export_streams_every_provider_without_secrets_and_is_audited(operator_client, owner_client):
+    import json as jsonlib
+
+    from providers.models import AuditEvent
+
+    for n in range(3):
+        ProviderFactory(provider_id=f"p{n}", credential__content={"accessToken": f"export-canary-{n}"})
+
+    response = operator_client.get(f"{PROVIDERS}/export")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/x-ndjson"
+    body = b"".join(response.streaming_content).decode()
+    rows = [jsonlib.loads(line) for line in body.splitlines()]
+    assert [row["id"] for row in rows] == ["p0", "p1", "p2"]
+    assert all(row["credentials"]["set"] for row in rows)
+    assert "export-canary" not in body
+    assert AuditEvent.objects.filter(action="export", actor_name="operator").count() == 1
+    assert owner_client.get(f"{PROVIDERS}/export").status_code == 403

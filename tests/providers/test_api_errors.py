@@ -108,6 +108,7 @@ BAD_CREATES = [
     ("id with a slash", with_("id", "a/b"), "id"),
     ("id starting with a dash", with_("id", "-gh"), "id"),
     ("id with unicode", with_("id", "gïthub"), "id"),
+    ("reserved id", with_("id", "export"), "id"),
     ("NUL in label", with_("label", "a\x00b"), "label"),
     ("NUL in id", with_("id", "a\x00b"), "id"),
     ("NUL in description", with_("description", "a\x00b"), "description"),
