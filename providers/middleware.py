@@ -1,4 +1,6 @@
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponseBadRequest
+
+from providers.api.errors import api_error
 
 
 class RejectNulBytesMiddleware:
@@ -16,9 +18,7 @@ class RejectNulBytesMiddleware:
         if offending is None:
             return self.get_response(request)
         message = "Null characters are not allowed."
-        if request.path.startswith("/api/"):
-            return JsonResponse({offending: [message]}, status=400)
-        return HttpResponseBadRequest(f"{offending}: {message}")
+        return api_error(request, 400, message, offending) or HttpResponseBadRequest(f"{offending}: {message}")
 
 
 def _params(request):

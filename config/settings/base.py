@@ -137,6 +137,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "providers.api.schema.strip_trailing_slashes",
+        "providers.api.schema.document_errors",
     ],
     "ENUM_NAME_OVERRIDES": {
         "ProviderTypeEnum": "providers.catalog.PROVIDER_TYPE_CHOICES",

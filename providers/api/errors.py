@@ -4,7 +4,8 @@ name the fields as clients spell them (`urls.apiBase`, `credentials.content.acce
 import logging
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError
@@ -20,6 +21,8 @@ from providers import audit
 from providers.concurrency import PreconditionFailedError
 from providers.keys import UndecryptableSecret
 from providers.services import ConflictError, FieldPermissionDenied
+
+from .schema import JSONAPI_MEDIA_TYPE, JSONAPI_PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -140,12 +143,26 @@ def exception_handler(exc, context):
     return response
 
 
+def api_error(request, status_code: int, message: str, parameter: str | None = None) -> JsonResponse | None:
+    """An error answered outside DRF, in the body of the API dialect the path belongs to (None
+    outside `/api/`); `parameter` names the query or form parameter at fault."""
+    if request.path.startswith(JSONAPI_PREFIX):
+        error: dict[str, Any] = {"status": str(status_code), "title": message, "detail": message}
+        if parameter:
+            error["source"] = {"parameter": parameter}
+        return JsonResponse({"errors": [error]}, status=status_code, content_type=JSONAPI_MEDIA_TYPE)
+    if request.path.startswith("/api/"):
+        return JsonResponse({parameter: [message]} if parameter else {"detail": message}, status=status_code)
+    return None
+
+
 def _json_or(default_view, status_code: int, message: str):
     """Outside DRF (unknown URL, body too large, crash), answer `/api/` clients in JSON too."""
 
     def view(request, exception=None):
-        if request.path.startswith("/api/"):
-            return JsonResponse({"detail": message}, status=status_code)
+        response = api_error(request, status_code, message)
+        if response is not None:
+            return response
         return default_view(request, exception) if exception is not None else default_view(request)
 
     return view
@@ -161,11 +178,19 @@ def handler403(request, exception=None):
             ok=False,
             detail=f"{request.method} {request.path}"[:500],
         )
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)
-    return defaults.permission_denied(request, exception)
+    response = api_error(request, 403, "You do not have permission to perform this action.")
+    return response or defaults.permission_denied(request, exception)
 
 
-handler400 = _json_or(defaults.bad_request, 400, "Bad request.")
+def handler400(request, exception=None):
+    """A body over `DATA_UPLOAD_MAX_MEMORY_SIZE` is a 413 that says so; other refusals a 400."""
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        response = api_error(request, 413, f"The request body is larger than the {limit} bytes the server accepts.")
+        if response is not None:
+            return response
+    return api_error(request, 400, "Bad request.") or defaults.bad_request(request, exception)
+
+
 handler404 = _json_or(defaults.page_not_found, 404, "Not found.")
 handler500 = _json_or(defaults.server_error, 500, "Server error.")

@@ -31,6 +31,7 @@ from providers.services import provider_delete
 from .fields import ChoiceField, SafeJSONParser, StrictBooleanField, StrictCharField, StrictSerializer
 from .pagination import ProviderPagination
 from .permissions import ChangePermissions, ModelPermissions, NestedPermissions
+from .schema import IF_MATCH
 from .views import AUTH_ERRORS, BAD_REQUEST, CONFLICT, DETAIL, NOT_FOUND
 
 SYNC_MODE_CHOICES = [(mode, mode) for mode in SYNC_MODES]
@@ -416,6 +417,7 @@ class IdentityProviderViewSet(
     @extend_schema(
         summary="Replace an identity provider's configuration",
         request=IdentityProviderWriteSerializer,
+        parameters=[IF_MATCH],
         responses={200: IdentityProviderSerializer, **BAD_REQUEST, **AUTH_ERRORS, **NOT_FOUND},
     )
     def update(self, request, *args, **kwargs):
@@ -424,6 +426,7 @@ class IdentityProviderViewSet(
     @extend_schema(
         summary="Change some fields of an identity provider",
         request=IdentityProviderWriteSerializer(partial=True),
+        parameters=[IF_MATCH],
         responses={200: IdentityProviderSerializer, **BAD_REQUEST, **AUTH_ERRORS, **NOT_FOUND},
     )
     def partial_update(self, request, *args, **kwargs):
@@ -438,12 +441,14 @@ class IdentityProviderViewSet(
         provider = self.get_object()
         return Response(IdentityProviderSerializer(provider).data, headers={"ETag": version_tag(provider)})
 
-    @extend_schema(summary="Delete an identity provider", responses={204: None, **AUTH_ERRORS, **NOT_FOUND})
+    @extend_schema(
+        summary="Delete an identity provider", parameters=[IF_MATCH], responses={204: None, **AUTH_ERRORS, **NOT_FOUND}
+    )
     def destroy(self, request, *args, **kwargs):
         return super().destroy(request, *args, **kwargs)
 
     def perform_destroy(self, instance):
-        provider_delete(provider=instance, actor=self.request.user)
+        provider_delete(provider=instance, actor=self.request.user, if_match=self.request.headers.get("If-Match"))
 
     @extend_schema(
         summary="The mapper types and their config fields",

@@ -12,11 +12,13 @@ from rest_framework.response import Response
 
 from providers import identity_services, selectors
 from providers.catalog import OAUTH2, OIDC
+from providers.concurrency import version_tag
 from providers.models import IdentityProvider, Provider
 from providers.services import provider_delete
 
 from .fields import ChoiceField, StrictBooleanField, StrictCharField, StrictSerializer
 from .permissions import ModelPermissions
+from .schema import IF_MATCH, DocumentSchema
 from .views import AUTH_ERRORS, BAD_REQUEST, NOT_FOUND
 
 IDPS_API_NAMES = {
@@ -87,6 +89,7 @@ class IdpViewSet(viewsets.ViewSet):
 
     permission_classes = [PublicOrModelPermissions]
     permission_model = IdentityProvider
+    schema = DocumentSchema()
     api_field_names = IDPS_API_NAMES
 
     def get_authenticators(self):
@@ -104,6 +107,7 @@ class IdpViewSet(viewsets.ViewSet):
 
     @extend_schema(
         summary="Public list of identity providers (no authentication)",
+        operation_id="idps_list",
         auth=[],
         responses={
             200: inline_serializer(
@@ -180,12 +184,14 @@ class IdpViewSet(viewsets.ViewSet):
                 "token_endpoint": identity.token_url,
                 "userinfo_endpoint": identity.user_info_url,
                 "scopes": identity.default_scope,
-            }
+            },
+            headers={"ETag": version_tag(provider)},
         )
 
     @extend_schema(
         summary="Update an identity provider",
         request=IdpUpdateSerializer,
+        parameters=[IF_MATCH],
         responses={200: MESSAGE, **BAD_REQUEST, **AUTH_ERRORS, **NOT_FOUND},
     )
     def update(self, request, idp_id=None):
@@ -196,10 +202,16 @@ class IdpViewSet(viewsets.ViewSet):
         data = {name: body[name] for name in ("client_id", "enabled", "client_secret") if name in body}
         if "display_name" in body:
             data["label"] = body["display_name"]
-        identity_services.identity_provider_update(provider=provider, actor=request.user, data=data)
+        identity_services.identity_provider_update(
+            provider=provider, actor=request.user, data=data, if_match=request.headers.get("If-Match")
+        )
         return Response({"message": "Identity provider updated"})
 
-    @extend_schema(summary="Delete an identity provider", responses={200: MESSAGE, **AUTH_ERRORS, **NOT_FOUND})
+    @extend_schema(
+        summary="Delete an identity provider",
+        parameters=[IF_MATCH],
+        responses={200: MESSAGE, **AUTH_ERRORS, **NOT_FOUND},
+    )
     def destroy(self, request, idp_id=None):
-        provider_delete(provider=self._get(idp_id), actor=request.user)
+        provider_delete(provider=self._get(idp_id), actor=request.user, if_match=request.headers.get("If-Match"))
         return Response({"message": "Identity provider deleted"})

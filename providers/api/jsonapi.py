@@ -8,7 +8,7 @@ from typing import Any
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.text import slugify
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from providers import identity_services, selectors
 from providers.catalog import OIDC
+from providers.concurrency import version_tag
 from providers.identity_services import SECRET_MASK
 from providers.models import IdentityProvider, Provider
 from providers.services import provider_delete
@@ -24,9 +25,10 @@ from .errors import exception_handler
 from .fields import SafeJSONParser, StrictBooleanField, StrictCharField, StrictSerializer
 from .pagination import KeysetPagination
 from .permissions import ModelPermissions
+from .schema import IF_MATCH, JSONAPI_MEDIA_TYPE
 from .views import AUTH_ERRORS, NOT_FOUND
 
-MEDIA_TYPE = "application/vnd.api+json"
+MEDIA_TYPE = JSONAPI_MEDIA_TYPE
 RESOURCE_TYPE = "identity_providers"
 
 # Model field → attribute name, for error pointers.
@@ -177,8 +179,71 @@ class JsonApiPagination(KeysetPagination):
     def get_paginated_response(self, data):
         return Response({"data": data, "links": {"next": self.get_next_link(), "prev": self.get_previous_link()}})
 
+    def get_paginated_response_schema(self, schema):
+        return {"type": "object", "required": ["data"], "properties": {"data": schema, "links": LINKS_SCHEMA}}
 
-DOCUMENT = inline_serializer("IdentityProviderDocument", {"data": serializers.DictField()})
+
+RESOURCE_SCHEMA = {
+    "type": "object",
+    "required": ["id", "type", "attributes"],
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "type": {"type": "string", "enum": [RESOURCE_TYPE]},
+        "links": {"type": "object", "properties": {"self": {"type": "string", "format": "uri"}}},
+        "attributes": {
+            "type": "object",
+            "properties": {
+                **{
+                    name: {"type": "string"}
+                    for name in (
+                        "name",
+                        "client_id",
+                        "issuer",
+                        "status",
+                        "domains",
+                        "token_url",
+                        "authorize_url",
+                        "jwks_url",
+                        "txt_record",
+                        "organization",
+                        "reference",
+                        "reference_origin",
+                    )
+                },
+                "client_secret": {"type": "string", "nullable": True, "description": "`**********` once set."},
+                "metadata": {"type": "object", "additionalProperties": True},
+                **{
+                    name: {"type": "string", "format": "date-time", "nullable": True}
+                    for name in ("created_at", "updated_at", "disabled_at")
+                },
+            },
+        },
+        "relationships": {"type": "object", "additionalProperties": True},
+    },
+}
+DOCUMENT = {"type": "object", "required": ["data"], "properties": {"data": RESOURCE_SCHEMA}}
+LINKS_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "next": {"type": "string", "format": "uri", "nullable": True},
+        "prev": {"type": "string", "format": "uri", "nullable": True},
+    },
+}
+USER_DOCUMENT = {
+    "type": "object",
+    "required": ["data"],
+    "properties": {
+        "data": {
+            "type": "object",
+            "nullable": True,
+            "properties": {
+                "type": {"type": "string", "enum": ["users"]},
+                "id": {"type": "string"},
+                "attributes": {"type": "object", "properties": {"username": {"type": "string"}}},
+            },
+        }
+    },
+}
 CREATE_EXAMPLE = {
     "data": {
         "type": "identity_providers",
@@ -244,7 +309,7 @@ class JsonApiIdentityProviderViewSet(viewsets.GenericViewSet):
         operation_id="jsonapi_identity_providers_create",
         request={MEDIA_TYPE: DocumentSerializer},
         examples=[OpenApiExample("Auth0", value=CREATE_EXAMPLE, request_only=True)],
-        responses={201: DOCUMENT, 400: OpenApiResponse(description="JSON:API `errors`"), **AUTH_ERRORS},
+        responses={201: DOCUMENT, **AUTH_ERRORS},
     )
     def create(self, request):
         data = self._document(request, partial=False)
@@ -263,7 +328,7 @@ class JsonApiIdentityProviderViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="List identity providers (JSON:API)",
         operation_id="jsonapi_identity_providers_list",
-        responses={200: DOCUMENT, **AUTH_ERRORS},
+        responses={200: RESOURCE_SCHEMA, **AUTH_ERRORS},
     )
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
@@ -275,33 +340,39 @@ class JsonApiIdentityProviderViewSet(viewsets.GenericViewSet):
         responses={200: DOCUMENT, **NOT_FOUND},
     )
     def retrieve(self, request, resource_id=None):
-        return Response({"data": resource(self._get(resource_id), request)})
+        provider = self._get(resource_id)
+        return Response({"data": resource(provider, request)}, headers={"ETag": version_tag(provider)})
 
     @extend_schema(
         summary="Update an identity provider (JSON:API); `_enable` / `_disable` toggle it",
         operation_id="jsonapi_identity_providers_update",
         request={MEDIA_TYPE: DocumentSerializer},
+        parameters=[IF_MATCH],
         responses={200: DOCUMENT, **NOT_FOUND},
     )
     def partial_update(self, request, resource_id=None):
         provider = self._get(resource_id)
         data = self._document(request, partial=True, resource_id=resource_id)
-        identity_services.identity_provider_update(provider=provider, actor=request.user, data=data)
-        return Response({"data": resource(self.get_queryset().get(pk=provider.pk), request)})
+        identity_services.identity_provider_update(
+            provider=provider, actor=request.user, data=data, if_match=request.headers.get("If-Match")
+        )
+        provider = self.get_queryset().get(pk=provider.pk)
+        return Response({"data": resource(provider, request)}, headers={"ETag": version_tag(provider)})
 
     @extend_schema(
         summary="Delete an identity provider (JSON:API)",
         operation_id="jsonapi_identity_providers_destroy",
+        parameters=[IF_MATCH],
         responses={204: None, **NOT_FOUND},
     )
     def destroy(self, request, resource_id=None):
-        provider_delete(provider=self._get(resource_id), actor=request.user)
+        provider_delete(provider=self._get(resource_id), actor=request.user, if_match=request.headers.get("If-Match"))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         summary="The user who created the identity provider",
         operation_id="jsonapi_identity_providers_user",
-        responses={200: DOCUMENT, **NOT_FOUND},
+        responses={200: USER_DOCUMENT, **NOT_FOUND},
     )
     def user(self, request, resource_id=None):
         provider = self._get(resource_id)

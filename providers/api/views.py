@@ -14,6 +14,7 @@ from providers.models import Project, Provider
 from .filters import ProjectFilter, ProviderFilter
 from .pagination import ProjectPagination, ProviderPagination
 from .permissions import ChangePermissions, ModelPermissions
+from .schema import IF_MATCH
 from .serializers import (
     ConnectionTestSerializer,
     CredentialMetadataSerializer,
@@ -74,10 +75,12 @@ LOOKUP = "[A-Za-z0-9._-]+"
     partial_update=extend_schema(
         summary="Edit a provider; `credentials`, when sent, replace the stored ones",
         request=ProviderWriteSerializer(partial=True),
+        parameters=[IF_MATCH],
         responses={200: ProviderSerializer, **BAD_REQUEST, **AUTH_ERRORS, **NOT_FOUND, **UNSUPPORTED},
     ),
     destroy=extend_schema(
         summary="Delete a provider",
+        parameters=[IF_MATCH],
         responses={
             204: None,
             **AUTH_ERRORS,
@@ -245,6 +248,7 @@ class ProviderViewSet(
     partial_update=extend_schema(
         summary="Edit a project, e.g. set its `providerId`",
         request=ProjectWriteSerializer,
+        parameters=[IF_MATCH],
         responses={
             200: ProjectSerializer,
             **BAD_REQUEST,

@@ -163,9 +163,9 @@ def test_huge_body_is_refused_without_writing(operator_client):
 
     response = operator_client.generic("POST", PROVIDERS, body, content_type="application/json")
 
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert response["Content-Type"] == "application/json"
-    assert response.json()["detail"]
+    assert "larger than the 2621440 bytes" in response.json()["detail"]
     assert Provider.objects.count() == 0
 
 

@@ -555,3 +555,46 @@ def test_jsonapi_anonymous_is_401_with_errors(client, operator_client):
         response = jsonapi(client, method, path, document)
         assert_jsonapi_errors(response, 401)
     assert IdentityProvider.objects.count() == 1
+
+
+def test_jsonapi_url_outside_the_routes_is_a_jsonapi_404(operator_client):
+    response = jsonapi(operator_client, "get", f"{JSONAPI}/%C2%84")
+
+    assert response["Content-Type"] == MEDIA_TYPE
+    assert_jsonapi_errors(response, 404)
+
+
+def test_jsonapi_nul_in_a_query_parameter_is_a_jsonapi_400_naming_it(operator_client):
+    response = operator_client.get(JSONAPI, {"page[cursor]": "a\x00b"}, HTTP_ACCEPT=MEDIA_TYPE)
+
+    errors = assert_jsonapi_errors(response, 400)
+    assert errors[0]["source"] == {"parameter": "page[cursor]"}
+
+
+def test_both_dialects_honour_if_match(operator_client):
+    resource_id = jsonapi_create(operator_client)["id"]
+    jsonapi_tag = jsonapi(operator_client, "get", f"{JSONAPI}/{resource_id}")["ETag"]
+    idps_tag = operator_client.get(f"{IDPS}/{resource_id}")["ETag"]
+    assert jsonapi_tag == idps_tag
+    jsonapi(operator_client, "patch", f"{JSONAPI}/{resource_id}", with_attributes(name="Changed elsewhere"))
+
+    stale_patch = operator_client.generic(
+        "PATCH",
+        f"{JSONAPI}/{resource_id}",
+        json.dumps(with_attributes(name="Mine")),
+        content_type=MEDIA_TYPE,
+        HTTP_IF_MATCH=jsonapi_tag,
+    )
+    stale_put = operator_client.put(f"{IDPS}/{resource_id}", IDPS_UPDATE_EXAMPLE, format="json", HTTP_IF_MATCH=idps_tag)
+    stale_delete = operator_client.delete(f"{IDPS}/{resource_id}", HTTP_IF_MATCH=idps_tag)
+    stale_jsonapi_delete = operator_client.delete(f"{JSONAPI}/{resource_id}", HTTP_IF_MATCH=jsonapi_tag)
+
+    assert_jsonapi_errors(stale_patch, 412)
+    assert stale_put.status_code == 412
+    assert stale_delete.status_code == 412
+    assert_jsonapi_errors(stale_jsonapi_delete, 412)
+    identity = IdentityProvider.objects.get(internal_id=resource_id)
+    assert identity.provider.label == "Changed elsewhere"
+    fresh = operator_client.get(f"{IDPS}/{resource_id}")["ETag"]
+    assert operator_client.delete(f"{IDPS}/{resource_id}", HTTP_IF_MATCH=fresh).status_code == 200
+    assert not IdentityProvider.objects.filter(internal_id=resource_id).exists()
