@@ -1,4 +1,5 @@
-from django.http import HttpResponseBadRequest
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, HttpResponseBadRequest
 
 from providers.api.errors import api_error
 
@@ -32,3 +33,23 @@ def _params(request):
         for key, values in request.POST.lists():
             for value in values:
                 yield key, value
+
+
+class DatabaseUnavailableMiddleware:
+    """Outside DRF (the admin, the login page), a lost database connection is a 503 with
+    `Retry-After`, not a 500; Django drops the broken connection at the end of the request,
+    so the next request reconnects by itself."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        message = "The service is temporarily unavailable; try again shortly."
+        response = api_error(request, 503, message) or HttpResponse(message, status=503, content_type="text/plain")
+        response["Retry-After"] = "5"
+        return response

@@ -5,7 +5,9 @@ import uuid
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -53,7 +55,18 @@ def no_network(monkeypatch, settings):
 
 
 @pytest.fixture
-def api_headers(db, no_network):
+def keep_test_connection():
+    """The app is called as WSGI, so Django's request signals would close the connection holding
+    the test's transaction (as the test client does, keep it open)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_headers(db, no_network, keep_test_connection):
     operator = OperatorFactory(username="fuzz-operator")
     provider = services.provider_create(
         actor=operator,
