@@ -17,11 +17,14 @@ def version_tag(obj: models.Model) -> str:
     return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
 
 
+def header_names_tag(header: str | None, tag: str) -> bool:
+    """Whether an `If-Match` / `If-None-Match` value (`*` or a list of tags, weak `W/` prefixes
+    ignored) names `tag`."""
+    tags = {part.strip().removeprefix("W/") for part in (header or "").split(",")}
+    return "*" in tags or tag in tags
+
+
 def check_if_match(obj: models.Model, if_match: str | None) -> None:
-    """`If-Match: *` or a list of tags (weak `W/` prefixes ignored); absent means no check."""
-    if if_match is None:
-        return
-    tags = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
-    if "*" in tags or version_tag(obj) in tags:
-        return
-    raise PreconditionFailedError
+    """Absent `If-Match` means no check."""
+    if if_match is not None and not header_names_tag(if_match, version_tag(obj)):
+        raise PreconditionFailedError

@@ -155,9 +155,14 @@ def _set_domains(*, identity: IdentityProvider, domains: list[str]) -> None:
 
 
 def _refresh_status(identity: IdentityProvider) -> None:
+    """Pending until every domain is verified. A status change is a change of the provider
+    (its ETag and the public list's version follow `updated_at`)."""
     pending = identity.domains.filter(verified_at__isnull=True).exists()
-    identity.status = IdentityProvider.Status.PENDING if pending else IdentityProvider.Status.ACTIVE
-    IdentityProvider.objects.filter(pk=identity.pk).update(status=identity.status)
+    status = IdentityProvider.Status.PENDING if pending else IdentityProvider.Status.ACTIVE
+    if status != identity.status:
+        identity.status = status
+        IdentityProvider.objects.filter(pk=identity.pk).update(status=status)
+        Provider.objects.filter(pk=identity.provider_id).update(updated_at=timezone.now())
 
 
 @transaction.atomic

@@ -2,7 +2,7 @@
 added later touches one function per model."""
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from .models import (
@@ -95,6 +95,14 @@ def public_identity_providers() -> QuerySet[Provider]:
         )
         .order_by("provider_id")
     )
+
+
+def public_identity_providers_version() -> str:
+    """Changes whenever the public list may have: every write that touches an identity provider
+    moves its provider's `updated_at`, and a deletion changes the count. One aggregate over the
+    (small) identity table, so each server process can check its cached list without a shared cache."""
+    state = IdentityProvider.objects.aggregate(count=Count("pk"), last=Max("provider__updated_at"))
+    return f"{state['count']}:{state['last'].isoformat() if state['last'] else ''}"
 
 
 def identity_mappers(*, provider: Provider) -> QuerySet[IdentityProviderMapper]:

@@ -155,6 +155,9 @@ API_TOKEN_FAILURE_LIMIT = env.int("API_TOKEN_FAILURE_LIMIT", default=20)
 API_TOKEN_LOCKOUT_SECONDS = env.int("API_TOKEN_LOCKOUT_SECONDS", default=900)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Seconds browsers and proxies may reuse the public login list without asking again (0: always
+# revalidate with If-None-Match, which costs one small query and answers 304).
+PUBLIC_IDPS_MAX_AGE = env.int("PUBLIC_IDPS_MAX_AGE", default=0)
 
 # API tokens: how often last-used time is written back (seconds); 0 writes on every request.
 API_TOKEN_LAST_USED_RESOLUTION = env.int("API_TOKEN_LAST_USED_RESOLUTION", default=60)

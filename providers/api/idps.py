@@ -2,9 +2,13 @@
 OAuth 2.0 / OIDC providers, in the shape of the public-list reference document. A thin dialect
 over the same identity services as the canonical API."""
 
+import hashlib
+import json
 import uuid
 
-from django.http import Http404
+from django.conf import settings
+from django.core.cache import cache
+from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
@@ -12,7 +16,7 @@ from rest_framework.response import Response
 
 from providers import identity_services, selectors
 from providers.catalog import OAUTH2, OIDC
-from providers.concurrency import version_tag
+from providers.concurrency import header_names_tag, version_tag
 from providers.models import IdentityProvider, Provider
 from providers.services import provider_delete
 
@@ -107,18 +111,32 @@ class IdpViewSet(viewsets.ViewSet):
 
     @extend_schema(
         summary="Public list of identity providers (no authentication)",
+        description=(
+            "Answers with an `ETag` and `Cache-Control`; send the tag back in `If-None-Match` to get "
+            "`304 Not Modified` until an identity provider changes. The rendered list is cached and its "
+            "version checked against the database on every request, so a change shows at once."
+        ),
         operation_id="idps_list",
         auth=[],
         responses={
             200: inline_serializer(
                 "PublicIdpList",
                 {"providers": inline_serializer("PublicIdentityProvider", PUBLIC_ITEM_FIELDS, many=True)},
-            )
+            ),
+            304: OpenApiResponse(description="Not modified: `If-None-Match` names the current `ETag`."),
         },
     )
     def list(self, request):
-        providers = [public_item(provider) for provider in selectors.public_identity_providers()]
-        return Response({"providers": providers})
+        etag = '"' + hashlib.sha256(selectors.public_identity_providers_version().encode()).hexdigest()[:32] + '"'
+        headers = {"ETag": etag, "Cache-Control": f"public, max-age={settings.PUBLIC_IDPS_MAX_AGE}, must-revalidate"}
+        if header_names_tag(request.headers.get("If-None-Match"), etag):
+            return HttpResponseNotModified(headers=headers)
+        body = cache.get(f"public-idps:{etag}")
+        if body is None:
+            providers = [public_item(provider) for provider in selectors.public_identity_providers()]
+            body = json.dumps({"providers": providers}, separators=(",", ":")).encode()
+            cache.set(f"public-idps:{etag}", body, timeout=3600)
+        return HttpResponse(body, content_type="application/json", headers=headers)
 
     @extend_schema(
         summary="Register an OAuth 2.0 / OIDC identity provider",

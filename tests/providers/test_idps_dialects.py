@@ -7,6 +7,8 @@ import re
 import uuid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from providers.identity_services import SECRET_MASK
 from providers.models import IdentityProvider, Provider
@@ -598,3 +600,80 @@ def test_both_dialects_honour_if_match(operator_client):
     fresh = operator_client.get(f"{IDPS}/{resource_id}")["ETag"]
     assert operator_client.delete(f"{IDPS}/{resource_id}", HTTP_IF_MATCH=fresh).status_code == 200
     assert not IdentityProvider.objects.filter(internal_id=resource_id).exists()
+
+
+def public_list(client, etag: str | None = None):
+    return client.get(IDPS, **({"HTTP_IF_NONE_MATCH": etag} if etag else {}))
+
+
+def test_public_list_is_cacheable_and_revalidates_with_304(operator_client, client):
+    idps_create(operator_client)
+    first = public_list(client)
+
+    with CaptureQueriesContext(connection) as ctx:
+        not_modified = public_list(client, first["ETag"])
+    queries = len(ctx.captured_queries)
+    weak = public_list(client, f'"other", W/{first["ETag"]}')
+
+    assert first.status_code == 200
+    assert first["Cache-Control"] == "public, max-age=0, must-revalidate"
+    assert re.fullmatch(r'"[0-9a-f]{32}"', first["ETag"])
+    assert [item["name"] for item in first.json()["providers"]] == ["github"]
+    assert not_modified.status_code == 304
+    assert not_modified.content == b""
+    assert not_modified["ETag"] == first["ETag"]
+    assert queries == 1
+    assert weak.status_code == 304
+    assert public_list(client, '"stale"').status_code == 200
+
+
+def test_public_list_max_age_comes_from_settings(client, db, settings):
+    settings.PUBLIC_IDPS_MAX_AGE = 30
+
+    assert public_list(client)["Cache-Control"] == "public, max-age=30, must-revalidate"
+
+
+def test_every_change_that_shows_on_the_login_page_changes_the_public_list(operator_client, client, fake_dns):
+    created = idps_create(operator_client).json()
+    etags = [public_list(client)["ETag"]]
+
+    def changed_list() -> list[str]:
+        stale = public_list(client, etags[-1])
+        assert stale.status_code == 200, "the cached list was served after a change"
+        etags.append(stale["ETag"])
+        return [item["display_name"] for item in stale.json()["providers"]]
+
+    operator_client.put(f"{IDPS}/{created['id']}", {"display_name": "GitHub SSO"}, format="json")
+    assert changed_list() == ["GitHub SSO"]
+    operator_client.put(f"{IDPS}/{created['id']}", {"enabled": False}, format="json")
+    assert changed_list() == []
+    operator_client.put(f"{IDPS}/{created['id']}", {"enabled": True}, format="json")
+    assert changed_list() == ["GitHub SSO"]
+    operator_client.patch("/api/identity-providers/github", {"domains": ["corp.test"]}, format="json")
+    assert changed_list() == []  # pending until the domain is verified
+    txt_record = operator_client.get("/api/identity-providers/github").json()["txt_record"]
+    fake_dns.records["corp.test"] = [txt_record]
+    assert operator_client.post("/api/identity-providers/github/verify-domains").json()["status"] == "active"
+    assert changed_list() == ["GitHub SSO"]
+    operator_client.delete(f"{IDPS}/{created['id']}")
+    assert changed_list() == []
+    assert len(set(etags)) == len(etags)
+
+
+def test_public_list_query_count_is_flat(operator_client, client):
+    counts = {}
+    created = 0
+    for size in (1, 20, 100):
+        for n in range(created, size):
+            assert idps_create(operator_client, name=f"idp-{n:03d}").status_code == 201
+        created = size
+        with CaptureQueriesContext(connection) as ctx:
+            response = public_list(client)
+        first = list(ctx.captured_queries)
+        with CaptureQueriesContext(connection) as cached:
+            public_list(client)
+        assert len(response.json()["providers"]) == size
+        counts[size] = (len(first), len(cached.captured_queries))
+        assert not any("client_secret" in query["sql"] for query in first)
+
+    assert counts[1] == counts[20] == counts[100] == (2, 1), counts
