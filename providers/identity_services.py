@@ -19,7 +19,7 @@ from .discovery import certificate_info
 from .dns import DnsLookupError, txt_records
 from .mappers import MapperSpec, MappingResult, apply_mappers, mapper_config_validate
 from .models import IdentityProvider, IdentityProviderDomain, IdentityProviderMapper, Provider
-from .services import ConflictError, actor_user
+from .services import ConflictError, actor_user, provider_clean
 
 SECRET_MASK = "**********"
 METADATA_MAX_BYTES = 16_384
@@ -196,7 +196,7 @@ def identity_provider_create(
         created_by=actor_user(actor),
         updated_by=actor_user(actor),
     )
-    provider.full_clean()
+    provider_clean(provider)
     identity = IdentityProvider(
         protocol=protocol,
         verification_token=secrets.token_urlsafe(12),
@@ -210,7 +210,7 @@ def identity_provider_create(
     _apply_preset(identity)
     _apply_certificate(identity)
     _validate_metadata(identity.metadata)
-    identity.full_clean(exclude=["provider"])
+    identity.full_clean(exclude=["provider"], validate_constraints=False)  # generated internal_id; choices
     _validate_protocol(identity, has_secret=bool(client_secret))
     clean_domains = _normalize_domains(domains or [])
     provider.save()
@@ -274,8 +274,8 @@ def identity_provider_update(
     if "enabled" in changed:
         identity.disabled_at = None if provider.enabled else timezone.now()
     _validate_metadata(identity.metadata)
-    provider.full_clean()
-    identity.full_clean(exclude=["provider"])
+    provider_clean(provider)
+    identity.full_clean(exclude=["provider"], validate_constraints=False)  # generated internal_id; choices
     _validate_protocol(identity, has_secret=bool(identity.client_secret_updated_at))
     if changed:
         provider.updated_by = actor_user(actor)

@@ -77,6 +77,21 @@ class Keyring:
     def multi(self) -> MultiFernet:
         return MultiFernet([self.primary, *self.others])
 
+    def reencrypt(self, token: bytes) -> tuple[KeyStatus, bytes | None]:
+        """The token's status and, when an older key decrypts it, the same plaintext under the
+        first key (one decryption, like MultiFernet.rotate, without decrypting twice)."""
+        try:
+            self.primary.decrypt(token)
+            return "primary", None
+        except InvalidToken:
+            pass
+        for fernet in self.others:
+            try:
+                return "old", self.primary.encrypt(fernet.decrypt(token))
+            except InvalidToken:
+                continue
+        return "undecryptable", None
+
     def status(self, token: bytes) -> KeyStatus:
         try:
             self.primary.decrypt(token)
@@ -156,15 +171,21 @@ def raw_values(
         return [(row_pk, bytes(value)) for row_pk, value in cursor.fetchall()]
 
 
-def _compare_and_set(model: type[models.Model], field: models.Field, pk: Any, old: bytes, new: bytes) -> bool:
+def _compare_and_set(model: type[models.Model], field: models.Field, changes: list[tuple[Any, bytes, bytes]]) -> set:
+    """Write each (pk, old token, new token) whose row still holds the old token, in one
+    statement; returns the pks written. A row changed meanwhile keeps what was written to it."""
     alias = db_alias(model)
     connection = connections[alias]
     table, pk_column, column = _sql_names(model, field, alias)
     binary = connection.Database.Binary  # type: ignore[attr-defined]
-    sql = f"UPDATE {table} SET {column} = %s WHERE {pk_column} = %s AND {column} = %s"
+    cases = " ".join(["WHEN %s THEN %s"] * len(changes))
+    matches = " OR ".join([f"({pk_column} = %s AND {column} = %s)"] * len(changes))
+    sql = f"UPDATE {table} SET {column} = CASE {pk_column} {cases} END WHERE {matches} RETURNING {pk_column}"
+    params: list[Any] = [value for pk, _, new in changes for value in (pk, binary(new))]
+    params += [value for pk, old, _ in changes for value in (pk, binary(old))]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [binary(new), pk, binary(old)])
-        return cursor.rowcount == 1
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _raw_value(model: type[models.Model], field: models.Field, pk: Any) -> bytes | None:
@@ -198,32 +219,36 @@ def reencrypt_batch(
     keyring: Keyring | None = None,
 ) -> BatchResult:
     """Re-encrypt under the first key the values of the next `batch_size` rows after `after_pk`
-    that are under an older key, in one transaction. Each write is a compare-and-set on the token
-    read, so a value written meanwhile (already under the first key) is left alone."""
+    that are under an older key, in one transaction. The writes are a compare-and-set on the
+    tokens read, so a value written meanwhile (already under the first key) is left alone."""
     keyring = keyring or Keyring.from_settings()
-    multi = keyring.multi
     rotated = already = still_old = 0
     failures: list[Any] = []
     with transaction.atomic(using=db_alias(model)):
         rows = raw_values(model, field, after_pk=after_pk, limit=batch_size)
+        changes: list[tuple[Any, bytes, bytes]] = []
         for pk, token in rows:
-            status = keyring.status(token)
+            status, new = keyring.reencrypt(token)
             if status == "primary":
                 already += 1
             elif status == "undecryptable":
                 failures.append(pk)
-            elif dry_run or _compare_and_set(model, field, pk, token, multi.rotate(token)):
-                rotated += 1
-            else:
-                # Changed (or deleted) since it was read: classify what is there now.
-                current = _raw_value(model, field, pk)
-                now = keyring.status(current) if current is not None else None
-                if now == "primary":
-                    already += 1
-                elif now == "old":
-                    still_old += 1
-                elif now == "undecryptable":
-                    failures.append(pk)
+            elif new is not None:
+                changes.append((pk, token, new))
+        written = set() if dry_run or not changes else _compare_and_set(model, field, changes)
+        rotated = len(changes) if dry_run else len(written)
+        for pk, _, _ in [] if dry_run else changes:
+            if pk in written:
+                continue
+            # Changed (or deleted) since it was read: classify what is there now.
+            current = _raw_value(model, field, pk)
+            now = keyring.status(current) if current is not None else None
+            if now == "primary":
+                already += 1
+            elif now == "old":
+                still_old += 1
+            elif now == "undecryptable":
+                failures.append(pk)
     if dry_run:
         still_old += rotated
     return BatchResult(

@@ -124,13 +124,14 @@ def credential_fingerprint(content: dict[str, Any]) -> str:
     return f"hmac-sha256:{digest[:16]}"
 
 
-def _credential_store(*, provider: Provider, credentials: CredentialInput, actor) -> Credential:
+def _credential_store(*, provider: Provider, credentials: CredentialInput, actor, creating: bool = False) -> Credential:
     """Make `credentials` current. The credentials they replace become a version that can be
-    restored during CREDENTIAL_ROLLBACK_DAYS; older versions are deleted."""
+    restored during CREDENTIAL_ROLLBACK_DAYS; older versions are deleted. `creating`: the provider
+    is new in this transaction, so there is nothing to replace."""
     credential_validate(provider_type=provider.type, credentials=credentials)
     fields = CREDENTIAL_TYPES[credentials.type].all_fields
     content = {name: credentials.content[name] for name in fields if credentials.content.get(name)}
-    previous = Credential.metadata.filter(provider=provider).first()
+    previous = None if creating else Credential.metadata.filter(provider=provider).first()
     previous_secret = None
     if previous is not None:
         # Loads and decrypts the deferred column; if its key is gone, the unreadable value is
@@ -148,18 +149,18 @@ def _credential_store(*, provider: Provider, credentials: CredentialInput, actor
             set_by=previous.updated_by,
             replaced_by=actor_user(actor),
         )
+    values = {
+        "type": credentials.type,
+        "secret": json.dumps(content),
+        "fingerprint": credential_fingerprint(content),
+        "expires_at": credentials.expires_at,
+        "updated_by": actor_user(actor),
+    }
+    if creating:
+        return Credential.objects.create(provider=provider, **values)
     rollback_cutoff = timezone.now() - timedelta(days=settings.CREDENTIAL_ROLLBACK_DAYS)
     CredentialVersion.objects.filter(provider=provider, replaced_at__lt=rollback_cutoff).delete()
-    credential, _ = Credential.metadata.update_or_create(
-        provider=provider,
-        defaults={
-            "type": credentials.type,
-            "secret": json.dumps(content),
-            "fingerprint": credential_fingerprint(content),
-            "expires_at": credentials.expires_at,
-            "updated_by": actor_user(actor),
-        },
-    )
+    credential, _ = Credential.metadata.update_or_create(provider=provider, defaults=values)
     if previous is not None:
         audit.record(action="rotate", actor=actor, obj=provider, fields=["credentials"])
     return credential
@@ -206,6 +207,14 @@ def actor_user(actor):
     return actor if actor is not None and actor.is_authenticated else None
 
 
+def provider_clean(provider: Provider) -> None:
+    """`full_clean()` without the checks that would only repeat, in queries, what is already
+    enforced: the actor columns are set by the services from the signed-in user, the id's
+    uniqueness is checked up front (409) and the table's constraints mirror the field validators
+    (and the database enforces them still)."""
+    provider.full_clean(exclude=["created_by", "updated_by"], validate_constraints=False)
+
+
 def _apply_url_defaults(provider: Provider) -> None:
     ptype = PROVIDER_TYPES.get(provider.type)
     if ptype is None:
@@ -245,8 +254,13 @@ def provider_validate(
 
 def provider_apply_changes(*, provider: Provider, data: dict[str, Any]) -> list[str]:
     """Set the given fields (type defaults filling empty URLs) and return those whose value really
-    changed: clearing a URL back to its type's default is no change."""
+    changed. An empty URL means its type's default, before and after: clearing a URL back to the
+    default, or a stored empty URL being filled with it, is no change."""
     before = {name: getattr(provider, name) for name in PROVIDER_EDITABLE_FIELDS}
+    ptype = PROVIDER_TYPES.get(provider.type)
+    if ptype is not None:
+        before["base_url"] = before["base_url"] or ptype.base_url
+        before["api_base_url"] = before["api_base_url"] or ptype.api_base_url
     for name in PROVIDER_EDITABLE_FIELDS:
         if name in data:
             setattr(provider, name, data[name])
@@ -284,11 +298,11 @@ def provider_create(
         updated_by=actor_user(actor),
     )
     _apply_url_defaults(provider)
-    provider.full_clean()
+    provider_clean(provider)
     provider_validate(provider=provider, changed=[], credentials=credentials, creating=True)
     provider.save()
     assert credentials is not None
-    _credential_store(provider=provider, credentials=credentials, actor=actor)
+    _credential_store(provider=provider, credentials=credentials, actor=actor, creating=True)
     history.log_addition(actor=actor, obj=provider)
     return provider
 
@@ -311,7 +325,7 @@ def provider_update(
     provider = Provider.objects.select_for_update().get(pk=provider.pk)
     check_if_match(provider, if_match)
     changed = provider_apply_changes(provider=provider, data=data)
-    provider.full_clean()
+    provider_clean(provider)
     provider_validate(provider=provider, changed=changed, credentials=credentials, creating=False)
     if changed or credentials is not None:
         provider.updated_by = actor_user(actor)

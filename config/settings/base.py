@@ -75,7 +75,7 @@ TEMPLATES = [
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.RegistryModelBackend",
 ]
 
 # Admin sign-in lockout (django-axes): after AXES_FAILURE_LIMIT failures for a user name from one

@@ -1,9 +1,19 @@
 """Strict JSON fields and a serializer base that refuses unknown keys: a typo such as `baseURL`
 or `"enabled": "yes"` is a 400 naming the field rather than a silently ignored value."""
 
+from datetime import datetime
+
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
+
+
+def iso_datetime(value: datetime | None) -> str | None:
+    """A datetime as DRF's DateTimeField writes it (ISO 8601, UTC as `Z`), for hand-built reads."""
+    if value is None:
+        return None
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class StrictCharField(serializers.CharField):

@@ -9,7 +9,15 @@ from providers.catalog import CAPABILITY_CHOICES, CREDENTIAL_TYPE_CHOICES, PROVI
 from providers.models import Project, Provider
 from providers.services import CredentialInput, credential_rollback_deadline
 
-from .fields import ChoiceField, JSONObjectField, SlugLookupField, StrictBooleanField, StrictCharField, StrictSerializer
+from .fields import (
+    ChoiceField,
+    JSONObjectField,
+    SlugLookupField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictSerializer,
+    iso_datetime,
+)
 
 User = get_user_model()
 
@@ -179,6 +187,39 @@ class ProviderSerializer(serializers.ModelSerializer):
         credential = getattr(obj, "credential", None)
         return CredentialMetadataSerializer(credential).data if credential is not None else None
 
+    def to_representation(self, instance: Provider) -> dict:
+        """The declared fields above, built directly: lists show 50-500 of these per request and
+        DRF's generic field walk costs ~0.3 ms a row. Tests hold it equal to the generic path."""
+        credential = getattr(instance, "credential", None)
+        return {
+            "id": instance.provider_id,
+            "label": instance.label,
+            "description": instance.description,
+            "type": instance.type,
+            "capability": instance.capability,
+            "urls": {"base": instance.base_url, "apiBase": instance.api_base_url},
+            "enabled": instance.enabled,
+            "credentials": None
+            if credential is None
+            else {
+                "type": credential.type,
+                "set": True,
+                "fingerprint": credential.fingerprint,
+                "updatedAt": iso_datetime(credential.updated_at),
+                "expiresAt": iso_datetime(credential.expires_at),
+            },
+            "linkedProjects": instance.linked_projects,  # type: ignore[attr-defined]  # selectors annotate it
+            "createdAt": iso_datetime(instance.created_at),
+            "updatedAt": iso_datetime(instance.updated_at),
+            "createdBy": instance.created_by.username if instance.created_by_id else None,  # type: ignore[union-attr]
+            "updatedBy": instance.updated_by.username if instance.updated_by_id else None,  # type: ignore[union-attr]
+            "lastTest": {
+                "ok": instance.last_test_ok,
+                "at": iso_datetime(instance.last_tested_at),
+                "message": instance.last_test_message,
+            },
+        }
+
 
 PROJECT_API_NAMES = {
     "project_id": "id",
@@ -207,6 +248,21 @@ class ProjectSerializer(serializers.ModelSerializer):
         model = Project
         fields = ["id", "name", "description", "repository", "owners", "createdAt", "updatedAt"]
         read_only_fields = fields
+
+    def to_representation(self, instance: Project) -> dict:
+        """The declared fields, built directly (see ProviderSerializer.to_representation)."""
+        return {
+            "id": instance.project_id,
+            "name": instance.name,
+            "description": instance.description,
+            "repository": {
+                "providerId": instance.provider.provider_id if instance.provider_id else None,  # type: ignore[union-attr]
+                "path": instance.repository_path,
+            },
+            "owners": [owner.username for owner in instance.owners.all()],
+            "createdAt": iso_datetime(instance.created_at),
+            "updatedAt": iso_datetime(instance.updated_at),
+        }
 
 
 class ProviderIdField(SlugLookupField):

@@ -111,6 +111,26 @@ def test_changing_type_moves_the_default_urls_so_credentials_are_needed_again():
 
 
 @pytest.mark.django_db
+def test_a_stored_empty_url_means_the_default_so_editing_the_label_needs_no_credentials():
+    actor = OperatorFactory()
+    provider = services.provider_create(actor=actor, provider_id="gh", label="GH", type="github", credentials=TOKEN)
+    Provider.objects.filter(pk=provider.pk).update(base_url="", api_base_url="")  # e.g. rows imported in bulk
+    provider.refresh_from_db()
+
+    services.provider_update(provider=provider, actor=actor, data={"label": "Renamed"})
+
+    provider.refresh_from_db()
+    assert (provider.label, provider.base_url, provider.api_base_url) == (
+        "Renamed",
+        "https://github.com",
+        "https://api.github.com",
+    )
+    with pytest.raises(ValidationError) as excinfo:
+        services.provider_update(provider=provider, actor=actor, data={"api_base_url": "https://elsewhere.test"})
+    assert "credentials" in excinfo.value.message_dict
+
+
+@pytest.mark.django_db
 def test_provider_delete_refuses_while_projects_use_it():
     actor = OperatorFactory()
     provider = ProviderFactory(provider_id="gh")

@@ -1,0 +1,366 @@
+"""The benchmark harness (`make bench`): PostgreSQL, gunicorn with the production settings, load
+from this process on 127.0.0.1. At each table size it measures the product's endpoints next to
+the floor (bare Django views, one `.values()` query) and the naive baseline (`ModelViewSet` +
+`ModelSerializer`), in alternating rounds so that all three see the same machine state; then the
+admin pages and key rotation. Writes docs/benchmarks.json; `python -m bench.report` renders it.
+
+    python -m bench.run [--sizes 1k,100k,1M] [--seconds 1.5] [--rounds 2] [--quick]
+"""
+
+import argparse
+import base64
+import json
+import os
+import platform
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "docs" / "benchmarks.json"
+FERNET_KEYS = "bench-key-1,bench-key-2,bench-key-3"  # the server encrypts with key 1 and reads all three
+ROTATED_KEYS = "bench-key-3,bench-key-1,bench-key-2"  # rotation moves every value to key 3
+
+# name → providers, projects, identity providers
+SIZES = {
+    "1k": (1_000, 1_000, 50),
+    "100k": (100_000, 100_000, 500),
+    "1M": (100_000, 1_000_000, 500),
+}
+
+
+@dataclass
+class Case:
+    comparison: str
+    variant: str  # product | floor | naive
+    request: object  # load.Request
+
+
+def environment(database_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": database_url,
+        "DJANGO_SECRET_KEY": "bench-" + secrets.token_urlsafe(48),
+        "FERNET_KEYS": FERNET_KEYS,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_CONN_MAX_AGE": "60",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def recreate_database(database_url: str) -> None:
+    import psycopg
+
+    name = database_url.rsplit("/", 1)[1]
+    maintenance = database_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(maintenance, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--worker-class", "sync", "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def cursor_at(position: str) -> str:
+    """A DRF cursor pointing after `position` (the API's own format), for a page deep in the list."""
+    return base64.b64encode(f"p={position}".encode()).decode()
+
+
+def api_cases(size: str, token: str, providers: int, projects: int) -> list[Case]:
+    from bench.load import Request
+    from bench.seed import project_id, provider_id
+
+    auth = {"Authorization": f"Bearer {token}"}
+    write = {**auth, "Content-Type": "application/json"}
+    some_provider = provider_id(providers // 2)
+    deep = project_id(projects * 9 // 10)
+    deep_page = projects * 9 // 10 // 50
+
+    def create_body(variant: str):
+        def body(n: int) -> bytes:
+            new_id = f"bench-{variant}-{size.lower()}-{n}"
+            credentials = {"type": "token", "content": {"accessToken": f"bench-token-{n}"}}
+            if variant == "naive":
+                return json.dumps({"provider_id": new_id, "label": "Created", "type": "github",
+                                   "credentials": credentials}).encode()  # fmt: skip
+            return json.dumps({"id": new_id, "label": "Created", "type": "github", "credentials": credentials}).encode()
+
+        return body
+
+    def label_body(n: int) -> bytes:
+        return json.dumps({"label": f"Label {n}"}).encode()
+
+    cases = [
+        ("providers list (page of 50)", "product", Request("GET", "/api/backend/providers?page_size=50", auth)),
+        ("providers list (page of 50)", "floor", Request("GET", "/floor/providers")),
+        ("providers list (page of 50)", "naive", Request("GET", "/naive/providers", auth)),
+        ("provider detail", "product", Request("GET", f"/api/backend/providers/{some_provider}", auth)),
+        ("provider detail", "floor", Request("GET", f"/floor/providers/{some_provider}")),
+        ("provider detail", "naive", Request("GET", f"/naive/providers/{some_provider}", auth)),
+        ("create with credentials", "product",
+         Request("POST", "/api/backend/providers", write, create_body("product"), (201,))),
+        ("create with credentials", "floor", Request("POST", "/floor/providers", write, create_body("floor"), (201,))),
+        ("create with credentials", "naive",
+         Request("POST", "/naive/providers", write, create_body("naive"), (201,))),
+        ("PATCH label", "product", Request("PATCH", f"/api/backend/providers/{some_provider}", write, label_body)),
+        ("PATCH label", "floor", Request("PATCH", f"/floor/providers/{some_provider}", write, label_body)),
+        ("PATCH label", "naive", Request("PATCH", f"/naive/providers/{some_provider}", write, label_body)),
+        ("projects list (page 1)", "product", Request("GET", "/api/backend/projects?page_size=50", auth)),
+        ("projects list (page 1)", "floor", Request("GET", "/floor/projects")),
+        ("projects list (page 1)", "naive", Request("GET", "/naive/projects", auth)),
+        ("projects list (page at 90%)", "product",
+         Request("GET", f"/api/backend/projects?page_size=50&cursor={cursor_at(deep)}", auth)),
+        ("projects list (page at 90%)", "floor", Request("GET", f"/floor/projects?after={deep}")),
+        ("projects list (page at 90%)", "naive", Request("GET", f"/naive/projects?page={deep_page}", auth)),
+        ("public login list", "product", Request("GET", "/api/idps")),
+        ("public login list", "floor", Request("GET", "/floor/idps")),
+        ("public login list", "naive", Request("GET", "/naive/idps")),
+        ("identity-provider detail", "product", Request("GET", "/api/identity-providers/idp-0003", auth)),
+        ("identity-provider detail", "floor", Request("GET", "/floor/identity-providers/idp-0003")),
+        ("identity-provider detail", "naive", Request("GET", "/naive/identity-providers/idp-0003", auth)),
+        ("identity-provider mappers", "product", Request("GET", "/api/identity-providers/idp-0003/mappers", auth)),
+        ("identity-provider mappers", "floor", Request("GET", "/floor/identity-providers/idp-0003/mappers")),
+    ]  # fmt: skip
+    return [Case(comparison, variant, request) for comparison, variant, request in cases]
+
+
+def revalidation_case(port: int) -> Case:
+    """The public list as a browser revalidates it: `If-None-Match` with the current ETag → 304."""
+    import http.client
+
+    from bench.load import Request
+
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    connection.request("GET", "/api/idps")
+    response = connection.getresponse()
+    response.read()
+    etag = response.getheader("ETag")
+    connection.close()
+    return Case(
+        "public login list", "product (304)", Request("GET", "/api/idps", {"If-None-Match": etag}, None, (304,))
+    )
+
+
+def admin_cases(session_key: str) -> list[Case]:
+    from bench.load import Request
+    from bench.seed import project_id
+    from providers.models import Project
+
+    cookie = {"Cookie": f"sessionid={session_key}"}
+    project = Project.objects.get(project_id=project_id(100))
+    autocomplete = "/admin/autocomplete/?app_label=providers&model_name=project&field_name=provider&term=git-00001"
+    pages = [
+        ("admin: providers changelist", "/admin/providers/provider/"),
+        ("admin: projects changelist", "/admin/providers/project/"),
+        ("admin: project change form", f"/admin/providers/project/{project.pk}/change/"),
+        ("admin: provider autocomplete", autocomplete),
+    ]
+    return [Case(name, "product", Request("GET", path, cookie)) for name, path in pages]
+
+
+def admin_session() -> str:
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from accounts.models import User
+
+    user = User.objects.get(username="bench-operator")
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return session.session_key
+
+
+def measure(port: int, cases: list[Case], *, rounds: int, seconds: float, max_requests: int, concurrency: int):
+    from bench import load
+
+    merged: dict[tuple[str, str], load.Result] = {}
+    for case in cases:  # warm up: caches, connections, the first COUNT
+        load.run("127.0.0.1", port, case.request, concurrency=1, max_requests=5, max_seconds=5)
+    for _ in range(rounds):
+        for case in cases:
+            result = load.run(
+                "127.0.0.1", port, case.request, concurrency=concurrency, max_requests=max_requests, max_seconds=seconds
+            )
+            key = (case.comparison, case.variant)
+            merged[key] = merged[key].merge(result) if key in merged else result
+    rows = []
+    for (comparison, variant), result in merged.items():
+        rows.append(
+            {
+                "comparison": comparison,
+                "variant": variant,
+                "requests": result.requests,
+                "errors": result.errors,
+                "rps": round(result.rps, 1),
+                "p50_ms": round(result.p50, 3),
+                "p99_ms": round(result.p99, 3),
+                "server_p50_ms": round(result.server_p50, 3),
+                "queries": round(result.queries_per_request, 2),
+            }
+        )
+        print(
+            f"  {comparison:<32} {variant:<14} {result.rps:>8.1f} req/s  p50 {result.p50:>8.2f} ms  "
+            f"p99 {result.p99:>8.2f} ms  server p50 {result.server_p50:>8.2f} ms  "
+            f"{result.queries_per_request:>5.1f} queries  {result.errors} errors",
+            flush=True,
+        )
+    return rows
+
+
+def rotation(env: dict[str, str], label: str) -> dict:
+    figures = {}
+    for mode in ("bare", "command"):
+        output = subprocess.run(
+            [sys.executable, "-m", "bench.rotation", mode],
+            cwd=ROOT,
+            env={**env, "FERNET_KEYS": ROTATED_KEYS},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        figures[mode] = json.loads(output.strip().splitlines()[-1])
+    bare, command = figures["bare"], figures["command"]
+    result = {
+        "size": label,
+        "values": command["values"],
+        "bare_values_per_s": round(bare["values"] / bare["seconds"], 1) if bare["seconds"] else None,
+        "command_values_per_s": round(command["values"] / command["seconds"], 1) if command["seconds"] else None,
+        "command_peak_kib_above_start": command["peak_kib_above_start"],
+        "bare_peak_kib_above_start": bare["peak_kib_above_start"],
+    }
+    print(f"  key rotation at {label}: {json.dumps(result)}", flush=True)
+    return result
+
+
+def machine() -> dict:
+    import psycopg
+
+    with psycopg.connect(os.environ["DATABASE_URL"]) as connection:
+        server = connection.execute("SHOW server_version").fetchone()[0]
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")), platform.processor(),
+    )  # fmt: skip
+    memory = int(Path("/proc/meminfo").read_text().split()[1]) // 1024 // 1024
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": memory,
+        "python": platform.python_version(),
+        "postgresql": server,
+        "os": platform.platform(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL",
+                        "postgres://root@127.0.0.1:5432/bench_registry"))  # fmt: skip
+    parser.add_argument("--sizes", default="1k,100k,1M", help="Comma-separated, from: " + ", ".join(SIZES))
+    parser.add_argument("--seconds", type=float, default=1.5, help="Seconds per round of each case (1.5).")
+    parser.add_argument("--rounds", type=int, default=2, help="Rounds, alternating product/floor/naive (2).")
+    parser.add_argument("--max-requests", type=int, default=3000, help="Requests per round of each case at most.")
+    parser.add_argument("--concurrency", type=int, default=2, help="Client connections (2).")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2).")
+    parser.add_argument("--quick", action="store_true", help="One short round per case: a smoke test.")
+    args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.seconds = 1, 0.3
+    sizes = [size.strip() for size in args.sizes.split(",")]
+    unknown = [size for size in sizes if size not in SIZES]
+    if unknown:
+        parser.error(f"unknown size(s): {', '.join(unknown)}")
+
+    env = environment(args.database_url)
+    os.environ.update(env)
+    started = time.monotonic()
+    print(f"Database {args.database_url} (recreated)", flush=True)
+    recreate_database(args.database_url)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from accounts.services import api_token_create
+    from bench import seed
+
+    call_command("migrate", verbosity=0)
+    operator, _ = seed.users()
+    _, token = api_token_create(user=operator, name="bench")
+    port = free_port()
+    results: dict = {
+        "command": "make bench  # " + " ".join(sys.argv[1:]),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "settings": {
+            "rounds": args.rounds,
+            "seconds": args.seconds,
+            "max_requests": args.max_requests,
+            "concurrency": args.concurrency,
+            "workers": args.workers,
+        },
+        "sizes": {},
+        "rotation": [],
+    }
+    server = start_gunicorn(env, port, args.workers)
+    try:
+        for size in sizes:
+            providers, projects, identity_providers = SIZES[size]
+            print(f"\nSize {size}: {providers:,} providers, {projects:,} projects, "
+                  f"{identity_providers} identity providers", flush=True)  # fmt: skip
+            seed.grow(providers=providers, projects=projects, identity_providers=identity_providers)
+            cases = [*api_cases(size, token, providers, projects), revalidation_case(port)]
+            options = {"rounds": args.rounds, "seconds": args.seconds, "max_requests": args.max_requests}
+            api = measure(port, cases, concurrency=args.concurrency, **options)
+            admin = measure(port, admin_cases(admin_session()), concurrency=1, **options)
+            results["sizes"][size] = {
+                "providers": providers,
+                "projects": projects,
+                "identity_providers": identity_providers,
+                "api": api,
+                "admin": admin,
+            }
+            if size == sizes[0] or size == sizes[-1]:
+                results["rotation"].append(rotation(env, size))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    results["seconds"] = round(time.monotonic() - started)
+    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+    print(f"\nWrote {RESULTS.relative_to(ROOT)} in {results['seconds']} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
