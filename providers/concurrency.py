@@ -3,6 +3,7 @@ a write sent with `If-Match` is applied only if the row (locked inside the write
 still has that tag, so two clients can never silently overwrite each other."""
 
 import hashlib
+from typing import Any
 
 from django.db import models
 
@@ -12,8 +13,13 @@ class PreconditionFailedError(Exception):
 
 
 def version_tag(obj: models.Model) -> str:
-    updated_at = getattr(obj, "updated_at", None)
-    raw = f"{obj._meta.label}:{obj.pk}:{updated_at.isoformat() if updated_at else ''}"
+    return row_version_tag(type(obj), {"pk": obj.pk, "updated_at": getattr(obj, "updated_at", None)})
+
+
+def row_version_tag(model: type[models.Model], row: dict[str, Any]) -> str:
+    """The same tag from a `.values()` row holding `pk` and `updated_at`."""
+    updated_at = row["updated_at"]
+    raw = f"{model._meta.label}:{row['pk']}:{updated_at.isoformat() if updated_at else ''}"
     return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
 
 

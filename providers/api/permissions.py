@@ -13,6 +13,13 @@ class ModelPermissions(DjangoModelPermissions):
         "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
     }
 
+    def _queryset(self, view):
+        """Only the model is needed: the view's placeholder queryset rather than its selector
+        (which builds annotations and joins for nothing)."""
+        if getattr(view, "queryset", None) is not None:
+            return view.queryset
+        return super()._queryset(view)
+
     def has_permission(self, request, view):
         model = getattr(view, "permission_model", None)
         if model is None:

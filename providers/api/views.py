@@ -2,13 +2,14 @@ import json
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from providers import audit, selectors, services
-from providers.concurrency import version_tag
+from providers.concurrency import row_version_tag
 from providers.models import Project, Provider
 
 from .filters import ProjectFilter, ProviderFilter
@@ -111,23 +112,27 @@ class ProviderViewSet(
             return ProviderWriteSerializer
         return ProviderSerializer
 
-    def _read(self, provider: Provider) -> dict:
-        return ProviderSerializer(selectors.provider_get(provider_id=provider.provider_id)).data
+    def _read(self, provider_id: str) -> Response:
+        """A provider's read and its ETag, from one row (no model instance)."""
+        row = get_object_or_404(selectors.provider_rows(), provider_id=provider_id)
+        return Response(ProviderSerializer().to_representation(row), headers={"ETag": row_version_tag(Provider, row)})
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(selectors.provider_rows()))
+        return self.get_paginated_response([ProviderSerializer().to_representation(row) for row in page or []])
 
     def retrieve(self, request, *args, **kwargs):
-        provider = self.get_object()
-        return Response(ProviderSerializer(provider).data, headers={"ETag": version_tag(provider)})
+        return self._read(kwargs[self.lookup_url_kwarg])
 
     def create(self, request, *args, **kwargs):
         serializer = ProviderWriteSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         fields, credentials = serializer.to_service_data()
         provider = services.provider_create(actor=request.user, credentials=credentials, **fields)
-        return Response(
-            self._read(provider),
-            status=status.HTTP_201_CREATED,
-            headers={"Location": request.build_absolute_uri(f"{request.path.rstrip('/')}/{provider.provider_id}")},
-        )
+        response = self._read(provider.provider_id)
+        response.status_code = status.HTTP_201_CREATED
+        response["Location"] = request.build_absolute_uri(f"{request.path.rstrip('/')}/{provider.provider_id}")
+        return response
 
     def partial_update(self, request, *args, **kwargs):
         provider = self.get_object()
@@ -141,7 +146,7 @@ class ProviderViewSet(
             credentials=credentials,
             if_match=request.headers.get("If-Match"),
         )
-        return Response(self._read(provider), headers={"ETag": version_tag(Provider.objects.get(pk=provider.pk))})
+        return self._read(provider.provider_id)
 
     def perform_destroy(self, instance):
         services.provider_delete(
@@ -164,12 +169,12 @@ class ProviderViewSet(
         def rows():
             last = ""
             while True:
-                batch = list(selectors.provider_list().filter(provider_id__gt=last).order_by("provider_id")[:500])
+                batch = list(selectors.provider_rows().filter(provider_id__gt=last).order_by("provider_id")[:500])
                 if not batch:
                     return
-                for provider in batch:
-                    yield json.dumps(ProviderSerializer(provider).data, cls=DjangoJSONEncoder) + "\n"
-                last = batch[-1].provider_id
+                for row in batch:
+                    yield json.dumps(ProviderSerializer().to_representation(row), cls=DjangoJSONEncoder) + "\n"
+                last = batch[-1]["provider_id"]
 
         response = StreamingHttpResponse(rows(), content_type="application/x-ndjson")
         response["Content-Disposition"] = 'attachment; filename="providers.ndjson"'
@@ -214,7 +219,7 @@ class ProviderViewSet(
         services.credential_rollback(
             provider=provider, version_id=serializer.validated_data["version"], actor=request.user
         )
-        return Response(self._read(provider))
+        return self._read(provider.provider_id)
 
     @extend_schema(
         summary="Test the connection with the stored credentials",
@@ -288,9 +293,17 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             data=serializer.to_service_data(),
             if_match=request.headers.get("If-Match"),
         )
-        project = selectors.project_list(user=request.user).get(pk=project.pk)
-        return Response(ProjectSerializer(project).data, headers={"ETag": version_tag(project)})
+        return self._read(project.project_id)
+
+    def _read(self, project_id: str) -> Response:
+        row = get_object_or_404(selectors.project_rows(user=self.request.user), project_id=project_id)
+        (row,) = selectors.with_owners([row])
+        return Response(ProjectSerializer().to_representation(row), headers={"ETag": row_version_tag(Project, row)})
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(selectors.project_rows(user=request.user)))
+        rows = selectors.with_owners(list(page or []))
+        return self.get_paginated_response([ProjectSerializer().to_representation(row) for row in rows])
 
     def retrieve(self, request, *args, **kwargs):
-        project = self.get_object()
-        return Response(ProjectSerializer(project).data, headers={"ETag": version_tag(project)})
+        return self._read(kwargs[self.lookup_url_kwarg])
