@@ -108,8 +108,9 @@ def api_cases(size: str, token: str, providers: int, projects: int) -> list[Case
             new_id = f"bench-{variant}-{size.lower()}-{n}"
             credentials = {"type": "token", "content": {"accessToken": f"bench-token-{n}"}}
             if variant == "naive":
-                return json.dumps({"provider_id": new_id, "label": "Created", "type": "github",
-                                   "credentials": credentials}).encode()  # fmt: skip
+                return json.dumps(
+                    {"provider_id": new_id, "label": "Created", "type": "github", "credentials": credentials}
+                ).encode()
             return json.dumps({"id": new_id, "label": "Created", "type": "github", "credentials": credentials}).encode()
 
         return body

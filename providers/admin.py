@@ -1,11 +1,13 @@
 import copy
 from datetime import timedelta
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import QuerySet
+from django.forms.fields import InvalidJSONInput
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -27,6 +29,7 @@ from .catalog import (
 from .keys import UndecryptableSecret
 from .mappers import MAPPER_TYPES, mapper_config_validate
 from .models import AuditEvent, IdentityProvider, IdentityProviderMapper, Project, Provider
+from .validation import MAX_JSON_DEPTH, json_depth
 
 TEST_CONNECTION_MAX_BATCH = 20
 
@@ -64,6 +67,30 @@ CREDENTIAL_FORM_FIELDS = {
     "privateKey": "private_key",
     "installationId": "installation_id",
 }
+
+
+class BoundedJSONFormField(forms.JSONField):
+    """JSON no deeper than MAX_JSON_DEPTH: deeper documents would overflow the decoder (a 500)."""
+
+    def to_python(self, value):
+        too_deep = ValidationError(f"Nested at most {MAX_JSON_DEPTH} levels deep.", code="invalid")
+        try:
+            parsed = super().to_python(value)
+        except RecursionError:
+            raise too_deep from None
+        if json_depth(parsed) > MAX_JSON_DEPTH:
+            raise too_deep
+        return parsed
+
+    def bound_data(self, data, initial):
+        """Re-rendering the refused input shows it as typed (Django would decode it again)."""
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return InvalidJSONInput(data)
+
+
+JSON_FIELDS: dict[type[models.Field], dict[str, Any]] = {models.JSONField: {"form_class": BoundedJSONFormField}}
 
 
 class ProviderAdminForm(forms.ModelForm):
@@ -603,6 +630,7 @@ class MapperInlineForm(forms.ModelForm):
 class MapperInline(admin.TabularInline):
     model = IdentityProviderMapper
     form = MapperInlineForm
+    formfield_overrides = JSON_FIELDS
     extra = 0
     fields = ["name", "mapper_type", "sync_mode", "config"]
     verbose_name_plural = "mappers (config fields per type: see /api/identity-providers/mapper-types)"
@@ -624,6 +652,7 @@ class MapperInline(admin.TabularInline):
 @admin.register(IdentityProvider)
 class IdentityProviderAdmin(ServiceLoggedAdmin):
     form = IdentityProviderAdminForm
+    formfield_overrides = JSON_FIELDS
     # The declared password field replaces the model field, so the stored secret is never loaded.
     exclude = ["client_secret"]
     change_form_template = "admin/providers/identityprovider/change_form.html"

@@ -20,6 +20,7 @@ from .dns import DnsLookupError, txt_records
 from .mappers import MapperSpec, MappingResult, apply_mappers, mapper_config_validate
 from .models import IdentityProvider, IdentityProviderDomain, IdentityProviderMapper, Provider
 from .services import ConflictError, actor_user, provider_clean
+from .validation import MAX_JSON_DEPTH, json_depth
 
 SECRET_MASK = "**********"
 METADATA_MAX_BYTES = 16_384
@@ -70,6 +71,8 @@ def _normalize_domains(domains: list[str]) -> list[str]:
 def _validate_metadata(value: Any) -> None:
     if not isinstance(value, dict):
         raise ValidationError({"metadata": ["Expected a JSON object."]})
+    if json_depth(value) > MAX_JSON_DEPTH:
+        raise ValidationError({"metadata": [f"Nested at most {MAX_JSON_DEPTH} levels deep."]})
     if len(json.dumps(value)) > METADATA_MAX_BYTES:
         raise ValidationError({"metadata": [f"At most {METADATA_MAX_BYTES} bytes of JSON."]})
 
@@ -162,7 +165,13 @@ def _refresh_status(identity: IdentityProvider) -> None:
     if status != identity.status:
         identity.status = status
         IdentityProvider.objects.filter(pk=identity.pk).update(status=status)
-        Provider.objects.filter(pk=identity.provider_id).update(updated_at=timezone.now())
+        _touch(identity.provider_id)
+
+
+def _touch(provider_pk: int) -> None:
+    """A change to part of an identity provider (status, mappers) is a change of the provider:
+    its ETag and the public list's version follow the provider's `updated_at`."""
+    Provider.objects.filter(pk=provider_pk).update(updated_at=timezone.now())
 
 
 @transaction.atomic
@@ -346,12 +355,17 @@ def mapper_create(*, provider: Provider, actor, mapper: MapperInput) -> Identity
         raise ConflictError(f"A mapper named “{mapper.name}” already exists.", field="name")
     row = _mapper_clean(identity=identity, mapper=mapper)
     row.save()
+    _touch(provider.pk)
     history.log_change(actor=actor, obj=provider, fields=[f"mapper {mapper.name}"])
     return row
 
 
 @transaction.atomic
-def mapper_update(*, mapper: IdentityProviderMapper, actor, data: dict[str, Any]) -> IdentityProviderMapper:
+def mapper_update(
+    *, mapper: IdentityProviderMapper, actor, data: dict[str, Any], if_match: str | None = None
+) -> IdentityProviderMapper:
+    mapper = IdentityProviderMapper.objects.select_for_update().get(pk=mapper.pk)
+    check_if_match(mapper, if_match)
     identity = mapper.identity
     merged = MapperInput(
         name=data.get("name", mapper.name),
@@ -365,15 +379,19 @@ def mapper_update(*, mapper: IdentityProviderMapper, actor, data: dict[str, Any]
     row.pk = mapper.pk
     row.created_at = mapper.created_at
     row.save()
+    _touch(identity.provider_id)
     history.log_change(actor=actor, obj=identity.provider, fields=[f"mapper {row.name}"])
     return row
 
 
 @transaction.atomic
-def mapper_delete(*, mapper: IdentityProviderMapper, actor) -> None:
+def mapper_delete(*, mapper: IdentityProviderMapper, actor, if_match: str | None = None) -> None:
+    mapper = IdentityProviderMapper.objects.select_for_update().get(pk=mapper.pk)
+    check_if_match(mapper, if_match)
     provider = mapper.identity.provider
     name = mapper.name
     mapper.delete()
+    _touch(provider.pk)
     history.log_change(actor=actor, obj=provider, fields=[f"mapper {name} (deleted)"])
 
 

@@ -192,6 +192,8 @@ def credential_rollback(*, provider: Provider, version_id: int, actor) -> Creden
     credential = _credential_store(
         provider=provider, credentials=CredentialInput(restored.type, restored.content, version.expires_at), actor=actor
     )
+    provider.updated_by = actor_user(actor)
+    provider.save(update_fields=["updated_at", "updated_by"])  # a change of the provider: its ETag moves
     history.log_change(actor=actor, obj=provider, fields=["credentials (rolled back)"], action="rollback")
     return credential
 

@@ -162,6 +162,7 @@ def _operations_with_bodies():
 HOSTILE_BODIES = {
     "NUL in a key": b'{"a\\u0000": "b"}',
     "deeply nested": b'{"data": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+    "nested past the limit": b'{"metadata": ' + b'{"a": ' * 890 + b"1" + b"}" * 891,
     "huge": b'{"description": "' + b"x" * 3_000_000 + b'"}',
     "not JSON": b"\xff\xfe{",
 }

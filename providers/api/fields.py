@@ -7,6 +7,8 @@ from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
+from providers.validation import MAX_JSON_DEPTH, json_depth
+
 
 def iso_datetime(value: datetime | None) -> str | None:
     """A datetime as DRF's DateTimeField writes it (ISO 8601, UTC as `Z`), for hand-built reads."""
@@ -87,16 +89,23 @@ def _check_encodable(value) -> None:
             _check_encodable(item)
 
 
+TOO_DEEP = f"JSON parse error - the document is nested more than {MAX_JSON_DEPTH} levels deep."
+
+
 class SafeJSONParser(JSONParser):
     """JSON that the standard decoder accepts but the rest of the stack cannot handle is a 400:
-    documents nested too deeply (RecursionError) and strings with lone surrogates."""
+    documents nested more than MAX_JSON_DEPTH levels (or so deep the decoder overflows) and
+    strings with lone surrogates."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
             data = super().parse(stream, media_type, parser_context)
-            _check_encodable(data)
         except RecursionError:
-            raise ParseError("JSON parse error - the document is nested too deeply.") from None
+            raise ParseError(TOO_DEEP) from None
+        if json_depth(data) > MAX_JSON_DEPTH:
+            raise ParseError(TOO_DEEP)
+        try:
+            _check_encodable(data)
         except UnicodeEncodeError:
             raise ParseError("JSON parse error - strings must be valid Unicode (no lone surrogates).") from None
         return data

@@ -539,11 +539,15 @@ class MapperViewSet(viewsets.ViewSet):
         mapper = identity_services.mapper_create(
             provider=self._provider(), actor=request.user, mapper=serializer.to_mapper(serializer.validated_data)
         )
-        return Response(MapperSerializer(mapper).data, status=status.HTTP_201_CREATED)
+        return self._read(mapper, status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    def _read(mapper: IdentityProviderMapper, **kwargs) -> Response:
+        return Response(MapperSerializer(mapper).data, headers={"ETag": version_tag(mapper)}, **kwargs)
 
     @extend_schema(summary="Get a mapper", responses={200: MapperSerializer, **NOT_FOUND})
     def retrieve(self, request, alias=None, mapper_id=None):
-        return Response(MapperSerializer(self._mapper()).data)
+        return self._read(self._mapper())
 
     def _update(self, request, partial: bool):
         mapper = self._mapper()
@@ -553,20 +557,34 @@ class MapperViewSet(viewsets.ViewSet):
         data = {name: body[name] for name in ("name", "config", "sync_mode") if name in body}
         if "identity_provider_mapper" in body:
             data["mapper_type"] = body["identity_provider_mapper"]
-        mapper = identity_services.mapper_update(mapper=mapper, actor=request.user, data=data)
-        return Response(MapperSerializer(mapper).data)
+        mapper = identity_services.mapper_update(
+            mapper=mapper, actor=request.user, data=data, if_match=request.headers.get("If-Match")
+        )
+        return self._read(mapper)
 
-    @extend_schema(summary="Replace a mapper", request=MapperWriteSerializer, responses={200: MapperSerializer})
+    @extend_schema(
+        summary="Replace a mapper",
+        request=MapperWriteSerializer,
+        parameters=[IF_MATCH],
+        responses={200: MapperSerializer},
+    )
     def update(self, request, alias=None, mapper_id=None):
         return self._update(request, partial=False)
 
-    @extend_schema(summary="Change a mapper", request=MapperWriteSerializer, responses={200: MapperSerializer})
+    @extend_schema(
+        summary="Change a mapper",
+        request=MapperWriteSerializer,
+        parameters=[IF_MATCH],
+        responses={200: MapperSerializer},
+    )
     def partial_update(self, request, alias=None, mapper_id=None):
         return self._update(request, partial=True)
 
-    @extend_schema(summary="Delete a mapper", responses={204: None, **NOT_FOUND})
+    @extend_schema(summary="Delete a mapper", parameters=[IF_MATCH], responses={204: None, **NOT_FOUND})
     def destroy(self, request, alias=None, mapper_id=None):
-        identity_services.mapper_delete(mapper=self._mapper(), actor=request.user)
+        identity_services.mapper_delete(
+            mapper=self._mapper(), actor=request.user, if_match=request.headers.get("If-Match")
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(

@@ -125,3 +125,69 @@ def test_concurrent_creates_of_one_id_give_one_201_and_409s():
 
     assert statuses == [201, 409, 409, 409, 409]
     assert Provider.objects.filter(provider_id="race").count() == 1
+
+
+EMAIL_MAPPER = {
+    "name": "email",
+    "identity_provider_mapper": "oidc-user-attribute-idp-mapper",
+    "config": {"claim": "email", "user_attribute": "email"},
+}
+
+
+def create_identity_provider(operator_client) -> str:
+    body = {"alias": "idp", "display_name": "IdP", "provider_id": "oidc", "oidc_config": {"issuer": "https://i.test"}}
+    assert operator_client.post("/api/identity-providers", body, format="json").status_code == 201
+    return "/api/identity-providers/idp"
+
+
+def test_adding_a_mapper_changes_the_identity_providers_etag(operator_client):
+    idp = create_identity_provider(operator_client)
+    stale = operator_client.get(idp)["ETag"]
+    mapper = EMAIL_MAPPER
+    assert operator_client.post(f"{idp}/mappers", mapper, format="json").status_code == 201
+
+    wipe = operator_client.patch(idp, {"mappers": []}, format="json", HTTP_IF_MATCH=stale)
+
+    assert wipe.status_code == 412
+    assert operator_client.get(f"{idp}/mappers").json()[0]["name"] == "email"
+    assert operator_client.get(idp)["ETag"] != stale
+
+
+def test_mappers_carry_an_etag_and_honour_if_match(operator_client):
+    idp = create_identity_provider(operator_client)
+    mapper = EMAIL_MAPPER
+    created = operator_client.post(f"{idp}/mappers", mapper, format="json")
+    path = f"{idp}/mappers/{created.json()['id']}"
+    stale = created["ETag"]
+    assert operator_client.get(path)["ETag"] == stale
+    changed = operator_client.patch(path, {"config": {"claim": "mail", "user_attribute": "email"}}, format="json")
+
+    refused = operator_client.patch(path, {"name": "mine"}, format="json", HTTP_IF_MATCH=stale)
+    refused_delete = operator_client.delete(path, HTTP_IF_MATCH=stale)
+
+    assert changed["ETag"] != stale
+    assert (refused.status_code, refused_delete.status_code) == (412, 412)
+    assert operator_client.get(path).json()["name"] == "email"
+    assert operator_client.delete(path, HTTP_IF_MATCH=changed["ETag"]).status_code == 204
+
+
+def test_credential_rollback_changes_the_providers_etag(operator_client):
+    body = {
+        "id": "gh",
+        "label": "GH",
+        "type": "github",
+        "credentials": {"type": "token", "content": {"accessToken": "a"}},
+    }
+    operator_client.post(PROVIDERS, body, format="json")
+    second = {"credentials": {"type": "token", "content": {"accessToken": "b"}}}
+    operator_client.patch(f"{PROVIDERS}/gh", second, format="json")
+    stale = operator_client.get(f"{PROVIDERS}/gh")["ETag"]
+    version = operator_client.get(f"{PROVIDERS}/gh/credentials").json()["history"][0]["id"]
+
+    rolled_back = operator_client.post(f"{PROVIDERS}/gh/credentials/rollback", {"version": version}, format="json")
+
+    assert rolled_back.status_code == 200
+    assert rolled_back["ETag"] != stale
+    assert (
+        operator_client.patch(f"{PROVIDERS}/gh", {"label": "x"}, format="json", HTTP_IF_MATCH=stale).status_code == 412
+    )

@@ -175,3 +175,28 @@ def test_changelist_and_viewer_role(client, operator):
     assert "stored-secret" not in page.content.decode()
     assert "set · updated at" in page.content.decode()
     assert client.post(ADD, form_data(alias="other")).status_code == 403
+
+
+@pytest.mark.parametrize("depth", [33, 100_000])
+def test_json_nested_too_deeply_is_a_form_error_not_a_crash(client, operator, depth):
+    identity = existing(operator)
+    client.force_login(operator)
+    base = form_data(client_secret="")
+    base.pop("alias")
+    base.pop("protocol")
+    deep = '{"a": ' * depth + "1" + "}" * depth
+    mapper = {
+        "mappers-TOTAL_FORMS": "1",
+        "mappers-0-name": "deep",
+        "mappers-0-mapper_type": "oidc-user-attribute-idp-mapper",
+        "mappers-0-sync_mode": "INHERIT",
+        "mappers-0-config": deep,
+    }
+
+    for data in ({**base, "metadata": deep}, {**base, **mapper}):
+        response = client.post(change_url(identity), data)
+        assert response.status_code == 200
+        assert "Nested at most 32 levels deep." in response.content.decode()
+    identity.refresh_from_db()
+    assert identity.metadata == {}
+    assert not IdentityProviderMapper.objects.exists()

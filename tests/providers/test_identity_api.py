@@ -1,6 +1,10 @@
+import json
+
 import pytest
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 
+from providers import identity_services
 from providers.identity_services import SECRET_MASK
 from providers.models import IdentityProvider, IdentityProviderMapper, Provider
 
@@ -651,3 +655,40 @@ def test_a_read_body_can_be_sent_back_verbatim(operator_client, certificate_pem)
 
         assert response.status_code == 200, response.content
     assert IdentityProvider.objects.get(provider__provider_id="corp-oidc").client_secret == "corp-oidc-secret"
+
+
+def nested(depth: int) -> dict:
+    value: dict = {"leaf": 1}
+    for _ in range(depth - 1):
+        value = {"a": value}
+    return value
+
+
+def test_metadata_nested_past_the_limit_is_a_400_not_a_crash(operator_client):
+    body = json.dumps({**oidc_body(), "metadata": nested(890)})
+
+    response = operator_client.generic("POST", IDPS, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert "nested more than 32 levels" in response.json()["detail"]
+    assert not IdentityProvider.objects.exists()
+
+
+def test_metadata_depth_is_checked_by_the_service_too(operator):
+    with pytest.raises(ValidationError) as excinfo:
+        identity_services.identity_provider_create(
+            actor=operator,
+            alias="deep",
+            display_name="Deep",
+            protocol="oidc",
+            data={"issuer": "https://deep.test", "metadata": nested(33)},
+        )
+
+    assert "metadata" in excinfo.value.message_dict
+    identity_services.identity_provider_create(
+        actor=operator,
+        alias="ok",
+        display_name="OK",
+        protocol="oidc",
+        data={"metadata": nested(32), "issuer": "https://ok.test"},
+    )
