@@ -692,3 +692,80 @@ def test_metadata_depth_is_checked_by_the_service_too(operator):
         protocol="oidc",
         data={"metadata": nested(32), "issuer": "https://ok.test"},
     )
+
+
+# identity-provider-broker-options.txt, "Sample Request Body", verbatim (Keycloak's representation).
+BROKER_OPTIONS_EXAMPLE = {
+    "alias": "keycloak-oidc-2",
+    "providerId": "keycloak-oidc",
+    "enabled": True,
+    "updateProfileFirstLoginMode": "on",
+    "trustEmail": False,
+    "storeToken": False,
+    "addReadTokenRoleOnCreate": False,
+    "authenticateByDefault": False,
+    "linkOnly": False,
+    "firstBrokerLoginFlowAlias": "first broker login",
+    "config": {},
+}
+
+
+def test_broker_options_example_verbatim_is_understood_and_asks_for_the_issuer(operator_client):
+    response = operator_client.post(IDPS, BROKER_OPTIONS_EXAMPLE, format="json")
+
+    # Every field is accepted; an OIDC provider with an empty config cannot be used for a login.
+    assert response.status_code == 400, response.content
+    assert set(response.json()) == {"oidc_config.issuer"}
+    assert not Provider.objects.exists()
+
+
+def test_broker_options_with_a_keycloak_config_create_the_provider(operator_client):
+    config = {
+        "issuer": "https://sso.example.test/realms/main",
+        "clientId": "registry",
+        "clientSecret": "keycloak-style-secret",
+        "pkceEnabled": "true",
+        "syncMode": "FORCE",
+    }
+    response = operator_client.post(IDPS, {**BROKER_OPTIONS_EXAMPLE, "trustEmail": True, "config": config})
+
+    assert response.status_code == 201, response.content
+    read = response.json()
+    assert (read["alias"], read["display_name"], read["provider_id"]) == ("keycloak-oidc-2",) * 2 + ("oidc",)
+    assert read["known_provider"] == "keycloak"
+    assert read["trust_email"] is True
+    assert read["update_profile_first_login_mode"] == "on"
+    assert read["first_broker_login_flow_alias"] == "first broker login"
+    assert read["oidc_config"]["pkce_enabled"] is True
+    assert read["oidc_config"]["sync_mode"] == "FORCE"
+    assert read["oidc_config"]["client_secret"] == SECRET_MASK
+    assert IdentityProvider.objects.get().client_secret == "keycloak-style-secret"
+
+
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"providerId": "myspace"}, "providerId"),
+        ({"trustEmail": "yes"}, "trustEmail"),
+        ({"config": {"clientSecretz": "x"}}, "config.clientSecretz"),
+        ({"config": {"issuer": "ftp://x.test"}}, "oidc_config.issuer"),
+        ({"config": []}, "config"),
+        ({"trustEmail": True, "trust_email": False}, "trustEmail"),
+    ],
+)
+def test_bad_broker_options_name_the_field_as_sent(operator_client, change, field):
+    response = operator_client.post(IDPS, {**BROKER_OPTIONS_EXAMPLE, **change}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert field in response.json(), response.json()
+
+
+def test_display_name_defaults_to_the_alias_on_create_only(operator_client):
+    body = oidc_body()
+    body.pop("display_name")
+    assert operator_client.post(IDPS, body, format="json").json()["display_name"] == body["alias"]
+    operator_client.patch(f"{IDPS}/{body['alias']}", {"display_name": "Corporate"}, format="json")
+
+    patched = operator_client.patch(f"{IDPS}/{body['alias']}", {"enabled": False}, format="json")
+
+    assert patched.json()["display_name"] == "Corporate"
