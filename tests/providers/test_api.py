@@ -60,6 +60,14 @@ def test_reference_create_example_is_accepted_verbatim(operator_client, operator
 
 def test_reference_edit_example_is_accepted_verbatim(operator_client):
     operator_client.post(PROVIDERS, REFERENCE_CREATE, format="json")
+
+    verbatim = operator_client.patch(f"{PROVIDERS}/my-github-provider", REFERENCE_EDIT, format="json")
+
+    assert verbatim.status_code == 200, verbatim.content
+    assert verbatim.json()["id"] == "my-github-provider"
+    assert verbatim.json()["label"] == "Mia-Platform GitHub"
+    assert verbatim.json()["credentials"]["type"] == "token"
+    assert "my-super-super-super-secret-token" not in verbatim.content.decode()
     edit = json.loads(json.dumps(REFERENCE_EDIT))
     edit["label"] = "GitHub (edited)"
     edit["credentials"]["content"]["accessToken"] = "rotated-token"

@@ -60,6 +60,12 @@ ENDPOINTS = {
     "canonical-create": ("post", IDPS, NEW_CANONICAL, False),
     "canonical-detail": ("get", f"{IDPS}/corp-oidc", None, False),
     "canonical-patch": ("patch", f"{IDPS}/corp-oidc", {"display_name": "Changed"}, False),
+    "canonical-put": (
+        "put",
+        f"{IDPS}/corp-oidc",
+        {"alias": "corp-oidc", "display_name": "Changed", "provider_id": "oidc"},
+        False,
+    ),
     "canonical-delete": ("delete", f"{IDPS}/unused", None, False),
     "canonical-enable": ("post", f"{IDPS}/unused/enable", None, False),
     "canonical-disable": ("post", f"{IDPS}/corp-oidc/disable", None, False),
@@ -67,6 +73,15 @@ ENDPOINTS = {
     "canonical-mapper-types": ("get", f"{IDPS}/mapper-types", None, False),
     "canonical-mappers-list": ("get", f"{IDPS}/corp-oidc/mappers", None, False),
     "canonical-mapper-create": ("post", f"{IDPS}/corp-oidc/mappers", NEW_MAPPER, False),
+    "canonical-mapper-detail": ("get", f"{IDPS}/corp-oidc/mappers/{{mapper}}", None, False),
+    "canonical-mapper-put": (
+        "put",
+        f"{IDPS}/corp-oidc/mappers/{{mapper}}",
+        {**NEW_MAPPER, "name": "email"},
+        False,
+    ),
+    "canonical-mapper-patch": ("patch", f"{IDPS}/corp-oidc/mappers/{{mapper}}", {"sync_mode": "FORCE"}, False),
+    "canonical-mapper-delete": ("delete", f"{IDPS}/corp-oidc/mappers/{{mapper}}", None, False),
     "canonical-dry-run": ("post", f"{IDPS}/corp-oidc/mappers/dry-run", {"claims": {"email": "a@corp.test"}}, False),
     # An empty body fails validation: enough to see who gets past the permission check.
     "canonical-import-config": ("post", f"{IDPS}/import-config", {}, False),
@@ -74,6 +89,7 @@ ENDPOINTS = {
     "idps-create": ("post", "/api/idps", NEW_IDP, False),
     "idps-detail": ("get", "/api/idps/{corp}", None, False),
     "idps-update": ("put", "/api/idps/{corp}", {"display_name": "Changed", "enabled": False}, False),
+    "idps-patch": ("patch", "/api/idps/{corp}", {"display_name": "Changed"}, False),
     "idps-delete": ("delete", "/api/idps/{unused}", None, False),
     "jsonapi-list": ("get", "/api/identity_providers", None, True),
     "jsonapi-create": ("post", "/api/identity_providers", NEW_JSONAPI, True),
@@ -85,6 +101,8 @@ ENDPOINTS = {
         True,
     ),
     "jsonapi-delete": ("delete", "/api/identity_providers/{unused}", None, True),
+    "jsonapi-user": ("get", "/api/identity_providers/{corp}/user", None, True),
+    "jsonapi-relationships-user": ("get", "/api/identity_providers/{corp}/relationships/user", None, True),
 }
 
 OK = {
@@ -92,6 +110,7 @@ OK = {
     "canonical-create": 201,
     "canonical-detail": 200,
     "canonical-patch": 200,
+    "canonical-put": 200,
     "canonical-delete": 204,
     "canonical-enable": 200,
     "canonical-disable": 200,
@@ -99,18 +118,25 @@ OK = {
     "canonical-mapper-types": 200,
     "canonical-mappers-list": 200,
     "canonical-mapper-create": 201,
+    "canonical-mapper-detail": 200,
+    "canonical-mapper-put": 200,
+    "canonical-mapper-patch": 200,
+    "canonical-mapper-delete": 204,
     "canonical-dry-run": 200,
     "canonical-import-config": 400,
     "idps-list": 200,
     "idps-create": 201,
     "idps-detail": 200,
     "idps-update": 200,
+    "idps-patch": 200,
     "idps-delete": 200,
     "jsonapi-list": 200,
     "jsonapi-create": 201,
     "jsonapi-detail": 200,
     "jsonapi-patch": 200,
     "jsonapi-delete": 204,
+    "jsonapi-user": 200,
+    "jsonapi-relationships-user": 200,
 }
 assert set(OK) == set(ENDPOINTS)
 
@@ -197,7 +223,8 @@ def test_identity_permission_matrix(role, endpoint, expected):
     user = make_user(role)
     corp, unused = make_identity_providers()
     method, template, body, jsonapi = ENDPOINTS[endpoint]
-    path = template.format(corp=corp.identity.internal_id, unused=unused.identity.internal_id)
+    mapper = corp.identity.mappers.get()
+    path = template.format(corp=corp.identity.internal_id, unused=unused.identity.internal_id, mapper=mapper.pk)
     client = client_for(user) if user else APIClient()
 
     response = send(client, method, path, body, jsonapi)
@@ -217,7 +244,7 @@ def test_identity_permission_matrix(role, endpoint, expected):
         unused = Provider.objects.get(provider_id="unused")
         assert unused.enabled is False
         assert sorted(Provider.objects.values_list("provider_id", flat=True)) == ["corp-oidc", "unused"]
-        assert list(IdentityProviderMapper.objects.values_list("name", flat=True)) == ["email"]
+        assert list(IdentityProviderMapper.objects.values_list("name", "sync_mode")) == [("email", "INHERIT")]
     if expected == 401:
         assert response["WWW-Authenticate"].startswith("Bearer")
     if endpoint == "canonical-import-config" and expected == 400:
