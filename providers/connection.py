@@ -9,10 +9,14 @@ credential value that still shows up in it is replaced (security invariant 1).
 
 import base64
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, urlencode
 
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.core.exceptions import ValidationError
 
 from .catalog import CREDENTIAL_TYPES, GIT, OIDC, PROVIDER_TYPES, SAML
@@ -25,6 +29,7 @@ REDACTED = "[redacted]"
 JSON = "application/json"
 GITHUB_JSON = "application/vnd.github+json"
 AZURE_API_VERSION = "7.1"
+GITHUB_API_VERSION = "2022-11-28"
 
 # Credential fields that are not secret (a user name, a client id): they may appear in an identity.
 _PUBLIC_CREDENTIAL_FIELDS = frozenset(
@@ -79,23 +84,31 @@ def _probe_git(provider: Provider, credentials: dict[str, str], secrets: list[st
     api_base = provider.api_base_url.rstrip("/")
     # Where the answer names the user: the first of these JSON paths that holds a string.
     identity_path: tuple[tuple[str, ...], ...]
+    if provider.type == "github" and credentials.get("appId"):
+        return _probe_github_app(api_base, credentials, secrets)
     if provider.type == "github":
         url, accept, identity_path = f"{api_base}/user", GITHUB_JSON, (("login",),)
-        headers = _auth_headers(credentials, token=lambda token: {"Authorization": f"Bearer {token}"})
-        headers["X-GitHub-Api-Version"] = "2022-11-28"
+        headers = _auth_headers(credentials, secrets, token=lambda token: {"Authorization": f"Bearer {token}"})
+        headers["X-GitHub-Api-Version"] = GITHUB_API_VERSION
     elif provider.type == "gitlab":
         url, accept, identity_path = f"{api_base}/user", JSON, (("username",),)
-        headers = _auth_headers(credentials, token=lambda token: {"PRIVATE-TOKEN": token})
+        headers = _auth_headers(credentials, secrets, token=lambda token: {"PRIVATE-TOKEN": token})
     elif provider.type == "bitbucket":
         url, accept, identity_path = f"{api_base}/user", JSON, (("username",), ("display_name",))
-        headers = _auth_headers(credentials, token=lambda token: {"Authorization": f"Bearer {token}"})
+        headers = _auth_headers(credentials, secrets, token=lambda token: {"Authorization": f"Bearer {token}"})
     elif provider.type == "azure-devops":
         # The organization is part of the base URL (https://dev.azure.com/acme); a PAT goes as the
         # password of basic auth with an empty user name.
         base = provider.base_url.rstrip("/")
         url, accept = f"{base}/_apis/connectionData?api-version={AZURE_API_VERSION}", JSON
         identity_path = (("authenticatedUser", "providerDisplayName"),)
-        headers = _auth_headers(credentials, token=lambda token: _basic("", token))
+        # An OAuth 2.0 access token (Entra ID service principal) goes as a bearer token instead.
+        headers = _auth_headers(
+            credentials,
+            secrets,
+            token=lambda token: _basic("", token),
+            bearer=lambda token: {"Authorization": f"Bearer {token}"},
+        )
     else:
         return ConnectionResult(ok=False, status=None, message="Testing this provider type is not supported.")
 
@@ -115,18 +128,111 @@ def _probe_git(provider: Provider, credentials: dict[str, str], secrets: list[st
     return ConnectionResult(ok=True, status=result.status, message=message, identity=identity)
 
 
-def _auth_headers(credentials: dict[str, str], *, token: Callable[[str], dict[str, str]]) -> dict[str, str]:
-    """The provider's header for an access token, or basic auth for a user name and password."""
+def _auth_headers(
+    credentials: dict[str, str],
+    secrets: list[str],
+    *,
+    token: Callable[[str], dict[str, str]],
+    bearer: Callable[[str], dict[str, str]] | None = None,
+) -> dict[str, str]:
+    """The provider's header for an access token, basic auth for a user name and password, or,
+    for OAuth 2.0 client credentials, the header for the access token the token URL issues."""
     if credentials.get("accessToken"):
         return token(credentials["accessToken"])
     if credentials.get("userName") and credentials.get("password"):
         return _basic(credentials["userName"], credentials["password"])
+    if credentials.get("tokenUrl"):
+        return (bearer or token)(_client_credentials_token(credentials, secrets))
     raise _ProbeFailedError(
-        ConnectionResult(
-            ok=False,
-            status=None,
-            message="Testing is supported for access tokens and user name/password credentials only.",
+        ConnectionResult(ok=False, status=None, message="These credentials cannot be tested against this provider.")
+    )
+
+
+def _client_credentials_token(credentials: dict[str, str], secrets: list[str]) -> str:
+    """The OAuth 2.0 client-credentials grant (RFC 6749 §4.4), client authenticated with HTTP
+    basic auth. The issued token is a secret too: it joins `secrets`, so no message shows it."""
+    form = {"grant_type": "client_credentials"}
+    if credentials.get("scope"):
+        form["scope"] = credentials["scope"]
+    result = fetch(
+        credentials["tokenUrl"],
+        method="POST",
+        body=urlencode(form).encode(),
+        accept=JSON,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            **_basic(quote(credentials["clientId"], safe=""), quote(credentials["clientSecret"], safe="")),
+        },
+    )
+    if result.status != 200:
+        raise _ProbeFailedError(
+            ConnectionResult(
+                ok=False,
+                status=result.status,
+                message=f"The token URL refused the client credentials (HTTP {result.status}).",
+            )
         )
+    access_token = _json_object(result, what="token answer").get("access_token")
+    if not isinstance(access_token, str) or not access_token:
+        raise _ProbeFailedError(
+            ConnectionResult(ok=False, status=result.status, message="The token URL answered without an access_token.")
+        )
+    secrets.append(access_token)
+    return access_token
+
+
+def _github_app_jwt(app_id: str, private_key_pem: str) -> str:
+    """The short-lived JWT (RS256, 9 minutes, issued a minute early for clock drift) a GitHub App
+    authenticates as itself with."""
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+    now = int(time.time())
+    header = b64(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
+    payload = b64(json.dumps({"iat": now - 60, "exp": now + 540, "iss": app_id}).encode())
+    key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise _ProbeFailedError(
+            ConnectionResult(ok=False, status=None, message="A GitHub App private key must be an RSA key.")
+        )
+    signature = key.sign(f"{header}.{payload}".encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{header}.{payload}.{b64(signature)}"
+
+
+def _probe_github_app(api_base: str, credentials: dict[str, str], secrets: list[str]) -> ConnectionResult:
+    """`GET /app` with the app's JWT (who the app is), then an installation token for the stored
+    installation (that the app is installed there): both must work for the app to be usable."""
+    jwt = _github_app_jwt(credentials["appId"], credentials["privateKey"])
+    secrets.append(jwt)
+    headers = {"Authorization": f"Bearer {jwt}", "X-GitHub-Api-Version": GITHUB_API_VERSION}
+    app = fetch(f"{api_base}/app", accept=GITHUB_JSON, headers=headers)
+    if app.status != 200:
+        return _status_failure(app.status)
+    slug = _string_at(_json_object(app, what="answer"), ("slug",))[:IDENTITY_MAX_LENGTH]
+    installation_id = credentials["installationId"]
+    installation = fetch(
+        f"{api_base}/app/installations/{quote(installation_id, safe='')}/access_tokens",
+        method="POST",
+        accept=GITHUB_JSON,
+        headers=headers,
+    )
+    token = _json_object(installation, what="answer").get("token") if installation.status == 201 else None
+    if isinstance(token, str):
+        secrets.append(token)
+    if installation.status != 201 or not token:
+        return ConnectionResult(
+            ok=False,
+            status=installation.status,
+            message=f"Authenticated as the app {slug or credentials['appId']}, but installation {installation_id} "
+            f"gave no access token (HTTP {installation.status}).",
+            identity=slug,
+        )
+    return ConnectionResult(
+        ok=True,
+        status=installation.status,
+        message=f"Connected as the GitHub App {slug} (installation {installation_id}).",
+        identity=slug,
     )
 
 

@@ -74,8 +74,11 @@ def fetch(
     headers: dict[str, str] | None = None,
     timeout: float | None = None,
     max_bytes: int | None = None,
+    method: str = "GET",
+    body: bytes | None = None,
 ) -> FetchResult:
-    """GET ``url`` under the outbound policy and return the response, whatever its status.
+    """GET ``url`` (or send ``body`` with ``method``, e.g. a token request) under the outbound
+    policy and return the response, whatever its status.
 
     Non-2xx answers are returned so callers can report the status; redirects (3xx) raise
     because following them would bypass the address check. ``timeout`` (default
@@ -94,7 +97,7 @@ def fetch(
     deadline = time.monotonic() + timeout
     sock = _connect(addresses, target, tls, deadline)
     try:
-        return _exchange(sock, url, target, tls, request_headers, deadline, max_bytes)
+        return _exchange(sock, url, target, tls, request_headers, deadline, max_bytes, method, body)
     finally:
         sock.close()
 
@@ -256,6 +259,8 @@ def _exchange(
     request_headers: dict[str, str],
     deadline: float,
     max_bytes: int,
+    method: str = "GET",
+    body: bytes | None = None,
 ) -> FetchResult:
     connection: http.client.HTTPConnection
     if tls is None:
@@ -267,7 +272,7 @@ def _exchange(
     connection.sock = sock
     try:
         sock.settimeout(_remaining(deadline, target.host))
-        connection.request("GET", target.request_target, headers=request_headers)
+        connection.request(method, target.request_target, body=body, headers=request_headers)
         sock.settimeout(_remaining(deadline, target.host))
         response = connection.getresponse()
         status = response.status
