@@ -10,14 +10,14 @@ from django.db import models
 from . import audit
 
 
-def _log(*, actor, obj: models.Model, action_flag: int, message: list) -> None:
+def _log(*, actor, obj: models.Model, action_flag: int, message: list | None) -> None:
     if actor is None or not actor.is_authenticated:
         return
     LogEntry.objects.log_actions(
         user_id=actor.pk,
         queryset=[obj],
         action_flag=action_flag,
-        change_message=json.dumps(message),
+        change_message="" if message is None else json.dumps(message),
         single_object=True,
     )
 
@@ -34,5 +34,6 @@ def log_change(*, actor, obj: models.Model, fields: list[str], action: str = "up
 
 
 def log_deletion(*, actor, obj: models.Model) -> None:
-    _log(actor=actor, obj=obj, action_flag=DELETION, message=[{"deleted": {}}])
+    # As the admin's own deletions: no message ("deleted" sub-messages are for inline objects).
+    _log(actor=actor, obj=obj, action_flag=DELETION, message=None)
     audit.record(action="delete", actor=actor, obj=obj)

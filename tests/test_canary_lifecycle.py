@@ -31,7 +31,7 @@ from django.views.debug import ExceptionReporter
 from werkzeug import Request, Response
 
 from accounts.services import api_token_create
-from providers import keys, services
+from providers import identity_services, keys, services
 from providers.models import AuditEvent, Credential, CredentialVersion, Provider
 from tests.conftest import client_for
 from tests.factories import ProjectOwnerFactory
@@ -47,6 +47,7 @@ from tests.test_canary import (
     new_canary,
     response_text,
 )
+from tests.test_identity_canary import canonical_body, jsonapi_document, public_body
 
 PROVIDERS = "/api/backend/providers"
 AUDIT = "/api/backend/audit-events"
@@ -787,6 +788,27 @@ def crash_requests(operator, httpserver, monkeypatch, caplog) -> list[Crash]:
     crashed("API PATCH rotate (JSON body)", api.patch(f"{PROVIDERS}/crash-gh", rotate, format="json"), canaries.unique)
     monkeypatch.undo()
 
+    # Identity providers: a client secret in each dialect's body, the service crashing on it.
+    monkeypatch.setattr(identity_services, "_apply_preset", injected_failure)
+    client_secret = canaries.secret("idp-client-secret")
+    bodies = [
+        ("API canonical identity POST", "/api/identity-providers", canonical_body("crash-oidc", client_secret), None),
+        ("API /api/idps POST", "/api/idps", public_body("crash-oauth", client_secret), None),
+        (
+            "API JSON:API POST",
+            "/api/identity_providers",
+            jsonapi_document("Crash JSON:API", client_secret, "crash.test"),
+            "application/vnd.api+json",
+        ),
+    ]
+    for label, path, body, media_type in bodies:
+        if media_type:
+            response = api.generic("POST", path, json.dumps(body), content_type=media_type, HTTP_ACCEPT=media_type)
+        else:
+            response = api.post(path, body, format="json")
+        crashed(label, response, canaries.unique)
+    monkeypatch.undo()
+
     # Test connection crashing on the way out (the secret is in the request headers by then).
     monkeypatch.setattr("providers.connection.fetch", injected_failure)
     crashed("API POST test", api.post(f"{PROVIDERS}/crash-gh/test"), canaries.unique)
@@ -814,7 +836,7 @@ def test_exception_reports_hide_the_request_data(operator, httpserver, monkeypat
     assert settings.DEBUG is False  # the filters are only active with DEBUG off, as in production
     crashes = crash_requests(operator, httpserver, monkeypatch, caplog)
 
-    assert len(crashes) == 6
+    assert len(crashes) == 9
     for crash in crashes:
         surfaces = report_surfaces(crash, fresh_exc_info())
         text = surfaces[0][1]

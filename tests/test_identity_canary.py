@@ -375,6 +375,26 @@ def run_api_flow(operator, fake_dns) -> IdentityFlow:
         record(f"backend providers{query}", client.get(f"{BACKEND}{query}"), 200)
     record("GET /api/schema/", client.get("/api/schema/"), 200)
 
+    # Mapper writes, import-config, deletion and the audit log they leave.
+    mappers = f"{IDPS}/{canonical}/mappers"
+    mapper = record("mapper POST", client.post(mappers, {"name": "given", "identity_provider_mapper":
+                    "oidc-user-attribute-idp-mapper", "config": {"claim": "given_name", "user_attribute": "first"}},
+                    format="json"), 201).json()  # fmt: skip
+    record("mapper PATCH", client.patch(f"{mappers}/{mapper['id']}", {"sync_mode": "FORCE"}, format="json"), 200)
+    record("mapper DELETE", client.delete(f"{mappers}/{mapper['id']}"), 204)
+    record(
+        "import-config (unreachable URL)", client.post(f"{IDPS}/import-config", {"url": "https://127.0.0.1:9/x"}), 400
+    )
+    doomed = f"canary-doomed-{suffix}"
+    doomed_secret = new_canary()
+    rejected.append(doomed_secret)  # stored, then deleted: it must not show anywhere either
+    record("canonical POST (to delete)", client.post(IDPS, canonical_body(doomed, doomed_secret), format="json"), 201)
+    record("canonical DELETE", client.delete(f"{IDPS}/{doomed}"), 204)
+    for query in ("", "?objectType=identity-provider", "?action=update", "?ok=false", "?page_size=500"):
+        events = record(f"audit events{query}", client.get(f"/api/backend/audit-events{query}"), 200)
+    first_event = events.json()["results"][0]["id"]
+    record("audit event detail", client.get(f"/api/backend/audit-events/{first_event}"), 200)
+
     # Nothing from the failed writes was saved.
     assert set(Provider.objects.values_list("provider_id", flat=True)) == {canonical, public, jsonapi_alias}
     return IdentityFlow(

@@ -106,3 +106,16 @@ def test_forwarded_for_is_trusted_only_from_configured_proxies(operator_client, 
     create, update = AuditEvent.objects.filter(object_id="gh").order_by("id")
     assert create.ip == "127.0.0.1"
     assert update.ip == "203.0.113.9"
+
+
+def test_deletion_history_entries_render_in_the_admin_format(operator_client, operator):
+    from django.contrib.admin.models import DELETION, LogEntry
+
+    from tests.factories import ProviderFactory
+
+    ProviderFactory(provider_id="gone")
+    assert operator_client.delete("/api/backend/providers/gone").status_code == 204
+
+    entry = LogEntry.objects.get(action_flag=DELETION, object_id__isnull=False)
+    assert entry.get_change_message() == ""
+    assert entry.object_repr.endswith("(gone)")
