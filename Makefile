@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://root@127.0.0.1:5432/test
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install run test test-postgres lint serve demo clean
+.PHONY: install run test test-postgres lint serve demo bench clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ serve: install
 	DJANGO_SETTINGS_MODULE=config.settings.production $(BIN)/python manage.py migrate --noinput
 	DJANGO_SETTINGS_MODULE=config.settings.production $(BIN)/gunicorn config.wsgi:application \
 		--bind $${BIND:-127.0.0.1:8000} --workers $${WEB_CONCURRENCY:-2} --access-logfile -
+
+## Benchmarks on the local PostgreSQL (BENCH_DATABASE_URL; the database is recreated): writes docs/benchmarks.*
+bench: install
+	$(BIN)/pip install --disable-pip-version-check -q -r bench/requirements.txt
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.report
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache

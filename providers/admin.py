@@ -17,6 +17,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.debug import sensitive_post_parameters
 
 from . import identity_services, selectors, services
+from .admin_paginator import EstimatedCountPaginator
 from .catalog import (
     CAPABILITY_CHOICES,
     CREDENTIAL_TYPE_CHOICES,
@@ -215,6 +216,7 @@ class ServiceLoggedAdmin(admin.ModelAdmin):
 
 @admin.register(Provider)
 class ProviderAdmin(ServiceLoggedAdmin):
+    paginator = EstimatedCountPaginator
     form = ProviderAdminForm
     list_display = [
         "provider_id",
@@ -454,6 +456,7 @@ class ProviderAdmin(ServiceLoggedAdmin):
 
 @admin.register(Project)
 class ProjectAdmin(ServiceLoggedAdmin):
+    paginator = EstimatedCountPaginator
     list_display = ["project_id", "name", "provider_link", "repository_path"]
     list_filter = ["provider__type"]
     search_fields = ["project_id", "name"]
@@ -871,6 +874,7 @@ class IdentityProviderAdmin(ServiceLoggedAdmin):
 class AuditEventAdmin(admin.ModelAdmin):
     """The audit log, read-only: written by the product itself, never edited."""
 
+    paginator = EstimatedCountPaginator
     list_display = ["at", "actor_name", "action", "object_type", "object_id", "fields_display", "source", "ip", "ok"]
     list_filter = ["action", "source", "ok", "object_type"]
     search_fields = ["object_id", "actor_name", "object_repr"]
