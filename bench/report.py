@@ -83,7 +83,7 @@ def targets(results: dict) -> list[str]:
         f"| {'; '.join(figures)} (caching and invalidation: tests/providers/test_idps_dialects.py) | {verdict(ok)} |"
     )
 
-    lists = [c for c in ("providers list (page of 50)", "projects list (page 1)", "public login list")]
+    lists = ("providers list (page of 50)", "projects list (page 1)", "public login list")
     flat = all(len({cell(c, "product", size, "queries") for size in names}) == 1 for c in lists)
     lines.append(
         "| every list: fixed queries whatever the page size, no decryption on list paths "
@@ -91,8 +91,9 @@ def targets(results: dict) -> list[str]:
         f"test_idps_dialects.py; here the same count at every table size: {flat} | {verdict(flat)} |"
     )
 
-    deep = ratio(cell("projects list (page at 90%)", "product", last), cell("projects list (page 1)", "product", last))
-    naive_deep = ratio(cell("projects list (page at 90%)", "naive", last), cell("projects list (page 1)", "naive", last))
+    deep_page, first_page = "projects list (page at 90%)", "projects list (page 1)"
+    deep = ratio(cell(deep_page, "product", last), cell(first_page, "product", last))
+    naive_deep = ratio(cell(deep_page, "naive", last), cell(first_page, "naive", last))
     growth = {
         c: ratio(cell(c, "product", last), cell(c, "product", first))
         for c in ("providers list (page of 50)", "projects list (page 1)")
@@ -119,7 +120,7 @@ def targets(results: dict) -> list[str]:
         largest = rotation[-1]
         speed = ratio(largest["command_values_per_s"], largest["bare_values_per_s"])
         memory = ", ".join(
-            f"{item['values']:,} values: +{item['command_peak_kib_above_start'] / 1024:.1f} MiB" for item in rotation
+            f"{item['values']:,} values: peak {item.get('command_peak_kib', 0) / 1024:.0f} MiB" for item in rotation
         )
         lines.append(
             f"| key rotation ≥ 0.5× a bare Fernet loop, bounded memory | {largest['command_values_per_s']:,.0f} vs "
@@ -154,7 +155,7 @@ def chart(results: dict) -> None:
                     continue
                 name = comparison.removeprefix("admin: ") if len(comparisons) > 1 else variant
                 if len(comparisons) > 1 and len(variants) > 1:
-                    name = f"{variant}, {comparison.removeprefix('projects list ')}"
+                    name = f"{variant}, {comparison.removeprefix('projects list ').strip('()')}"
                 axis.plot(labels, values, marker="o", label=name)
         axis.set_title(title)
         axis.set_yscale("log")
@@ -205,14 +206,15 @@ def main() -> None:
         lines += [
             "### Key rotation (`manage.py rotate_keys --batch-size 500` vs a bare Fernet decrypt+encrypt loop)",
             "",
-            "| at size | values rotated | command values/s | bare loop values/s | ratio | command peak memory above start |",
+            "| at size | values rotated | command values/s | bare loop values/s | ratio | memory: start → peak |",
             "|---|---:|---:|---:|---:|---:|",
         ]
         for item in results["rotation"]:
             speed = ratio(item["command_values_per_s"], item["bare_values_per_s"])
+            memory = f"{item.get('command_start_kib', 0) / 1024:.0f} → {item.get('command_peak_kib', 0) / 1024:.0f} MiB"
             lines.append(
                 f"| {item['size']} | {item['values']:,} | {item['command_values_per_s']:,.0f} | "
-                f"{item['bare_values_per_s']:,.0f} | {speed:.2f}× | {item['command_peak_kib_above_start'] / 1024:.1f} MiB |"
+                f"{item['bare_values_per_s']:,.0f} | {speed:.2f}× | {memory} |"
             )
         lines.append("")
     notes = ROOT / "bench" / "NOTES.md"

@@ -258,7 +258,9 @@ def rotation(env: dict[str, str], label: str) -> dict:
         "bare_values_per_s": round(bare["values"] / bare["seconds"], 1) if bare["seconds"] else None,
         "command_values_per_s": round(command["values"] / command["seconds"], 1) if command["seconds"] else None,
         "command_peak_kib_above_start": command["peak_kib_above_start"],
-        "bare_peak_kib_above_start": bare["peak_kib_above_start"],
+        "command_start_kib": command["start_kib"],
+        "command_peak_kib": command["peak_kib"],
+        "bare_peak_kib": bare["peak_kib"],
     }
     print(f"  key rotation at {label}: {json.dumps(result)}", flush=True)
     return result

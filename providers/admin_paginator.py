@@ -1,6 +1,6 @@
 """Admin pagination that stays flat on huge tables."""
 
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connections
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
@@ -29,3 +29,34 @@ class EstimatedCountPaginator(Paginator):
                 if row and row[0] is not None and row[0] >= ESTIMATE_FROM:
                     return int(row[0])
         return super().count
+
+
+class LookaheadPage(Page):
+    def __init__(self, object_list, number: int, paginator: Paginator, more: bool):
+        super().__init__(object_list, number, paginator)
+        self.more = more
+
+    def has_next(self) -> bool:
+        return self.more
+
+
+class LookaheadPaginator(Paginator):
+    """Pages that know whether another follows by reading one row more, never counting: what an
+    autocomplete needs ("more results?"), flat however many rows match."""
+
+    def validate_number(self, number) -> int:
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger("That page number is not an integer") from None
+        if number < 1:
+            raise EmptyPage("That page number is less than 1")
+        return number
+
+    def page(self, number) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows and number > 1:
+            raise EmptyPage("That page contains no results")
+        return LookaheadPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)

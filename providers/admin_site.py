@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 
+from . import selectors
+from .admin_paginator import LookaheadPaginator
 from .models import Project
 
 
@@ -8,6 +10,17 @@ class ProviderAutocompleteJsonView(AutocompleteJsonView):
     """Autocomplete for the project form without opening the whole related admin: project owners
     pick a provider with `select_provider` (id and label only, never credentials), and operators
     pick project owners with `manage_all_projects` (user names only)."""
+
+    def get_paginator(self, *args, **kwargs):
+        return LookaheadPaginator(*args, **kwargs)
+
+    def get_queryset(self):
+        """The lean provider queryset for the provider field; the default for the others."""
+        if self.source_field is not Project._meta.get_field("provider"):
+            return super().get_queryset()
+        queryset = selectors.provider_choices().complex_filter(self.source_field.get_limit_choices_to())
+        queryset, distinct = self.model_admin.get_search_results(self.request, queryset, self.term)
+        return queryset.distinct() if distinct else queryset
 
     def has_perm(self, request, obj=None):
         field, user = self.source_field, request.user

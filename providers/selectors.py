@@ -46,6 +46,12 @@ def provider_list() -> QuerySet[Provider]:
     )
 
 
+def provider_choices() -> QuerySet[Provider]:
+    """The providers `provider_list()` offers, with only what a picker shows (id and label): an
+    autocomplete sorts every match, so annotations and joins would run for all of them."""
+    return Provider.objects.only("pk", "provider_id", "label")
+
+
 def provider_get(*, provider_id: str) -> Provider | None:
     return provider_list().filter(provider_id=provider_id).first()
 

@@ -7,7 +7,9 @@ import re
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -649,6 +651,24 @@ def test_provider_autocomplete_gives_owner_git_providers_only_without_secrets(cl
     assert "s1" not in raw
     assert github.credential.fingerprint not in raw
     assert "secret" not in raw and "accessToken" not in raw
+
+
+def test_provider_autocomplete_pages_without_counting(client, owner):
+    for n in range(25):
+        ProviderFactory(provider_id=f"team-{n:02d}", credential=False)
+    logged_in(client, owner)
+
+    with CaptureQueriesContext(connection) as ctx:
+        first = autocomplete(client, "team").json()
+    second = client.get(
+        AUTOCOMPLETE,
+        {"app_label": "providers", "model_name": "project", "field_name": "provider", "term": "team", "page": 2},
+    ).json()
+
+    assert (len(first["results"]), first["pagination"]) == (20, {"more": True})
+    assert (len(second["results"]), second["pagination"]) == (5, {"more": False})
+    assert not [q for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert first["results"][0]["text"].endswith("(team-00)")
 
 
 def test_provider_autocomplete_forbidden_for_staff_without_groups(client, plain_user):
