@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://root@127.0.0.1:5432/test
 PYTEST_ARGS ?= -n 2
+# The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install run test test-postgres lint serve demo bench clean
 
@@ -15,18 +18,23 @@ $(BIN)/.installed: requirements.txt
 
 install: $(BIN)/.installed
 
+$(CHROMIUM):
+	@echo "Installing Debian's chromium for the browser tests (apt-get)..."
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium >/dev/null \
+		|| ($(SUDO) apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium >/dev/null)
+
 ## Run the app on http://127.0.0.1:8000 with the embedded SQLite database and demo data.
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
-## Run the test suite (SQLite unless DATABASE_URL is set).
-test: install
+## Run the test suite, browser tests included (SQLite unless DATABASE_URL is set).
+test: install $(CHROMIUM)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## Run the test suite on the local PostgreSQL server.
-test-postgres: install
+test-postgres: install $(CHROMIUM)
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
