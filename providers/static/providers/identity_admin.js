@@ -66,6 +66,34 @@
     }
   }
 
+  async function runMappers(panel) {
+    const status = document.getElementById("dry-run-status");
+    const output = document.getElementById("dry-run-result");
+    let claims;
+    try {
+      claims = JSON.parse(document.getElementById("dry-run-claims").value);
+    } catch (error) {
+      status.textContent = "The claims are not valid JSON: " + error.message;
+      return;
+    }
+    status.textContent = "Running…";
+    const response = await fetch(panel.dataset.url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(), "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ claims: claims }),
+    });
+    const data = await response.json();
+    if (!response.ok) {
+      status.textContent = "Refused: " + Object.values(data).flat().join(" ");
+      output.hidden = true;
+      return;
+    }
+    status.textContent = data.applied.length + " mapper(s) applied.";
+    output.textContent = JSON.stringify(data, null, 2);
+    output.hidden = false;
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     const select = document.getElementById("id_protocol");
     if (select) select.addEventListener("change", showProtocol);
@@ -78,6 +106,10 @@
         const payload = protocol ? { url: url, protocol: protocol } : { url: url };
         send(JSON.stringify(payload), { "Content-Type": "application/json" });
       });
+    }
+    const dryRun = document.getElementById("mapper-dry-run");
+    if (dryRun) {
+      document.getElementById("dry-run-button").addEventListener("click", () => runMappers(dryRun));
     }
     const fileButton = document.getElementById("import-file-button");
     if (fileButton) {
