@@ -8,7 +8,7 @@ PYTEST_ARGS ?= -n 2
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test test-postgres lint serve demo bench clean
+.PHONY: install run test test-postgres lint serve demo bench screenshots clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ serve: install
 	DJANGO_SETTINGS_MODULE=config.settings.production $(BIN)/python manage.py migrate --noinput
 	DJANGO_SETTINGS_MODULE=config.settings.production $(BIN)/gunicorn config.wsgi:application \
 		--bind $${BIND:-127.0.0.1:8000} --workers $${WEB_CONCURRENCY:-2} --access-logfile -
+
+## Documentation images (docs/screenshots/), taken by the browser tests.
+screenshots: install $(CHROMIUM)
+	E2E_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -p no:xdist tests/e2e
 
 ## Benchmarks on the local PostgreSQL (BENCH_DATABASE_URL; the database is recreated): writes docs/benchmarks.*
 bench: install

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an event loop in the test's thread; the test's own ORM calls are
-# still plain synchronous code, so Django's guard against ORM use inside a loop does not apply.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+from tests.e2e.threaded import BrowserThread
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
 PASSWORD = "pw-for-tests-1"  # tests/factories.py
+# `make screenshots` sets it: the documentation images in docs/screenshots/ are taken by these tests.
+SCREENSHOTS = os.environ.get("E2E_SCREENSHOTS")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -41,14 +41,17 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
-
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (or set CHROMIUM).")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    thread = BrowserThread()
+    browser = thread.remote(
+        thread.call(
+            lambda: thread.playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        )
+    )
+    yield browser
+    browser.close()
+    thread.stop()
 
 
 @pytest.fixture
@@ -57,6 +60,7 @@ def page(browser, live_server, request):
     page = context.new_page()
     page.set_default_timeout(10_000)
     errors: list[str] = []
+    # The handlers run in the browser thread, on Playwright's own objects.
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
@@ -76,3 +80,10 @@ def sign_in(page, username: str, password: str = PASSWORD) -> None:
     page.fill("#id_password", password)
     page.click("input[type=submit]")
     page.wait_for_selector("#user-tools")
+
+
+def document(page, name: str) -> None:
+    """Keep this view as a documentation image when `make screenshots` runs the tests."""
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=False)

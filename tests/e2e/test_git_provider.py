@@ -5,7 +5,7 @@ import pytest
 
 from providers.models import Provider
 from providers.services import credential_content
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import document, sign_in
 from tests.factories import OperatorFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -31,6 +31,8 @@ def test_operator_creates_a_git_provider_and_never_sees_the_token_again(page):
     assert "set · updated at" in status
     assert TOKEN not in page.content()
     assert page.input_value("#id_access_token") == ""
+    page.locator(".field-credential_status").scroll_into_view_if_needed()
+    document(page, "provider-credentials-set")
 
     page.fill("#id_label", "Team GitHub (renamed)")
     page.click("input[name=_save]")

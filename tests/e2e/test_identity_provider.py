@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 
 from providers.models import IdentityProvider, IdentityProviderMapper
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import document, sign_in
 from tests.factories import OperatorFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -84,6 +84,8 @@ def test_operator_imports_an_oidc_provider_adds_mappers_tries_them_and_disables_
     result = json.loads(page.inner_text("#dry-run-result"))
     assert result["attributes"]["email"] == "jane@acme.test"
     assert result["groups"] == ["project_owner"]
+    page.locator("#mapper-dry-run").scroll_into_view_if_needed()
+    document(page, "identity-provider-dry-run")
 
     page.click("button.lifecycle-disable")
     page.wait_for_selector(".messagelist li:has-text('1 identity provider(s) disabled')")

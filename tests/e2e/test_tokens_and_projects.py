@@ -10,7 +10,7 @@ import pytest
 from accounts.models import ApiToken
 from accounts.services import api_token_create
 from providers.models import Project, Provider
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import document, sign_in
 from tests.factories import OperatorFactory, ProjectFactory, ProjectOwnerFactory, ProviderFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -34,6 +34,7 @@ def test_an_api_token_is_shown_once_works_and_stops_working_when_revoked(page, l
     page.fill("#id_name", "deploy pipeline")
     page.click("input[name=_save]")
     token = page.input_value("#api-token-value")
+    document(page, "api-token-created")
     assert token and "will not be shown again" in page.inner_text("#content-main")
 
     status, body = api_get(live_server, "/api/backend/providers", token)
@@ -91,6 +92,8 @@ def test_a_project_owner_links_their_project_through_the_autocomplete(page, live
     page.click(".field-provider .select2-selection")
     page.fill(".select2-search__field", "gitlab")
     option = page.locator(".select2-results__option", has_text="Team GitLab (team-gitlab)")
+    option.wait_for()
+    document(page, "project-provider-autocomplete")
     option.click()
     assert "team-gitlab" in page.inner_text(".field-provider .select2-selection")
     page.click("input[name=_save]")
