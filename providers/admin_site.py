@@ -37,6 +37,11 @@ class RegistryAdminSite(admin.AdminSite):
     index_title = "Providers, projects and access"
     site_url = "/api/docs/"
 
+    def index(self, request, extra_context=None):
+        """The home page, with the operators' dashboard above the list of sections."""
+        extra_context = {**(extra_context or {}), "dashboard": selectors.admin_dashboard(user=request.user)}
+        return super().index(request, extra_context)
+
     def autocomplete_view(self, request):
         return ProviderAutocompleteJsonView.as_view(admin_site=self)(request)
 

@@ -2,13 +2,17 @@
 added later touches one function per model."""
 
 from collections import defaultdict
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, IntegerField, Max, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, F, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from .models import (
+    AuditEvent,
+    Credential,
     CredentialVersion,
     IdentityProvider,
     IdentityProviderDomain,
@@ -179,3 +183,39 @@ def credential_versions(*, provider: Provider) -> QuerySet[CredentialVersion]:
         .select_related("set_by", "replaced_by")
         .order_by("-replaced_at", "-id")
     )
+
+
+def admin_dashboard(*, user, days: int = 30) -> dict[str, Any]:
+    """What the admin home shows an operator, each part only to whom may see its model: providers
+    by type, credentials expired or expiring within `days`, failing connection tests, identity
+    providers waiting for domain verification, the latest audit events. Metadata only."""
+    now = timezone.now()
+    panel: dict[str, Any] = {
+        "days": days,
+        "now": now,
+        "show_providers": user.has_perm("providers.view_provider"),
+        "show_identity": user.has_perm("providers.view_identityprovider"),
+        "show_events": user.has_perm("providers.view_auditevent"),
+    }
+    panel["visible"] = panel["show_providers"] or panel["show_identity"] or panel["show_events"]
+    if panel["show_providers"]:
+        panel["by_type"] = list(
+            Provider.objects.order_by("type")
+            .values("type")
+            .annotate(total=Count("pk"), enabled=Count("pk", filter=Q(enabled=True)))
+        )
+        expiring = Credential.metadata.filter(expires_at__lte=now + timedelta(days=days))
+        panel["expiring"] = list(expiring.select_related("provider").order_by("expires_at")[:10])
+        panel["expiring_count"] = expiring.count()
+        panel["failing"] = list(
+            Provider.objects.filter(last_test_ok=False)
+            .order_by("-last_tested_at")
+            .only("pk", "provider_id", "label", "last_tested_at", "last_test_message")[:10]
+        )
+    if panel["show_identity"]:
+        pending = IdentityProvider.objects.filter(status=IdentityProvider.Status.PENDING)
+        panel["pending"] = list(pending.select_related("provider").defer("client_secret").order_by("provider")[:10])
+        panel["pending_count"] = pending.count()
+    if panel["show_events"]:
+        panel["events"] = list(AuditEvent.objects.order_by("-at")[:8])
+    return panel

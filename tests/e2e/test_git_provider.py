@@ -41,7 +41,11 @@ def test_operator_creates_a_git_provider_and_never_sees_the_token_again(page):
     provider = Provider.objects.get(provider_id="team-github")
     assert provider.label == "Team GitHub (renamed)"
     assert credential_content(provider=provider) == {"accessToken": TOKEN}
+    page.goto("/admin/")
+    assert "team-github" in page.inner_text("#dashboard-events")
+    document(page, "admin-dashboard")
     for path in (
+        "/admin/",
         f"/admin/providers/provider/{provider.pk}/change/",
         f"/admin/providers/provider/{provider.pk}/history/",
         "/admin/providers/provider/",

@@ -855,3 +855,31 @@ def test_clearing_a_url_back_to_its_default_needs_no_credentials(client, operato
     assert response.status_code == 302, html(response)[:2000]
     provider.refresh_from_db()
     assert provider.base_url == "https://github.com"
+
+
+def test_admin_home_dashboard_for_operators(client, operator, owner):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from providers import identity_services
+
+    soon = ProviderFactory(provider_id="expiring-gh", credential__content={"accessToken": "dash-canary-token"})
+    Credential.metadata.filter(provider=soon).update(expires_at=timezone.now() + timedelta(days=3))
+    ProviderFactory(provider_id="off-gl", type="gitlab", enabled=False)
+    Provider.objects.filter(provider_id="off-gl").update(last_test_ok=False, last_test_message="401 from GitLab")
+    identity_services.identity_provider_create(
+        actor=operator, alias="pending-idp", display_name="Pending", protocol="oidc",
+        data={"issuer": "https://pending.test"}, domains=["pending.test"],
+    )  # fmt: skip
+
+    page = logged_in(client, operator).get(reverse("admin:index")).content.decode()
+
+    assert 'id="dashboard"' in page
+    assert "expiring-gh" in page and "in 2" in page  # "in 2 days, 23 hours"
+    assert "401 from GitLab" in page
+    assert "pending-idp" in page and "registry-verification=" in page
+    assert "Recent audit events" in page
+    assert "dash-canary-token" not in page
+    owner_page = logged_in(client, owner).get(reverse("admin:index")).content.decode()
+    assert 'id="dashboard"' not in owner_page
