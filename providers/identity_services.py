@@ -19,7 +19,7 @@ from .discovery import certificate_info
 from .dns import DnsLookupError, txt_records
 from .mappers import MapperSpec, MappingResult, apply_mappers, mapper_config_validate
 from .models import IdentityProvider, IdentityProviderDomain, IdentityProviderMapper, Provider
-from .services import ConflictError, actor_user, provider_clean
+from .services import ConflictError, actor_user, provider_clean, provider_touch
 from .validation import MAX_JSON_DEPTH, json_depth
 
 SECRET_MASK = "**********"
@@ -165,13 +165,7 @@ def _refresh_status(identity: IdentityProvider) -> None:
     if status != identity.status:
         identity.status = status
         IdentityProvider.objects.filter(pk=identity.pk).update(status=status)
-        _touch(identity.provider_id)
-
-
-def _touch(provider_pk: int) -> None:
-    """A change to part of an identity provider (status, mappers) is a change of the provider:
-    its ETag and the public list's version follow the provider's `updated_at`."""
-    Provider.objects.filter(pk=provider_pk).update(updated_at=timezone.now())
+        provider_touch(provider_pk=identity.provider_id)
 
 
 @transaction.atomic
@@ -219,7 +213,8 @@ def identity_provider_create(
     _apply_preset(identity)
     _apply_certificate(identity)
     _validate_metadata(identity.metadata)
-    identity.full_clean(exclude=["provider"], validate_constraints=False)  # generated internal_id; choices
+    # Its constraints repeat the field rules: internal_id is generated unique, protocol is a choice.
+    identity.full_clean(exclude=["provider"], validate_constraints=False)
     _validate_protocol(identity, has_secret=bool(client_secret))
     clean_domains = _normalize_domains(domains or [])
     provider.save()
@@ -284,7 +279,8 @@ def identity_provider_update(
         identity.disabled_at = None if provider.enabled else timezone.now()
     _validate_metadata(identity.metadata)
     provider_clean(provider)
-    identity.full_clean(exclude=["provider"], validate_constraints=False)  # generated internal_id; choices
+    # Its constraints repeat the field rules: internal_id is generated unique, protocol is a choice.
+    identity.full_clean(exclude=["provider"], validate_constraints=False)
     _validate_protocol(identity, has_secret=bool(identity.client_secret_updated_at))
     if changed:
         provider.updated_by = actor_user(actor)
@@ -355,7 +351,7 @@ def mapper_create(*, provider: Provider, actor, mapper: MapperInput) -> Identity
         raise ConflictError(f"A mapper named “{mapper.name}” already exists.", field="name")
     row = _mapper_clean(identity=identity, mapper=mapper)
     row.save()
-    _touch(provider.pk)
+    provider_touch(provider_pk=provider.pk, actor=actor)
     history.log_change(actor=actor, obj=provider, fields=[f"mapper {mapper.name}"])
     return row
 
@@ -379,7 +375,7 @@ def mapper_update(
     row.pk = mapper.pk
     row.created_at = mapper.created_at
     row.save()
-    _touch(identity.provider_id)
+    provider_touch(provider_pk=identity.provider_id, actor=actor)
     history.log_change(actor=actor, obj=identity.provider, fields=[f"mapper {row.name}"])
     return row
 
@@ -391,7 +387,7 @@ def mapper_delete(*, mapper: IdentityProviderMapper, actor, if_match: str | None
     provider = mapper.identity.provider
     name = mapper.name
     mapper.delete()
-    _touch(provider.pk)
+    provider_touch(provider_pk=provider.pk, actor=actor)
     history.log_change(actor=actor, obj=provider, fields=[f"mapper {name} (deleted)"])
 
 

@@ -77,34 +77,21 @@ class Keyring:
     def multi(self) -> MultiFernet:
         return MultiFernet([self.primary, *self.others])
 
-    def reencrypt(self, token: bytes) -> tuple[KeyStatus, bytes | None]:
-        """The token's status and, when an older key decrypts it, the same plaintext under the
-        first key (one decryption, like MultiFernet.rotate, without decrypting twice)."""
+    def open(self, token: bytes) -> tuple[KeyStatus, bytes | None]:
+        """Which key the token is under, and its plaintext when a key decrypts it."""
         try:
-            self.primary.decrypt(token)
-            return "primary", None
+            return "primary", self.primary.decrypt(token)
         except InvalidToken:
             pass
         for fernet in self.others:
             try:
-                return "old", self.primary.encrypt(fernet.decrypt(token))
+                return "old", fernet.decrypt(token)
             except InvalidToken:
                 continue
         return "undecryptable", None
 
     def status(self, token: bytes) -> KeyStatus:
-        try:
-            self.primary.decrypt(token)
-            return "primary"
-        except InvalidToken:
-            pass
-        for fernet in self.others:
-            try:
-                fernet.decrypt(token)
-                return "old"
-            except InvalidToken:
-                continue
-        return "undecryptable"
+        return self.open(token)[0]
 
 
 def key_status(token: bytes, keyring: Keyring | None = None) -> KeyStatus:
@@ -251,29 +238,32 @@ def reencrypt_batch(
     failures: list[Any] = []
     with transaction.atomic(using=db_alias(model)):
         rows = raw_values(model, field, after_pk=after_pk, limit=batch_size)
-        changes: list[tuple[Any, bytes, bytes]] = []
+        old: list[tuple[Any, bytes, bytes]] = []  # pk, token, plaintext
         for pk, token in rows:
-            status, new = keyring.reencrypt(token)
+            status, plaintext = keyring.open(token)
             if status == "primary":
                 already += 1
             elif status == "undecryptable":
                 failures.append(pk)
-            elif new is not None:
-                changes.append((pk, token, new))
-        written = set() if dry_run or not changes else _compare_and_set(model, field, changes)
-        rotated = len(changes) if dry_run else len(written)
-        for pk, _, _ in [] if dry_run else changes:
-            if pk in written:
-                continue
-            # Changed (or deleted) since it was read: classify what is there now.
-            current = _raw_value(model, field, pk)
-            now = keyring.status(current) if current is not None else None
-            if now == "primary":
-                already += 1
-            elif now == "old":
-                still_old += 1
-            elif now == "undecryptable":
-                failures.append(pk)
+            else:
+                assert plaintext is not None
+                old.append((pk, token, plaintext))
+        if dry_run:
+            rotated = len(old)
+        else:
+            changes = [(pk, token, keyring.primary.encrypt(plaintext)) for pk, token, plaintext in old]
+            written = _compare_and_set(model, field, changes) if changes else set()
+            rotated = len(written)
+            for pk in (pk for pk, _, _ in changes if pk not in written):
+                # Changed (or deleted) since it was read: classify what is there now.
+                current = _raw_value(model, field, pk)
+                now = keyring.status(current) if current is not None else None
+                if now == "primary":
+                    already += 1
+                elif now == "old":
+                    still_old += 1
+                elif now == "undecryptable":
+                    failures.append(pk)
     if dry_run:
         still_old += rotated
     return BatchResult(

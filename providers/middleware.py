@@ -1,7 +1,7 @@
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseBadRequest
 
-from providers.api.errors import api_error
+from providers.api.errors import RETRY_AFTER_SECONDS, UNAVAILABLE, api_error
 
 
 class RejectNulBytesMiddleware:
@@ -49,7 +49,8 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
-        message = "The service is temporarily unavailable; try again shortly."
-        response = api_error(request, 503, message) or HttpResponse(message, status=503, content_type="text/plain")
-        response["Retry-After"] = "5"
+        response = api_error(request, 503, UNAVAILABLE) or HttpResponse(
+            UNAVAILABLE, status=503, content_type="text/plain"
+        )
+        response["Retry-After"] = RETRY_AFTER_SECONDS
         return response

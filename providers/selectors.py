@@ -185,6 +185,15 @@ def credential_versions(*, provider: Provider) -> QuerySet[CredentialVersion]:
     )
 
 
+def credentials_expiring(*, days: int) -> QuerySet[Credential]:
+    """Credentials already expired or expiring within `days`, soonest first (never the secret)."""
+    return (
+        Credential.metadata.filter(expires_at__lte=timezone.now() + timedelta(days=days))
+        .select_related("provider")
+        .order_by("expires_at", "provider__provider_id")
+    )
+
+
 def admin_dashboard(*, user, days: int = 30) -> dict[str, Any]:
     """What the admin home shows an operator, each part only to whom may see its model: providers
     by type, credentials expired or expiring within `days`, failing connection tests, identity
@@ -204,8 +213,8 @@ def admin_dashboard(*, user, days: int = 30) -> dict[str, Any]:
             .values("type")
             .annotate(total=Count("pk"), enabled=Count("pk", filter=Q(enabled=True)))
         )
-        expiring = Credential.metadata.filter(expires_at__lte=now + timedelta(days=days))
-        panel["expiring"] = list(expiring.select_related("provider").order_by("expires_at")[:10])
+        expiring = credentials_expiring(days=days)
+        panel["expiring"] = list(expiring[:10])
         panel["expiring_count"] = expiring.count()
         panel["failing"] = list(
             Provider.objects.filter(last_test_ok=False)

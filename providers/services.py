@@ -192,8 +192,7 @@ def credential_rollback(*, provider: Provider, version_id: int, actor) -> Creden
     credential = _credential_store(
         provider=provider, credentials=CredentialInput(restored.type, restored.content, version.expires_at), actor=actor
     )
-    provider.updated_by = actor_user(actor)
-    provider.save(update_fields=["updated_at", "updated_by"])  # a change of the provider: its ETag moves
+    provider_touch(provider_pk=provider.pk, actor=actor)
     history.log_change(actor=actor, obj=provider, fields=["credentials (rolled back)"], action="rollback")
     return credential
 
@@ -217,14 +216,25 @@ def provider_clean(provider: Provider) -> None:
     provider.full_clean(exclude=["created_by", "updated_by"], validate_constraints=False)
 
 
-def _apply_url_defaults(provider: Provider) -> None:
-    ptype = PROVIDER_TYPES.get(provider.type)
+def _default_urls(provider_type: str, base_url: str, api_base_url: str) -> tuple[str, str]:
+    """Where a provider's secret is sent: an empty URL means its type's public default."""
+    ptype = PROVIDER_TYPES.get(provider_type)
     if ptype is None:
-        return
-    if not provider.base_url:
-        provider.base_url = ptype.base_url
-    if not provider.api_base_url:
-        provider.api_base_url = ptype.api_base_url
+        return base_url, api_base_url
+    return base_url or ptype.base_url, api_base_url or ptype.api_base_url
+
+
+def _apply_url_defaults(provider: Provider) -> None:
+    provider.base_url, provider.api_base_url = _default_urls(provider.type, provider.base_url, provider.api_base_url)
+
+
+def provider_touch(*, provider_pk: int, actor=None) -> None:
+    """A change to a part of a provider (credentials rolled back, identity status, mappers) is a
+    change of the provider: its ETag and the public login list's version follow `updated_at`."""
+    changes: dict[str, Any] = {"updated_at": timezone.now()}
+    if actor_user(actor) is not None:
+        changes["updated_by"] = actor_user(actor)
+    Provider.objects.filter(pk=provider_pk).update(**changes)
 
 
 def provider_validate(
@@ -259,10 +269,7 @@ def provider_apply_changes(*, provider: Provider, data: dict[str, Any]) -> list[
     changed. An empty URL means its type's default, before and after: clearing a URL back to the
     default, or a stored empty URL being filled with it, is no change."""
     before = {name: getattr(provider, name) for name in PROVIDER_EDITABLE_FIELDS}
-    ptype = PROVIDER_TYPES.get(provider.type)
-    if ptype is not None:
-        before["base_url"] = before["base_url"] or ptype.base_url
-        before["api_base_url"] = before["api_base_url"] or ptype.api_base_url
+    before["base_url"], before["api_base_url"] = _default_urls(provider.type, provider.base_url, provider.api_base_url)
     for name in PROVIDER_EDITABLE_FIELDS:
         if name in data:
             setattr(provider, name, data[name])

@@ -26,6 +26,9 @@ from .schema import JSONAPI_MEDIA_TYPE, JSONAPI_PREFIX
 
 logger = logging.getLogger(__name__)
 
+UNAVAILABLE = "The service is temporarily unavailable; try again shortly."
+RETRY_AFTER_SECONDS = "5"
+
 
 def _flatten(errors, prefix: str = "") -> dict[str, list[str]]:
     """`{"urls": {"apiBase": ["…"]}}` → `{"urls.apiBase": ["…"]}`; lists of strings stay lists."""
@@ -133,9 +136,9 @@ def exception_handler(exc, context):
     if isinstance(exc, (OperationalError, InterfaceError)):
         logger.error("Database unavailable: %s", type(exc).__name__)
         return Response(
-            {"detail": "The service is temporarily unavailable; try again shortly."},
+            {"detail": UNAVAILABLE},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": "5"},
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
         )
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, ValidationError):

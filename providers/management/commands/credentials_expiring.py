@@ -1,9 +1,7 @@
-from datetime import timedelta
-
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from providers.models import Credential
+from providers import selectors
 
 
 class Command(BaseCommand):
@@ -20,11 +18,7 @@ class Command(BaseCommand):
         if days < 0:
             raise CommandError("--days must be zero or more.")
         now = timezone.now()
-        rows = list(
-            Credential.metadata.filter(expires_at__lte=now + timedelta(days=days))
-            .select_related("provider")
-            .order_by("expires_at", "provider__provider_id")
-        )
+        rows = list(selectors.credentials_expiring(days=days))
         if not rows:
             self.stdout.write(f"No credentials expire within {days} days.")
             return
