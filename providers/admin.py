@@ -4,26 +4,31 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.forms.fields import InvalidJSONInput
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.timesince import timesince, timeuntil
 from django.views.decorators.debug import sensitive_post_parameters
 
 from . import identity_services, selectors, services
 from .admin_paginator import EstimatedCountPaginator
 from .catalog import (
+    CAPABILITIES,
     CAPABILITY_CHOICES,
     CREDENTIAL_TYPE_CHOICES,
     CREDENTIAL_TYPES,
     OAUTH2,
     OIDC,
+    PROVIDER_TYPES,
     SAML,
     types_with_capability,
 )
@@ -33,6 +38,59 @@ from .models import AuditEvent, IdentityProvider, IdentityProviderMapper, Projec
 from .validation import MAX_JSON_DEPTH, json_depth
 
 TEST_CONNECTION_MAX_BATCH = 20
+EXPIRY_WARNING_DAYS = 30
+USED_BY_SHOWN = 20
+
+
+CONFIRM_SHOWN = 20
+
+
+def confirm_bulk(
+    modeladmin: admin.ModelAdmin,
+    request,
+    queryset: QuerySet,
+    *,
+    action: str,
+    title: str,
+    summary: str,
+    consequence: str = "",
+    button: str,
+    refusal: str = "",
+) -> TemplateResponse | None:
+    """The page where an operator confirms a bulk action before it runs; None once confirmed.
+    The selection is posted back as it came (ids, or “all matching” with the list's filters in the
+    URL), so the confirmed run acts on exactly what was shown. A refusal shows instead of the button."""
+    if request.POST.get("confirmed") == "yes" and not refusal:
+        return None
+    total = queryset.count()
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "opts": modeladmin.model._meta,
+        "title": title,
+        "summary": summary,
+        "consequence": consequence,
+        "refusal": refusal,
+        "button": button,
+        "action": action,
+        "total": total,
+        "objects": [str(obj) for obj in queryset[:CONFIRM_SHOWN]],
+        "more": max(total - CONFIRM_SHOWN, 0),
+        "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+        "select_across": request.POST.get("select_across") == "1",
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/providers/confirm_action.html", context)
+
+
+def expiry_text(when) -> str:
+    """“expires 2026-12-14 (in 12 days)”, flagged when past or within EXPIRY_WARNING_DAYS."""
+    now = timezone.now()
+    day = timezone.localtime(when).strftime("%Y-%m-%d")
+    if when <= now:
+        return format_html('<strong class="expiry-expired">✗ expired {} ({} ago)</strong>', day, timesince(when, now))
+    if when <= now + timedelta(days=EXPIRY_WARNING_DAYS):
+        return format_html('<strong class="expiry-soon">⚠ expires {} (in {})</strong>', day, timeuntil(when, now))
+    return format_html("expires {} (in {})", day, timeuntil(when, now))
 
 
 class SecretTextarea(forms.Textarea):
@@ -70,6 +128,29 @@ CREDENTIAL_FORM_FIELDS = {
 }
 
 
+def provider_form_catalog(*, creating: bool, current_type: str = "") -> dict[str, Any]:
+    """What the provider form's script needs to show only the inputs of the chosen provider type and
+    credential type (providers/static/providers/provider_admin.js), read from the catalogue."""
+    return {
+        "creating": creating,
+        "currentType": current_type,
+        "types": {
+            t.key: {
+                "label": t.label,
+                "capability": CAPABILITIES[t.capability],
+                "credentialTypes": list(t.credential_types),
+                "base_url": t.base_url,
+                "api_base_url": t.api_base_url,
+            }
+            for t in PROVIDER_TYPES.values()
+        },
+        "credentialTypes": {
+            c.key: {"label": c.label, "help": c.help, "inputs": [CREDENTIAL_FORM_FIELDS[name] for name in c.all_fields]}
+            for c in CREDENTIAL_TYPES.values()
+        },
+    }
+
+
 class BoundedJSONFormField(forms.JSONField):
     """JSON no deeper than MAX_JSON_DEPTH: deeper documents would overflow the decoder (a 500)."""
 
@@ -101,30 +182,33 @@ class ProviderAdminForm(forms.ModelForm):
     credential_type = forms.ChoiceField(
         choices=[("", "—"), *CREDENTIAL_TYPE_CHOICES],
         required=False,
-        help_text="Fill in the inputs of the chosen type only. On edit, choose a type only to replace the "
-        "stored credentials (the replaced ones stay restorable for a while).",
+        help_text="How the registry signs in to the provider, e.g. “Access token” for a GitHub token. On edit, "
+        "choose a type only to replace the stored credentials (the replaced ones stay restorable for a while).",
     )
     access_token = secret_input("Access token, e.g. a GitHub fine-grained token “github_pat_…”.")
-    user_name = plain_input("Service account's user name (for “User name and password”).")
-    password = secret_input("Service account's password or app password.")
+    user_name = plain_input("Service account's user name, e.g. “svc-ci”.")
+    password = secret_input("Service account's password, or an app password, e.g. a Bitbucket app password.")
     token_url = plain_input(
         "OAuth 2.0 token endpoint, e.g. https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token."
     )
-    client_id = plain_input("OAuth 2.0 client id.")
-    client_secret = secret_input("OAuth 2.0 client secret.")
+    client_id = plain_input("OAuth 2.0 client id, e.g. “6731de76-14a6-49ae-97bc-6eba6914391e”.")
+    client_secret = secret_input("OAuth 2.0 client secret, e.g. the value of an Entra ID app's client secret.")
     scope = plain_input("Optional OAuth 2.0 scope, e.g. “499b84ac-1321-427f-aa17-267ca6975798/.default”.")
-    app_id = plain_input("GitHub App id (a number).")
+    app_id = plain_input("GitHub App id (a number), e.g. “123456”.")
     private_key = forms.CharField(
         required=False,
         strip=False,
         widget=SecretTextarea(attrs={"rows": 4, "autocomplete": "off"}),
-        help_text="GitHub App private key (PEM). Never shown again after saving.",
+        help_text="GitHub App private key (PEM), e.g. the downloaded .pem file's “-----BEGIN RSA PRIVATE KEY-----…”. "
+        "Never shown again "
+        "after saving.",
     )
-    installation_id = plain_input("GitHub App installation id (a number).")
+    installation_id = plain_input("GitHub App installation id (a number), e.g. “7890123”.")
     credential_expires_at = forms.DateTimeField(
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        help_text="When the provider stops accepting these credentials (optional; used by expiry reports).",
+        help_text="When the provider stops accepting these credentials, e.g. the token's expiry date (optional; "
+        "used by expiry reports and the dashboard).",
         label="credentials expire at",
     )
 
@@ -242,12 +326,14 @@ class ProviderAdmin(ServiceLoggedAdmin):
     readonly_fields = [
         "credential_status",
         "credential_history",
-        "linked_projects",
+        "used_by",
         "created_at",
         "created_by",
         "updated_at",
         "updated_by",
         "last_test_result",
+        "credential_expiry",
+        "certificate_expiry",
     ]
 
     def get_fieldsets(self, request, obj=None):
@@ -266,21 +352,11 @@ class ProviderAdmin(ServiceLoggedAdmin):
             ("Credentials", {"fields": credentials}),
         ]
         if obj is not None:
-            fieldsets.append(
-                (
-                    "Usage and history",
-                    {
-                        "fields": [
-                            "linked_projects",
-                            "created_at",
-                            "created_by",
-                            "updated_at",
-                            "updated_by",
-                            "last_test_result",
-                        ]
-                    },
-                )
-            )
+            fieldsets += [
+                ("Health", {"fields": ["last_test_result", "credential_expiry", "certificate_expiry"]}),
+                ("Where it is used", {"fields": ["used_by"]}),
+                ("History", {"fields": ["created_at", "created_by", "updated_at", "updated_by"]}),
+            ]
         return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
@@ -291,21 +367,27 @@ class ProviderAdmin(ServiceLoggedAdmin):
     def get_queryset(self, request) -> QuerySet[Provider]:
         return selectors.provider_list()
 
+    class Media:
+        js = ["providers/provider_admin.js"]
+
     @method_decorator(sensitive_post_parameters())
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        if object_id is not None:
-            extra_context = {
-                **(extra_context or {}),
-                "rollback_version_ids": list(
-                    selectors.credential_versions(provider=Provider(pk=object_id)).values_list("pk", flat=True)[:10]
-                )
-                if str(object_id).isdigit()
-                else [],
-            }
+        extra_context = {**(extra_context or {}), "provider_form_catalog": provider_form_catalog(creating=True)}
+        if object_id is not None and str(object_id).isdigit():
+            current = Provider.objects.filter(pk=object_id).values_list("type", flat=True).first() or ""
+            extra_context["provider_form_catalog"] = provider_form_catalog(creating=False, current_type=current)
+            extra_context["rollback_version_ids"] = list(
+                selectors.credential_versions(provider=Provider(pk=object_id)).values_list("pk", flat=True)[:10]
+            )
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
         return [
+            path(
+                "<path:object_id>/test-connection/",
+                self.admin_site.admin_view(self.test_connection_view),
+                name="providers_provider_test_connection",
+            ),
             path(
                 "<path:object_id>/credentials/rollback/<int:version_id>/",
                 self.admin_site.admin_view(self.rollback_view),
@@ -313,6 +395,23 @@ class ProviderAdmin(ServiceLoggedAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def test_connection_view(self, request, object_id: str):
+        """POST-only button of the provider's page: test the connection now and record the result."""
+        provider = self.get_object(request, object_id)
+        if provider is None or request.method != "POST" or not self.has_change_permission(request, provider):
+            raise PermissionDenied
+        self._test_one(request, provider)
+        return HttpResponseRedirect(reverse("admin:providers_provider_change", args=[provider.pk]))
+
+    def _test_one(self, request, provider: Provider) -> None:
+        try:
+            result = services.provider_test_connection(provider=provider, actor=request.user)
+        except UndecryptableSecret as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        level = messages.SUCCESS if result.ok else messages.WARNING
+        self.message_user(request, f"{provider}: {result.message}", level)
 
     def rollback_view(self, request, object_id: str, version_id: int):
         """POST-only: restore a replaced version of the credentials (the API's rollback)."""
@@ -341,6 +440,51 @@ class ProviderAdmin(ServiceLoggedAdmin):
     @admin.display(description="linked projects", ordering="linked_projects")
     def linked_projects(self, obj: Provider) -> int:
         return getattr(obj, "linked_projects", 0)
+
+    @admin.display(description="projects")
+    def used_by(self, obj: Provider) -> str:
+        """The projects using it as their git provider, linked, and a link to all of them."""
+        total = getattr(obj, "linked_projects", 0)
+        if not total:
+            return "Not used by any project: it can be deleted."
+        items = format_html_join(
+            "",
+            '<li><a href="{}">{}</a> · {}</li>',
+            (
+                (reverse("admin:providers_project_change", args=[project.pk]), project.project_id, project.name)
+                for project in selectors.provider_projects(provider=obj, limit=USED_BY_SHOWN)
+            ),
+        )
+        everything = reverse("admin:providers_project_changelist") + f"?provider__exact={obj.pk}"
+        return format_html(
+            "<p>Used by {} project(s) as their git provider; deleting it is refused while they do.</p>"
+            '<ul>{}</ul><a href="{}">{}</a>',
+            total,
+            items,
+            everything,
+            f"All {total} projects" if total > USED_BY_SHOWN else "Show them in the projects list",
+        )
+
+    @admin.display(description="credential expiry")
+    def credential_expiry(self, obj: Provider) -> str:
+        credential = getattr(obj, "credential", None)
+        if credential is None:
+            return "no credentials stored"
+        return expiry_text(credential.expires_at) if credential.expires_at else "no expiry set"
+
+    @admin.display(description="certificate expiry")
+    def certificate_expiry(self, obj: Provider) -> str:
+        identity = selectors.provider_certificate(provider=obj)
+        if identity is None:
+            return "— (no identity configuration)"
+        link = reverse("admin:providers_identityprovider_change", args=[identity["pk"]])
+        if not identity["certificate_expires_at"]:
+            return format_html('no signing certificate · <a href="{}">identity configuration</a>', link)
+        return format_html(
+            'signing certificate {} · <a href="{}">identity configuration</a>',
+            expiry_text(identity["certificate_expires_at"]),
+            link,
+        )
 
     @admin.display(description="rotation history")
     def credential_history(self, obj: Provider) -> str:
@@ -402,40 +546,66 @@ class ProviderAdmin(ServiceLoggedAdmin):
         for provider in queryset:
             services.provider_delete(provider=provider, actor=request.user)
 
-    def _set_enabled(self, request, queryset, enabled: bool) -> None:
-        count = 0
-        for provider in queryset:
-            if provider.enabled != enabled:
-                services.provider_update(provider=provider, actor=request.user, data={"enabled": enabled})
-                count += 1
+    def _set_enabled(self, request, queryset, enabled: bool):
         state = "enabled" if enabled else "disabled"
+        to_change = queryset.exclude(enabled=enabled)
+        changing = to_change.count()
+        page = confirm_bulk(
+            self,
+            request,
+            queryset,
+            action="enable_selected" if enabled else "disable_selected",
+            title=f"{'Enable' if enabled else 'Disable'} providers",
+            summary=f"{changing} of the selected providers will be {state}"
+            + ("; the others already are and stay as they are." if changing < queryset.count() else ".")
+            + " Each change is recorded in the audit log.",
+            consequence=""
+            if enabled
+            else "Disabled providers stay registered with their credentials and projects keep their link, but "
+            "they are not offered to projects, and identity providers leave the public login list.",
+            button=f"Yes, {'enable' if enabled else 'disable'} {changing}",
+        )
+        if page is not None:
+            return page
+        count = 0
+        for provider in to_change:
+            services.provider_update(provider=provider, actor=request.user, data={"enabled": enabled})
+            count += 1
         self.message_user(request, f"{count} provider(s) {state}.", messages.SUCCESS)
+        return None
 
     @admin.action(description="Enable selected providers", permissions=["change"])
     def enable_selected(self, request, queryset):
-        self._set_enabled(request, queryset, True)
+        return self._set_enabled(request, queryset, True)
 
     @admin.action(description="Disable selected providers", permissions=["change"])
     def disable_selected(self, request, queryset):
-        self._set_enabled(request, queryset, False)
+        return self._set_enabled(request, queryset, False)
 
     @admin.action(description="Test connection of selected providers", permissions=["change"])
     def test_connection(self, request, queryset):
+        total = queryset.count()
         # Each test may wait for a slow provider; a bounded batch keeps the request within the
         # server's worker timeout.
-        if queryset.count() > TEST_CONNECTION_MAX_BATCH:
-            self.message_user(
-                request, f"Select at most {TEST_CONNECTION_MAX_BATCH} providers to test at once.", messages.ERROR
-            )
-            return
+        page = confirm_bulk(
+            self,
+            request,
+            queryset,
+            action="test_connection",
+            title="Test provider connections",
+            summary=f"The registry will call the API of each of the {total} selected providers with its stored "
+            "credentials, one after the other, and record each result on the provider's page. Nothing is changed "
+            "at the providers.",
+            button=f"Yes, test {total}",
+            refusal=f"Select at most {TEST_CONNECTION_MAX_BATCH} providers to test at once."
+            if total > TEST_CONNECTION_MAX_BATCH
+            else "",
+        )
+        if page is not None:
+            return page
         for provider in queryset:
-            try:
-                result = services.provider_test_connection(provider=provider, actor=request.user)
-            except UndecryptableSecret as exc:
-                self.message_user(request, str(exc), messages.ERROR)
-                continue
-            level = messages.SUCCESS if result.ok else messages.WARNING
-            self.message_user(request, f"{provider}: {result.message}", level)
+            self._test_one(request, provider)
+        return None
 
     @admin.display(description="last test", ordering="last_tested_at")
     def last_test(self, obj: Provider) -> str:
@@ -531,13 +701,17 @@ class IdentityProviderAdminForm(forms.ModelForm):
         max_length=64, help_text="Unique, URL-safe id used in the API, e.g. “okta-corp”. Cannot be changed later."
     )
     display_name = forms.CharField(max_length=200, help_text="What the login page shows, e.g. “Sign in with Okta”.")
-    enabled = forms.BooleanField(required=False, initial=True)
+    enabled = forms.BooleanField(
+        required=False, initial=True, help_text="Disabled providers are left out of the public login list."
+    )
     client_secret = forms.CharField(
         required=False,
         strip=False,
         max_length=4096,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Never shown again after saving; leave blank to keep the stored secret.",
+        help_text="The OAuth 2.0 client secret issued with the client id, e.g. the value Okta shows once. Never "
+        "shown again after saving; "
+        "leave blank to keep the stored secret.",
     )
     domain_names = forms.CharField(
         label="Domains",
@@ -838,7 +1012,12 @@ class IdentityProviderAdmin(ServiceLoggedAdmin):
         if obj is None or request.method != "POST" or not self.has_change_permission(request, obj):
             raise PermissionDenied
         queryset = IdentityProvider.objects.filter(pk=obj.pk)
-        operations = {"verify": self.verify_domains, "enable": self.enable_selected, "disable": self.disable_selected}
+        # The page's own buttons act on this one provider at once: no confirmation page.
+        operations = {
+            "verify": self._verify_domains,
+            "enable": lambda request, queryset: self._set_enabled(request, queryset, True),
+            "disable": lambda request, queryset: self._set_enabled(request, queryset, False),
+        }
         if operation not in operations:
             raise PermissionDenied
         operations[operation](request, queryset)
@@ -846,6 +1025,21 @@ class IdentityProviderAdmin(ServiceLoggedAdmin):
 
     @admin.action(description="Verify domains (DNS TXT) of selected identity providers", permissions=["change"])
     def verify_domains(self, request, queryset):
+        page = confirm_bulk(
+            self,
+            request,
+            queryset,
+            action="verify_domains",
+            title="Verify domains",
+            summary=f"The registry will look up the DNS TXT record of each domain of the {queryset.count()} selected "
+            "identity providers. Providers whose domains all carry their record become active.",
+            button="Yes, verify",
+        )
+        if page is None:
+            self._verify_domains(request, queryset)
+        return page
+
+    def _verify_domains(self, request, queryset) -> None:
         for identity in queryset.select_related("provider"):
             checks = identity_services.identity_provider_verify_domains(provider=identity.provider, actor=request.user)
             if not checks:
@@ -861,13 +1055,33 @@ class IdentityProviderAdmin(ServiceLoggedAdmin):
             )
         self.message_user(request, f"{queryset.count()} identity provider(s) {'enabled' if enabled else 'disabled'}.")
 
+    def _confirm_enabled(self, request, queryset, enabled: bool):
+        verb = "enable" if enabled else "disable"
+        changing = queryset.exclude(provider__enabled=enabled).count()
+        page = confirm_bulk(
+            self,
+            request,
+            queryset,
+            action=f"{verb}_selected",
+            title=f"{verb.capitalize()} identity providers",
+            summary=f"{changing} of the selected identity providers will be {verb}d"
+            + ("; the others already are." if changing < queryset.count() else "."),
+            consequence="Enabled providers whose domains are verified appear in the public login list."
+            if enabled
+            else "Disabled providers leave the public login list at once; users can no longer sign in with them.",
+            button=f"Yes, {verb} {changing}",
+        )
+        if page is None:
+            self._set_enabled(request, queryset, enabled)
+        return page
+
     @admin.action(description="Enable selected identity providers", permissions=["change"])
     def enable_selected(self, request, queryset):
-        self._set_enabled(request, queryset, True)
+        return self._confirm_enabled(request, queryset, True)
 
     @admin.action(description="Disable selected identity providers", permissions=["change"])
     def disable_selected(self, request, queryset):
-        self._set_enabled(request, queryset, False)
+        return self._confirm_enabled(request, queryset, False)
 
 
 @admin.register(AuditEvent)

@@ -38,8 +38,16 @@ class Provider(models.Model):
         help_text="Stable, URL-safe id chosen at creation, e.g. “my-github-provider”. Cannot be changed later.",
     )
     label = models.CharField(max_length=200, help_text="Human-readable name, e.g. “Company GitHub”.")
-    description = models.TextField(blank=True, validators=[MaxLengthValidator(2000)])
-    type = models.CharField(max_length=32, choices=PROVIDER_TYPE_CHOICES)
+    description = models.TextField(
+        blank=True,
+        validators=[MaxLengthValidator(2000)],
+        help_text="Optional notes for operators, e.g. “Service account owned by the platform team”.",
+    )
+    type = models.CharField(
+        max_length=32,
+        choices=PROVIDER_TYPE_CHOICES,
+        help_text="The system it is, e.g. “GitHub”: sets the default URLs and the credential types accepted.",
+    )
     base_url = models.CharField(
         "base URL",
         max_length=500,
@@ -55,7 +63,9 @@ class Provider(models.Model):
         validators=[http_url_validator],
         help_text="Base of the provider's REST API, e.g. https://gitlab.example.com/api/v4.",
     )
-    enabled = models.BooleanField(default=True)
+    enabled = models.BooleanField(
+        default=True, help_text="Disabled providers stay registered but are not offered to projects or logins."
+    )
     last_tested_at = models.DateTimeField("last tested at", null=True, blank=True, editable=False)
     last_test_ok = models.BooleanField("last test passed", null=True, blank=True, editable=False)
     last_test_message = models.CharField("last test result", max_length=500, blank=True, editable=False)
@@ -184,8 +194,10 @@ class Project(models.Model):
         validators=[slug_validator],
         help_text="Stable, URL-safe id, e.g. “payments-api”.",
     )
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True, validators=[MaxLengthValidator(2000)])
+    name = models.CharField(max_length=200, help_text="Human-readable name, e.g. “Payments API”.")
+    description = models.TextField(
+        blank=True, validators=[MaxLengthValidator(2000)], help_text="Optional, e.g. “Card payments backend”."
+    )
     provider = models.ForeignKey(
         Provider,
         on_delete=models.PROTECT,
@@ -195,7 +207,7 @@ class Project(models.Model):
         verbose_name="provider",
         limit_choices_to={"type__in": types_with_capability(GIT)},
         error_messages={"invalid": "Choose an existing git provider."},
-        help_text="The git provider hosting the repository (its providerId).",
+        help_text="The git provider hosting the repository (its providerId), e.g. “my-github-provider”.",
     )
     repository_path = models.CharField(
         "repository path",
@@ -203,7 +215,12 @@ class Project(models.Model):
         blank=True,
         help_text="Path of the repository on the provider, e.g. “acme/payments-api”.",
     )
-    owners = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="owned_projects")
+    owners = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="owned_projects",
+        help_text="Users who may change this project's provider and repository, e.g. its team lead.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -253,12 +270,26 @@ class IdentityProvider(models.Model):
     internal_id = models.UUIDField(
         "internal id", default=uuid.uuid4, editable=False, help_text="Opaque id used by the public login list."
     )
-    protocol = models.CharField(max_length=10, choices=PROTOCOL_CHOICES)
+    protocol = models.CharField(
+        max_length=10,
+        choices=PROTOCOL_CHOICES,
+        help_text="How users sign in through it, e.g. “OpenID Connect” for Okta. Cannot be changed later.",
+    )
     known_provider = models.CharField(
-        "known provider", max_length=32, choices=KNOWN_PROVIDER_CHOICES, blank=True, help_text="Preset it is based on."
+        "known provider",
+        max_length=32,
+        choices=KNOWN_PROVIDER_CHOICES,
+        blank=True,
+        help_text="Preset it is based on, e.g. “Okta”: fills the endpoints from the issuer.",
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE, editable=False)
-    sync_mode = models.CharField("sync mode", max_length=10, choices=SyncMode.choices, default=SyncMode.INHERIT)
+    sync_mode = models.CharField(
+        "sync mode",
+        max_length=10,
+        choices=SyncMode.choices,
+        default=SyncMode.INHERIT,
+        help_text="When mapped attributes are written to the user: e.g. “Force” on every login, “Import” on the first.",
+    )
 
     # Broker options
     trust_email = models.BooleanField(
@@ -274,64 +305,151 @@ class IdentityProvider(models.Model):
     link_only = models.BooleanField(default=False, help_text="Users may only link accounts, not log in with it.")
     hide_on_login = models.BooleanField(default=False, help_text="Leave it out of the public login list.")
     first_broker_login_flow_alias = models.CharField(
-        "first broker login flow", max_length=100, default="first broker login", blank=True
+        "first broker login flow",
+        max_length=100,
+        default="first broker login",
+        blank=True,
+        help_text="Flow run when a user signs in through it for the first time, e.g. “first broker login”.",
     )
     update_profile_first_login_mode = models.CharField(
-        "update profile on first login", max_length=10, choices=FirstLoginMode.choices, default=FirstLoginMode.ON
+        "update profile on first login",
+        max_length=10,
+        choices=FirstLoginMode.choices,
+        default=FirstLoginMode.ON,
+        help_text="Whether users review their profile on their first login, e.g. “on”.",
     )
 
     # OpenID Connect / OAuth 2.0
-    client_id = models.CharField("client id", max_length=255, blank=True, help_text="e.g. “0oa1b2c3d4Example”.")
+    client_id = models.CharField(
+        "client id", max_length=255, blank=True, help_text="The OAuth 2.0 client id, e.g. “0oa1b2c3d4Example”."
+    )
     client_secret = EncryptedTextField("client secret", null=True, blank=True)
     client_secret_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
-    issuer = models.CharField(max_length=500, blank=True, validators=[http_url_validator])
-    authorization_url = models.CharField(
-        "authorization URL", max_length=500, blank=True, validators=[http_url_validator]
+    issuer = models.CharField(
+        max_length=500,
+        blank=True,
+        validators=[http_url_validator],
+        help_text="The provider's issuer URL, e.g. https://acme.okta.com/oauth2/default.",
     )
-    token_url = models.CharField("token URL", max_length=500, blank=True, validators=[http_url_validator])
-    user_info_url = models.CharField("user info URL", max_length=500, blank=True, validators=[http_url_validator])
-    jwks_url = models.CharField("JWKS URL", max_length=500, blank=True, validators=[http_url_validator])
-    logout_url = models.CharField("logout URL", max_length=500, blank=True, validators=[http_url_validator])
+    authorization_url = models.CharField(
+        "authorization URL",
+        max_length=500,
+        blank=True,
+        validators=[http_url_validator],
+        help_text="Where users are sent to sign in, e.g. https://acme.okta.com/oauth2/default/v1/authorize.",
+    )
+    token_url = models.CharField(
+        "token URL",
+        max_length=500,
+        blank=True,
+        validators=[http_url_validator],
+        help_text="Where codes are exchanged for tokens, e.g. https://acme.okta.com/oauth2/default/v1/token.",
+    )
+    user_info_url = models.CharField(
+        "user info URL",
+        max_length=500,
+        blank=True,
+        validators=[http_url_validator],
+        help_text="Returns the user's claims, e.g. https://acme.okta.com/oauth2/default/v1/userinfo.",
+    )
+    jwks_url = models.CharField(
+        "JWKS URL",
+        max_length=500,
+        blank=True,
+        validators=[http_url_validator],
+        help_text="The provider's signing keys, e.g. https://acme.okta.com/oauth2/default/v1/keys.",
+    )
+    logout_url = models.CharField(
+        "logout URL",
+        max_length=500,
+        blank=True,
+        validators=[http_url_validator],
+        help_text="Optional end-session endpoint, e.g. https://acme.okta.com/oauth2/default/v1/logout.",
+    )
     default_scope = models.CharField(
         "default scope", max_length=500, blank=True, help_text="Space-separated, e.g. “openid email profile”."
     )
     client_auth_method = models.CharField(
-        "client authentication", max_length=32, choices=ClientAuthMethod.choices, default=ClientAuthMethod.BASIC
+        "client authentication",
+        max_length=32,
+        choices=ClientAuthMethod.choices,
+        default=ClientAuthMethod.BASIC,
+        help_text="How the client secret is sent to the token URL, e.g. HTTP Basic (client_secret_basic).",
     )
-    validate_signature = models.BooleanField("validate signatures", default=True)
-    use_jwks_url = models.BooleanField("use JWKS URL", default=True)
-    pkce_enabled = models.BooleanField("PKCE", default=False)
-    pkce_method = models.CharField("PKCE method", max_length=5, choices=PkceMethod.choices, default=PkceMethod.S256)
+    validate_signature = models.BooleanField(
+        "validate signatures", default=True, help_text="Check the signature of the ID tokens it issues."
+    )
+    use_jwks_url = models.BooleanField(
+        "use JWKS URL", default=True, help_text="Fetch the signing keys from the JWKS URL (and follow key rollover)."
+    )
+    pkce_enabled = models.BooleanField(
+        "PKCE", default=False, help_text="Protect the authorization code with PKCE (RFC 7636)."
+    )
+    pkce_method = models.CharField(
+        "PKCE method",
+        max_length=5,
+        choices=PkceMethod.choices,
+        default=PkceMethod.S256,
+        help_text="e.g. S256 (recommended) or plain.",
+    )
 
     # SAML 2.0
-    entity_id = models.CharField("IdP entity id", max_length=500, blank=True)
+    entity_id = models.CharField(
+        "IdP entity id",
+        max_length=500,
+        blank=True,
+        help_text="The identity provider's SAML entity id, e.g. http://www.okta.com/exk1a2b3c4Example.",
+    )
     single_sign_on_service_url = models.CharField(
-        "single sign-on URL", max_length=500, blank=True, validators=[http_url_validator]
+        "single sign-on URL",
+        max_length=500,
+        blank=True,
+        validators=[http_url_validator],
+        help_text="Where AuthnRequests are sent, e.g. https://acme.okta.com/app/acme_registry/exk1a2b3c4/sso/saml.",
     )
     single_logout_service_url = models.CharField(
-        "single logout URL", max_length=500, blank=True, validators=[http_url_validator]
+        "single logout URL",
+        max_length=500,
+        blank=True,
+        validators=[http_url_validator],
+        help_text="Optional, e.g. https://acme.okta.com/app/acme_registry/exk1a2b3c4/slo/saml.",
     )
     name_id_policy_format = models.CharField(
         "NameID policy format",
         max_length=200,
         blank=True,
         default="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
+        help_text="The NameID format requested, e.g. urn:oasis:names:tc:SAML:2.0:nameid-format:persistent.",
     )
     signing_certificate = models.TextField(
-        "signing certificate", blank=True, validators=[MaxLengthValidator(20_000)], help_text="PEM X.509 certificate."
+        "signing certificate",
+        blank=True,
+        validators=[MaxLengthValidator(20_000)],
+        help_text="The provider's PEM X.509 certificate, e.g. the one in its metadata "
+        "(“-----BEGIN CERTIFICATE-----…”); its expiry is tracked.",
     )
     certificate_expires_at = models.DateTimeField("certificate expires at", null=True, blank=True, editable=False)
-    want_authn_requests_signed = models.BooleanField("sign AuthnRequests", default=False)
-    post_binding_authn_request = models.BooleanField("HTTP-POST binding for requests", default=True)
-    post_binding_response = models.BooleanField("HTTP-POST binding for responses", default=True)
+    want_authn_requests_signed = models.BooleanField(
+        "sign AuthnRequests", default=False, help_text="Sign the requests sent (when the provider requires it)."
+    )
+    post_binding_authn_request = models.BooleanField(
+        "HTTP-POST binding for requests", default=True, help_text="Send AuthnRequests by POST (else by redirect)."
+    )
+    post_binding_response = models.BooleanField(
+        "HTTP-POST binding for responses", default=True, help_text="The provider answers by POST (else by redirect)."
+    )
 
     # Lifecycle and bookkeeping
     verification_token = models.CharField(max_length=64, editable=False)
     disabled_at = models.DateTimeField(null=True, blank=True, editable=False)
-    organization = models.CharField(max_length=200, blank=True)
+    organization = models.CharField(max_length=200, blank=True, help_text="Optional, e.g. “org_76gsfs5gd”.")
     reference = models.CharField(max_length=200, blank=True, help_text="An id of yours, e.g. from another system.")
-    reference_origin = models.CharField("reference origin", max_length=200, blank=True)
-    metadata = models.JSONField(default=dict, blank=True, help_text="Free-form JSON object (up to 16 KB).")
+    reference_origin = models.CharField(
+        "reference origin", max_length=200, blank=True, help_text="Where the reference comes from, e.g. “crm”."
+    )
+    metadata = models.JSONField(
+        default=dict, blank=True, help_text='Free-form JSON object (up to 16 KB), e.g. {"team": "identity"}.'
+    )
 
     class Meta:
         verbose_name = "identity provider"
@@ -373,12 +491,20 @@ class IdentityProviderMapper(models.Model):
     """Maps a claim or attribute of the provider's login to a user attribute, group or username."""
 
     identity = models.ForeignKey(IdentityProvider, on_delete=models.CASCADE, related_name="mappers")
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, help_text="e.g. “email from claim”.")
     mapper_type = models.CharField("mapper type", max_length=64)
     sync_mode = models.CharField(
-        "sync mode", max_length=10, choices=IdentityProvider.SyncMode.choices, default=IdentityProvider.SyncMode.INHERIT
+        "sync mode",
+        max_length=10,
+        choices=IdentityProvider.SyncMode.choices,
+        default=IdentityProvider.SyncMode.INHERIT,
+        help_text="e.g. “Inherit” (the provider's).",
     )
-    config = models.JSONField(default=dict, blank=True)
+    config = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Fields of its mapper type, e.g. {"claim": "email", "user_attribute": "email"}.',
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

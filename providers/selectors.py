@@ -50,6 +50,23 @@ def provider_list() -> QuerySet[Provider]:
     )
 
 
+def provider_projects(*, provider: Provider, limit: int = 20) -> list[Project]:
+    """The first projects (by project id) that use the provider as their git provider, for its page."""
+    return list(
+        Project.objects.filter(provider=provider).order_by("project_id").only("pk", "project_id", "name")[:limit]
+    )
+
+
+def provider_certificate(*, provider: Provider) -> dict[str, Any] | None:
+    """The identity configuration's SAML signing certificate facts, or None for a provider without
+    identity configuration. Never loads the encrypted client secret."""
+    return (
+        IdentityProvider.objects.filter(provider=provider)
+        .values("pk", "protocol", "certificate_expires_at", "status")
+        .first()
+    )
+
+
 def provider_choices() -> QuerySet[Provider]:
     """The providers `provider_list()` offers, with only what a picker shows (id and label): an
     autocomplete sorts every match, so annotations and joins would run for all of them."""

@@ -446,9 +446,18 @@ def run_admin_flow(operator, httpserver, run: Lifecycle) -> None:
     changelist = reverse("admin:providers_provider_changelist")
     pks = list(Provider.objects.order_by("pk").values_list("pk", flat=True))
     assert 0 < len(pks) <= 20
+    for action_name in ("test_connection", "disable_selected", "enable_selected"):
+        unconfirmed = {"action": action_name, "_selected_action": pks, "index": "0"}
+        page(f"admin {action_name} confirmation page", client.post(changelist, unconfirmed))
     for mode in ECHO_MODES:
         run.echo.mode = mode
-        action = {"action": "test_connection", "_selected_action": pks, "index": "0", "select_across": "0"}
+        action = {
+            "action": "test_connection",
+            "confirmed": "yes",
+            "_selected_action": pks,
+            "index": "0",
+            "select_across": "0",
+        }
         response = page(f"admin test action ({mode})", client.post(changelist, action, follow=True))
         shown = [str(message) for message in response.context["messages"]]
         assert len(shown) == len(pks), shown
@@ -694,7 +703,7 @@ def test_undecryptable_secret_errors_name_the_provider_only(operator, httpserver
     assert change.status_code == 200
     surfaces.append(("admin change page", response_text(change)))
     # The admin's test action and restore button on it (today both end in a generic 500 page).
-    action = {"action": "test_connection", "_selected_action": [provider.pk], "index": "0"}
+    action = {"action": "test_connection", "confirmed": "yes", "_selected_action": [provider.pk], "index": "0"}
     changelist = reverse("admin:providers_provider_changelist")
     surfaces.append(("admin test action", response_text(admin.post(changelist, action, follow=True))))
     restore = reverse("admin:providers_provider_rollback", args=[provider.pk, version.pk])
@@ -812,7 +821,7 @@ def crash_requests(operator, httpserver, monkeypatch, caplog) -> list[Crash]:
     # Test connection crashing on the way out (the secret is in the request headers by then).
     monkeypatch.setattr("providers.connection.fetch", injected_failure)
     crashed("API POST test", api.post(f"{PROVIDERS}/crash-gh/test"), canaries.unique)
-    action = {"action": "test_connection", "_selected_action": [token_provider.pk], "index": "0"}
+    action = {"action": "test_connection", "confirmed": "yes", "_selected_action": [token_provider.pk], "index": "0"}
     crashed("admin test action", admin.post(reverse("admin:providers_provider_changelist"), action), canaries.unique)
     monkeypatch.undo()
     return crashes

@@ -440,7 +440,7 @@ def test_enable_and_disable_selected_actions(client, operator):
 
     response = client.post(
         PROVIDERS_CHANGELIST,
-        {"action": "disable_selected", "_selected_action": [first.pk, second.pk], "index": 0},
+        {"action": "disable_selected", "confirmed": "yes", "_selected_action": [first.pk, second.pk], "index": 0},
         follow=True,
     )
 
@@ -453,7 +453,7 @@ def test_enable_and_disable_selected_actions(client, operator):
 
     response = client.post(
         PROVIDERS_CHANGELIST,
-        {"action": "enable_selected", "_selected_action": [first.pk, untouched.pk], "index": 0},
+        {"action": "enable_selected", "confirmed": "yes", "_selected_action": [first.pk, untouched.pk], "index": 0},
         follow=True,
     )
 

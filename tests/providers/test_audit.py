@@ -37,7 +37,7 @@ def test_admin_writes_are_audited_as_admin(client, operator):
 
     client.post(
         reverse("admin:providers_provider_changelist"),
-        {"action": "disable_selected", "_selected_action": [provider.pk]},
+        {"action": "disable_selected", "confirmed": "yes", "_selected_action": [provider.pk]},
     )
 
     event = AuditEvent.objects.get(object_id="gh")

@@ -399,7 +399,12 @@ def test_a_provider_echoing_the_token_never_gets_it_shown_or_stored(httpserver, 
     client.force_login(operator)
     action = client.post(
         PROVIDERS_CHANGELIST,
-        {"action": "test_connection", "_selected_action": [Provider.objects.get(provider_id="gh").pk], "index": 0},
+        {
+            "action": "test_connection",
+            "confirmed": "yes",
+            "_selected_action": [Provider.objects.get(provider_id="gh").pk],
+            "index": 0,
+        },
         follow=True,
     )
     provider = Provider.objects.get(provider_id="gh")
@@ -556,7 +561,8 @@ def test_admin_action_tests_each_provider_and_the_changelist_shows_the_result(ht
     client.force_login(operator)
 
     response = client.post(
-        PROVIDERS_CHANGELIST, {"action": "test_connection", "_selected_action": [good.pk, bad.pk], "index": 0}
+        PROVIDERS_CHANGELIST,
+        {"action": "test_connection", "confirmed": "yes", "_selected_action": [good.pk, bad.pk], "index": 0},
     )
     page = client.get(response["Location"]).content.decode()
 
@@ -585,7 +591,10 @@ def test_admin_action_needs_the_change_permission(httpserver, client, owner):
     provider = github(httpserver)
     client.force_login(owner)
 
-    client.post(PROVIDERS_CHANGELIST, {"action": "test_connection", "_selected_action": [provider.pk], "index": 0})
+    client.post(
+        PROVIDERS_CHANGELIST,
+        {"action": "test_connection", "confirmed": "yes", "_selected_action": [provider.pk], "index": 0},
+    )
 
     provider.refresh_from_db()
     assert provider.last_tested_at is None
