@@ -60,11 +60,8 @@ def provider_projects(*, provider: Provider, limit: int = 20) -> list[Project]:
 def provider_certificate(*, provider: Provider) -> dict[str, Any] | None:
     """The identity configuration's SAML signing certificate facts, or None for a provider without
     identity configuration. Never loads the encrypted client secret."""
-    return (
-        IdentityProvider.objects.filter(provider=provider)
-        .values("pk", "protocol", "certificate_expires_at", "status")
-        .first()
-    )
+    row = IdentityProvider.objects.filter(provider=provider).values("pk", "certificate_expires_at").first()
+    return dict(row) if row else None
 
 
 def provider_choices() -> QuerySet[Provider]:
