@@ -127,7 +127,11 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Provider registry API",
     "DESCRIPTION": (
         "Register git and identity providers, keep their credentials encrypted, and link them "
-        "to projects. Authenticate with `Authorization: Bearer <token>` (or `Token <token>`)."
+        "to projects. Authenticate with `Authorization: Bearer <token>` (or `Token <token>`).\n\n"
+        "**Trying requests here:** create an API token in the admin (*API tokens → Add*; it is shown once), "
+        "press **Authorize**, paste it under `tokenAuth` and press *Authorize*; every *Try it out* request "
+        "then carries it. Signed in to the admin in the same browser, requests also work with the session "
+        "(`cookieAuth`). Every request body has examples, the reference documents' requests among them."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

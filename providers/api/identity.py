@@ -141,6 +141,71 @@ REFERENCE_EXAMPLE = {
 }
 
 
+EXAMPLE_CERTIFICATE = (  # a self-signed public certificate for idp.example.com, valid until 2036
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBIDCBx6ADAgECAgEBMAoGCCqGSM49BAMCMBoxGDAWBgNVBAMMD2lkcC5leGFt\n"
+    "cGxlLmNvbTAeFw0yNjEyMDEwMDAwMDBaFw0zNjExMjgwMDAwMDBaMBoxGDAWBgNV\n"
+    "BAMMD2lkcC5leGFtcGxlLmNvbTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABBPu\n"
+    "uNUSXgfvH3M0Exifx8MSQ5Ixs55x4L30TQN+HXO6j0v7deVlcIpX1EM1ROuswf1I\n"
+    "fIVGCj75ARuLSCL54DcwCgYIKoZIzj0EAwIDSAAwRQIhAJaMVro+eDOBkvMNLgBl\n"
+    "7Sh+cmq9MUxfUF8KNBZjV3jlAiAYRNpAIAfhVPmUsrf0xwYLaV4cfUQrBEi/42XC\n"
+    "vOHMlg==\n"
+    "-----END CERTIFICATE-----\n"
+)
+EXAMPLE_SAML_METADATA = (
+    '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" '
+    'xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="https://idp.example.com/metadata">'
+    '<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
+    '<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>'
+    + "".join(EXAMPLE_CERTIFICATE.splitlines()[1:-1])
+    + "</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
+    "<md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat>"
+    '<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" '
+    'Location="https://idp.example.com/sso"/>'
+    "</md:IDPSSODescriptor></md:EntityDescriptor>"
+)
+OKTA_EXAMPLE = OpenApiExample(
+    "Okta over OIDC (reference request)",
+    value=REFERENCE_EXAMPLE,
+    request_only=True,
+    description="The create request of the OIDC/SAML/mappers reference, with its placeholders filled in.",
+)
+BROKER_OPTIONS_EXAMPLE = {
+    "alias": "keycloak-oidc-2",
+    "providerId": "keycloak-oidc",
+    "enabled": True,
+    "updateProfileFirstLoginMode": "on",
+    "trustEmail": False,
+    "storeToken": False,
+    "addReadTokenRoleOnCreate": False,
+    "authenticateByDefault": False,
+    "linkOnly": False,
+    "firstBrokerLoginFlowAlias": "first broker login",
+    "config": {"issuer": "https://sso.example.com/realms/acme"},
+}
+MAPPER_EXAMPLES = [
+    OpenApiExample(
+        "Copy the email claim (reference mapper)",
+        request_only=True,
+        value={
+            "name": "email",
+            "identity_provider_mapper": "oidc-user-attribute-idp-mapper",
+            "config": {"claim": "email", "user_attribute": "email"},
+        },
+    ),
+    OpenApiExample(
+        "Admins group from a claim",
+        request_only=True,
+        value={
+            "name": "admins",
+            "identity_provider_mapper": "oidc-advanced-group-idp-mapper",
+            "sync_mode": "FORCE",
+            "config": {"claim": "groups", "claim_value": "admins", "group": "access_token_manager"},
+        },
+    ),
+]
+
+
 # Keycloak's IdentityProviderRepresentation (the broker-options reference document): the same
 # settings under camelCase names, `providerId` naming protocol and preset, `config` a flat map of
 # strings. Accepted as a spelling of the canonical body, so Keycloak-style clients work unchanged.
@@ -216,7 +281,38 @@ def from_keycloak(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]
     return body, sent
 
 
-@extend_schema_serializer(examples=[OpenApiExample("Okta over OIDC", value=REFERENCE_EXAMPLE, request_only=True)])
+@extend_schema_serializer(
+    examples=[
+        OKTA_EXAMPLE,
+        OpenApiExample(
+            "Keycloak broker options (reference request)",
+            value=BROKER_OPTIONS_EXAMPLE,
+            request_only=True,
+            description="Keycloak's representation, as in the broker-options reference. OIDC needs an issuer or "
+            'endpoints, so `config` carries the issuer; sent with `"config": {}` it is refused with 400 naming '
+            "`oidc_config.issuer`.",
+        ),
+        OpenApiExample(
+            "SAML 2.0",
+            request_only=True,
+            value={
+                "alias": "corp-saml",
+                "display_name": "Corporate SAML",
+                "provider_id": "saml",
+                "known_provider": "custom_saml",
+                "saml_config": {
+                    "entity_id": "http://www.okta.com/exk1a2b3c4Example",
+                    "single_sign_on_service_url": "https://acme.okta.com/app/acme_registry/exk1a2b3c4/sso/saml",
+                    "name_id_policy_format": "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
+                    "signing_certificate": EXAMPLE_CERTIFICATE,
+                    "want_authn_requests_signed": False,
+                    "post_binding_authn_request": True,
+                    "post_binding_response": True,
+                },
+            },
+        ),
+    ]
+)
 class IdentityProviderWriteSerializer(StrictSerializer):
     """The canonical body; Keycloak's representation (camelCase, `providerId`, `config`) is
     accepted as another spelling of it (see `from_keycloak`)."""
@@ -515,6 +611,7 @@ class IdentityProviderViewSet(
     @extend_schema(
         summary="Replace an identity provider's configuration",
         request=IdentityProviderWriteSerializer,
+        examples=[OKTA_EXAMPLE],
         parameters=[IF_MATCH],
         responses={200: IdentityProviderSerializer, **BAD_REQUEST, **AUTH_ERRORS, **NOT_FOUND},
     )
@@ -524,6 +621,15 @@ class IdentityProviderViewSet(
     @extend_schema(
         summary="Change some fields of an identity provider",
         request=IdentityProviderWriteSerializer(partial=True),
+        examples=[
+            OpenApiExample("Rename it", request_only=True, value={"display_name": "Okta (EU)"}),
+            OpenApiExample(
+                "New client secret",
+                request_only=True,
+                value={"oidc_config": {"client_secret": "new-client-secret-value"}},
+            ),
+            OpenApiExample("Hide it from the login page", request_only=True, value={"hide_on_login": True}),
+        ],
         parameters=[IF_MATCH],
         responses={200: IdentityProviderSerializer, **BAD_REQUEST, **AUTH_ERRORS, **NOT_FOUND},
     )
@@ -562,6 +668,24 @@ class IdentityProviderViewSet(
     @extend_schema(
         summary="Parse an OIDC discovery document or SAML metadata (nothing is saved)",
         request={"application/json": ImportConfigSerializer, "multipart/form-data": ImportConfigSerializer},
+        examples=[
+            OpenApiExample(
+                "OIDC discovery from the issuer",
+                request_only=True,
+                value={"url": "https://sso.example.com/realms/acme", "protocol": "oidc"},
+            ),
+            OpenApiExample(
+                "SAML metadata document",
+                request_only=True,
+                value={"metadata_xml": EXAMPLE_SAML_METADATA},
+            ),
+            OpenApiExample(
+                "SAML metadata file",
+                request_only=True,
+                media_type="multipart/form-data",
+                value={"metadata": "(a metadata.xml file)"},
+            ),
+        ],
         responses={200: OpenApiResponse(description="The parsed configuration."), **BAD_REQUEST, **AUTH_ERRORS},
     )
     @action(
@@ -629,6 +753,7 @@ class MapperViewSet(viewsets.ViewSet):
     @extend_schema(
         summary="Add a mapper",
         request=MapperWriteSerializer,
+        examples=MAPPER_EXAMPLES,
         responses={201: MapperSerializer, **BAD_REQUEST, **NOT_FOUND, 409: OpenApiResponse(DETAIL)},
     )
     def create(self, request, alias=None):
@@ -663,6 +788,7 @@ class MapperViewSet(viewsets.ViewSet):
     @extend_schema(
         summary="Replace a mapper",
         request=MapperWriteSerializer,
+        examples=MAPPER_EXAMPLES,
         parameters=[IF_MATCH],
         responses={200: MapperSerializer},
     )
@@ -672,6 +798,7 @@ class MapperViewSet(viewsets.ViewSet):
     @extend_schema(
         summary="Change a mapper",
         request=MapperWriteSerializer,
+        examples=[OpenApiExample("Force-sync it", request_only=True, value={"sync_mode": "FORCE"})],
         parameters=[IF_MATCH],
         responses={200: MapperSerializer},
     )
@@ -688,6 +815,13 @@ class MapperViewSet(viewsets.ViewSet):
     @extend_schema(
         summary="Apply the mappers to sample claims (nothing is saved)",
         request=DryRunSerializer,
+        examples=[
+            OpenApiExample(
+                "OIDC claims",
+                request_only=True,
+                value={"claims": {"sub": "248289761001", "email": "jane@example.com", "groups": ["admins"]}},
+            )
+        ],
         responses={200: DryRunResultSerializer, **BAD_REQUEST, **NOT_FOUND},
     )
     def dry_run(self, request, alias=None):

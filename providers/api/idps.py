@@ -143,7 +143,7 @@ class IdpViewSet(viewsets.ViewSet):
         request=IdpCreateSerializer,
         examples=[
             OpenApiExample(
-                "GitHub",
+                "GitHub (reference request)",
                 request_only=True,
                 value={
                     "name": "github",
@@ -209,6 +209,16 @@ class IdpViewSet(viewsets.ViewSet):
     @extend_schema(
         summary="Update an identity provider",
         request=IdpUpdateSerializer,
+        examples=[
+            OpenApiExample(
+                "Rename and enable (reference request)",
+                request_only=True,
+                value={"display_name": "GitHub SSO", "enabled": True},
+            ),
+            OpenApiExample(
+                "New client secret", request_only=True, value={"client_id": "Iv1.abc123", "client_secret": "new-secret"}
+            ),
+        ],
         parameters=[IF_MATCH],
         responses={200: MESSAGE, **BAD_REQUEST, **AUTH_ERRORS, **NOT_FOUND},
     )

@@ -308,7 +308,9 @@ class JsonApiIdentityProviderViewSet(viewsets.GenericViewSet):
         summary="Create an identity provider (JSON:API)",
         operation_id="jsonapi_identity_providers_create",
         request={MEDIA_TYPE: DocumentSerializer},
-        examples=[OpenApiExample("Auth0", value=CREATE_EXAMPLE, request_only=True)],
+        examples=[
+            OpenApiExample("Auth0 (reference request)", value=CREATE_EXAMPLE, request_only=True, media_type=MEDIA_TYPE)
+        ],
         responses={201: DOCUMENT, **AUTH_ERRORS},
     )
     def create(self, request):
@@ -347,6 +349,25 @@ class JsonApiIdentityProviderViewSet(viewsets.GenericViewSet):
         summary="Update an identity provider (JSON:API); `_enable` / `_disable` toggle it",
         operation_id="jsonapi_identity_providers_update",
         request={MEDIA_TYPE: DocumentSerializer},
+        examples=[
+            OpenApiExample(
+                "Disable it (reference request attribute _disable)",
+                request_only=True,
+                media_type=MEDIA_TYPE,
+                value={"data": {"type": "identity_providers", "attributes": {"_disable": True}}},
+            ),
+            OpenApiExample(
+                "Change the name and domains",
+                request_only=True,
+                media_type=MEDIA_TYPE,
+                value={
+                    "data": {
+                        "type": "identity_providers",
+                        "attributes": {"name": "Org auth0 (EU)", "domains": "dev.auth987.com,eu.auth987.com"},
+                    }
+                },
+            ),
+        ],
         parameters=[IF_MATCH],
         responses={200: DOCUMENT, **NOT_FOUND},
     )

@@ -55,22 +55,25 @@ class CredentialsInputSerializer(StrictSerializer):
     )
 
 
+REFERENCE_PROVIDER_EXAMPLE = OpenApiExample(
+    "GitHub provider with a token (reference request)",
+    request_only=True,
+    value={
+        "id": "my-github-provider",
+        "label": "Mia-Platform GitHub",
+        "type": "github",
+        "urls": {"apiBase": "", "baseUrl": ""},
+        "credentials": {
+            "type": "token",
+            "content": {"accessToken": "my-super-super-super-secret-token"},
+        },
+    },
+)
+
+
 @extend_schema_serializer(
     examples=[
-        OpenApiExample(
-            "GitHub provider with a token (reference request)",
-            request_only=True,
-            value={
-                "id": "my-github-provider",
-                "label": "Mia-Platform GitHub",
-                "type": "github",
-                "urls": {"apiBase": "", "baseUrl": ""},
-                "credentials": {
-                    "type": "token",
-                    "content": {"accessToken": "my-super-super-super-secret-token"},
-                },
-            },
-        ),
+        REFERENCE_PROVIDER_EXAMPLE,
         OpenApiExample(
             "Self-hosted GitLab with user and password",
             request_only=True,

@@ -3,7 +3,13 @@ import json
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -17,6 +23,7 @@ from .pagination import ProjectPagination, ProviderPagination
 from .permissions import ChangePermissions, ModelPermissions
 from .schema import IF_MATCH
 from .serializers import (
+    REFERENCE_PROVIDER_EXAMPLE,
     ConnectionTestSerializer,
     CredentialMetadataSerializer,
     CredentialVersionSerializer,
@@ -76,6 +83,21 @@ LOOKUP = "[A-Za-z0-9._-]+"
     partial_update=extend_schema(
         summary="Edit a provider; `credentials`, when sent, replace the stored ones",
         request=ProviderWriteSerializer(partial=True),
+        examples=[
+            REFERENCE_PROVIDER_EXAMPLE,
+            OpenApiExample("Change the label", request_only=True, value={"label": "Company GitHub"}),
+            OpenApiExample(
+                "Replace the token",
+                request_only=True,
+                value={
+                    "credentials": {
+                        "type": "token",
+                        "content": {"accessToken": "github_pat_11ABCDEFG0123456789_new"},
+                        "expiresAt": "2027-06-30T00:00:00Z",
+                    }
+                },
+            ),
+        ],
         parameters=[IF_MATCH],
         responses={200: ProviderSerializer, **BAD_REQUEST, **AUTH_ERRORS, **NOT_FOUND, **UNSUPPORTED},
     ),
@@ -209,6 +231,14 @@ class ProviderViewSet(
     @extend_schema(
         summary="Restore a replaced version of the credentials (within the rollback window)",
         request=RollbackSerializer,
+        examples=[
+            OpenApiExample(
+                "Restore version 12",
+                request_only=True,
+                value={"version": 12},
+                description="`version` is an `id` from `GET /api/backend/providers/{providerId}/credentials`.",
+            )
+        ],
         responses={200: ProviderSerializer, **BAD_REQUEST, **AUTH_ERRORS, **NOT_FOUND},
     )
     @action(detail=True, methods=["post"], url_path="credentials/rollback", permission_classes=[ChangePermissions])

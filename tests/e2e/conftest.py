@@ -54,12 +54,31 @@ def browser():
     thread.stop()
 
 
+class ConsoleErrors(list):
+    """The page's console and JavaScript errors; a test that provokes one on purpose allows it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.allowed: list[str] = []
+
+    def allow(self, text: str) -> None:
+        self.allowed.append(text)
+
+    def unexpected(self) -> list[str]:
+        return [error for error in self if not any(text in error for text in self.allowed)]
+
+
 @pytest.fixture
-def page(browser, live_server, request):
+def console() -> ConsoleErrors:
+    return ConsoleErrors()
+
+
+@pytest.fixture
+def page(browser, live_server, request, console):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)
-    errors: list[str] = []
+    errors = console
     # The handlers run in the browser thread, on Playwright's own objects.
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -71,7 +90,7 @@ def page(browser, live_server, request):
         page.screenshot(path=str(RESULTS / f"{name}.png"), full_page=True)
     context.close()
     if not failed:
-        assert errors == [], f"JavaScript errors in the console: {errors}"
+        assert errors.unexpected() == [], f"JavaScript errors in the console: {errors.unexpected()}"
 
 
 def sign_in(page, username: str, password: str = PASSWORD) -> None:
