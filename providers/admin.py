@@ -209,7 +209,7 @@ class ProviderAdminForm(forms.ModelForm):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text="When the provider stops accepting these credentials, e.g. the token's expiry date (optional; "
         "used by expiry reports and the dashboard).",
-        label="credentials expire at",
+        label="Credentials expire at",
     )
 
     class Meta:

@@ -211,7 +211,8 @@ def credentials_expiring(*, days: int) -> QuerySet[Credential]:
 def admin_dashboard(*, user, days: int = 30) -> dict[str, Any]:
     """What the admin home shows an operator, each part only to whom may see its model: providers
     by type, credentials expired or expiring within `days`, failing connection tests, identity
-    providers waiting for domain verification, the latest audit events. Metadata only."""
+    providers waiting for domain verification, SAML signing certificates expired or expiring within
+    `days`, the latest audit events. Metadata only."""
     now = timezone.now()
     panel: dict[str, Any] = {
         "days": days,
@@ -239,6 +240,12 @@ def admin_dashboard(*, user, days: int = 30) -> dict[str, Any]:
         pending = IdentityProvider.objects.filter(status=IdentityProvider.Status.PENDING)
         panel["pending"] = list(pending.select_related("provider").defer("client_secret").order_by("provider")[:10])
         panel["pending_count"] = pending.count()
+        panel["certificates"] = list(
+            IdentityProvider.objects.filter(certificate_expires_at__lte=now + timedelta(days=days))
+            .select_related("provider")
+            .only("pk", "certificate_expires_at", "provider__provider_id")
+            .order_by("certificate_expires_at")[:10]
+        )
     if panel["show_events"]:
         panel["events"] = list(AuditEvent.objects.order_by("-at")[:8])
     return panel

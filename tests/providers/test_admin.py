@@ -857,7 +857,7 @@ def test_clearing_a_url_back_to_its_default_needs_no_credentials(client, operato
     assert provider.base_url == "https://github.com"
 
 
-def test_admin_home_dashboard_for_operators(client, operator, owner):
+def test_admin_home_dashboard_for_operators(client, operator, owner, certificate_pem):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -872,6 +872,11 @@ def test_admin_home_dashboard_for_operators(client, operator, owner):
         actor=operator, alias="pending-idp", display_name="Pending", protocol="oidc",
         data={"issuer": "https://pending.test"}, domains=["pending.test"],
     )  # fmt: skip
+    identity_services.identity_provider_create(
+        actor=operator, alias="saml-soon", display_name="SAML", protocol="saml",
+        data={"entity_id": "https://idp.test", "single_sign_on_service_url": "https://idp.test/sso",
+              "signing_certificate": certificate_pem},
+    )  # fmt: skip
 
     page = logged_in(client, operator).get(reverse("admin:index")).content.decode()
 
@@ -880,6 +885,8 @@ def test_admin_home_dashboard_for_operators(client, operator, owner):
     assert "401 from GitLab" in page
     assert "pending-idp" in page and "registry-verification=" in page
     assert "Recent audit events" in page
+    certificates = page.split('id="dashboard-certificates"')[1].split("</table>")[0]
+    assert "saml-soon" in certificates and "in 4" in certificates  # valid 30 days: "in 4 weeks, 2 days"
     assert "dash-canary-token" not in page
     owner_page = logged_in(client, owner).get(reverse("admin:index")).content.decode()
     assert 'id="dashboard"' not in owner_page
