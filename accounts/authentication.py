@@ -5,6 +5,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from .backends import api_token_with_permissions
 from .models import ApiToken, hash_token
 from .throttling import check_token_lockout, record_token_failure
 
@@ -27,7 +28,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         except UnicodeError:
             record_token_failure(request)
             raise exceptions.AuthenticationFailed("Invalid token.") from None
-        token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw)).first()
+        token = api_token_with_permissions(hash_token(raw))
         now = timezone.now()
         if token is None or not token.user.is_active:
             problem = "Invalid token."

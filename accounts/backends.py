@@ -4,9 +4,12 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
+from .models import ApiToken
 
-def _permissions_sql() -> str:
-    """A user's own and group permissions as (app_label, codename), table names from the models."""
+
+def _permissions_sql(user_id: str = "%s") -> str:
+    """A user's own and group permissions as (app_label, codename), table names from the models.
+    `user_id` is the SQL giving the user's id (a parameter, or a subquery)."""
     user_model = get_user_model()
     quote = connection.ops.quote_name
     permission = quote(Permission._meta.db_table)
@@ -16,10 +19,60 @@ def _permissions_sql() -> str:
     group_permissions = quote(Group.permissions.through._meta.db_table)
     return (
         f"SELECT ct.app_label, p.codename FROM {permission} p JOIN {content_type} ct ON ct.id = p.content_type_id "
-        f"WHERE p.id IN (SELECT permission_id FROM {user_permissions} WHERE user_id = %s "
+        f"WHERE p.id IN (SELECT permission_id FROM {user_permissions} WHERE user_id = {user_id} "
         f"UNION SELECT gp.permission_id FROM {group_permissions} gp JOIN {user_groups} ug "
-        f"ON ug.group_id = gp.group_id WHERE ug.user_id = %s)"
+        f"ON ug.group_id = gp.group_id WHERE ug.user_id = {user_id})"
     )
+
+
+TOKEN_FIELDS = ("id", "user_id", "revoked_at", "expires_at", "last_used_at")
+
+
+def api_token_with_permissions(key_hash: str):
+    """The API token with this hash, its user, and the user's permissions, in one query: every API
+    request authenticates and then checks a permission, and one round trip instead of two (and no
+    ORM statement building) is most of what separates a read from the bare-view floor
+    (docs/benchmarks.md). Returns None for an unknown hash. The user comes with its permissions
+    cached as RegistryModelBackend caches them, so `has_perm` makes no query."""
+    user_model = get_user_model()
+    quote = connection.ops.quote_name
+    tokens = quote(ApiToken._meta.db_table)
+    # In model order: Model.from_db() takes a partial row's values in that order.
+    token_fields = [field for field in ApiToken._meta.concrete_fields if field.attname in TOKEN_FIELDS]
+    user_fields = list(user_model._meta.concrete_fields)
+    token_user = f"(SELECT user_id FROM {tokens} WHERE key_hash = %s)"
+    columns = ", ".join(
+        [f"t.{quote(str(field.column))}" for field in token_fields]
+        + [f"u.{quote(str(field.column))}" for field in user_fields]
+    )
+    sql = (
+        f"SELECT {columns}, perm.app_label, perm.codename FROM {tokens} t "
+        f"JOIN {quote(user_model._meta.db_table)} u ON u.{quote(str(user_model._meta.pk.column))} = t.user_id "
+        f"LEFT JOIN ({_permissions_sql(token_user)}) perm ON 1 = 1 WHERE t.key_hash = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key_hash, key_hash, key_hash])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    first = rows[0]
+    split = len(TOKEN_FIELDS)
+    token_values = [_convert(f, v) for f, v in zip(token_fields, first, strict=False)]
+    user_values = [_convert(f, v) for f, v in zip(user_fields, first[split:], strict=False)]
+    token = ApiToken.from_db(connection.alias, [f.attname for f in token_fields], token_values)
+    user = user_model.from_db(connection.alias, [f.attname for f in user_fields], user_values)
+    if user.is_active and not user.is_superuser:
+        user._perm_cache = {f"{row[-2]}.{row[-1]}" for row in rows if row[-1] is not None}  # type: ignore[attr-defined]
+    token.user = user
+    return token
+
+
+def _convert(field, value):
+    """A raw column value as the ORM hands it over (SQLite returns datetimes as strings, for one)."""
+    column = field.get_col(field.model._meta.db_table)
+    for converter in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
+        value = converter(value, column, connection)
+    return value
 
 
 class RegistryModelBackend(ModelBackend):
