@@ -38,7 +38,6 @@ from .models import AuditEvent, IdentityProvider, IdentityProviderMapper, Projec
 from .validation import MAX_JSON_DEPTH, json_depth
 
 TEST_CONNECTION_MAX_BATCH = 20
-EXPIRY_WARNING_DAYS = 30
 USED_BY_SHOWN = 20
 
 
@@ -59,10 +58,15 @@ def confirm_bulk(
 ) -> TemplateResponse | None:
     """The page where an operator confirms a bulk action before it runs; None once confirmed.
     The selection is posted back as it came (ids, or “all matching” with the list's filters in the
-    URL), so the confirmed run acts on exactly what was shown. A refusal shows instead of the button."""
-    if request.POST.get("confirmed") == "yes" and not refusal:
-        return None
+    URL). For “all matching”, the number shown comes back too: if the match has grown or shrunk
+    meanwhile, the page is shown again with the new figures instead of acting on what was not shown.
+    A refusal shows instead of the button."""
     total = queryset.count()
+    confirmed = request.POST.get("confirmed") == "yes"
+    select_across = request.POST.get("select_across") == "1"
+    changed = confirmed and select_across and request.POST.get("confirmed_total") != str(total)
+    if confirmed and not changed and not refusal:
+        return None
     context = {
         **modeladmin.admin_site.each_context(request),
         "opts": modeladmin.model._meta,
@@ -76,8 +80,10 @@ def confirm_bulk(
         "objects": [str(obj) for obj in queryset[:CONFIRM_SHOWN]],
         "more": max(total - CONFIRM_SHOWN, 0),
         "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-        "select_across": request.POST.get("select_across") == "1",
+        "select_across": select_across,
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "changed": changed,
+        "back_url": request.get_full_path(),
     }
     return TemplateResponse(request, "admin/providers/confirm_action.html", context)
 
@@ -88,7 +94,7 @@ def expiry_text(when) -> str:
     day = timezone.localtime(when).strftime("%Y-%m-%d")
     if when <= now:
         return format_html('<strong class="expiry-expired">✗ expired {} ({} ago)</strong>', day, timesince(when, now))
-    if when <= now + timedelta(days=EXPIRY_WARNING_DAYS):
+    if when <= now + timedelta(days=selectors.EXPIRY_WARNING_DAYS):
         return format_html('<strong class="expiry-soon">⚠ expires {} (in {})</strong>', day, timeuntil(when, now))
     return format_html("expires {} (in {})", day, timeuntil(when, now))
 
@@ -372,14 +378,19 @@ class ProviderAdmin(ServiceLoggedAdmin):
 
     @method_decorator(sensitive_post_parameters())
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "provider_form_catalog": provider_form_catalog(creating=True)}
-        if object_id is not None and str(object_id).isdigit():
-            current = Provider.objects.filter(pk=object_id).values_list("type", flat=True).first() or ""
-            extra_context["provider_form_catalog"] = provider_form_catalog(creating=False, current_type=current)
-            extra_context["rollback_version_ids"] = list(
-                selectors.credential_versions(provider=Provider(pk=object_id)).values_list("pk", flat=True)[:10]
-            )
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["provider_form_catalog"] = provider_form_catalog(
+            creating=obj is None, current_type=obj.type if obj is not None else ""
+        )
+        if obj is not None:
+            context["rollback_version_ids"] = list(
+                selectors.credential_versions(provider=obj).values_list("pk", flat=True)[:10]
+            )
+            # The read-only panels (where it is used, health) show what this viewer may see.
+            obj.viewer = request.user
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self):
         return [
@@ -446,13 +457,15 @@ class ProviderAdmin(ServiceLoggedAdmin):
         """The projects using it as their git provider, linked, and a link to all of them."""
         total = getattr(obj, "linked_projects", 0)
         if not total:
-            return "Not used by any project: it can be deleted."
+            return "Not used by any project."
+        viewer = getattr(obj, "viewer", None)
+        shown = selectors.provider_projects(provider=obj, user=viewer, limit=USED_BY_SHOWN) if viewer else []
         items = format_html_join(
             "",
             '<li><a href="{}">{}</a> · {}</li>',
             (
                 (reverse("admin:providers_project_change", args=[project.pk]), project.project_id, project.name)
-                for project in selectors.provider_projects(provider=obj, limit=USED_BY_SHOWN)
+                for project in shown
             ),
         )
         everything = reverse("admin:providers_project_changelist") + f"?provider__exact={obj.pk}"
@@ -477,6 +490,9 @@ class ProviderAdmin(ServiceLoggedAdmin):
         identity = selectors.provider_certificate(provider=obj)
         if identity is None:
             return "— (no identity configuration)"
+        viewer = getattr(obj, "viewer", None)
+        if viewer is None or not viewer.has_perm("providers.view_identityprovider"):
+            return expiry_text(identity["certificate_expires_at"]) if identity["certificate_expires_at"] else "—"
         link = reverse("admin:providers_identityprovider_change", args=[identity["pk"]])
         if not identity["certificate_expires_at"]:
             return format_html('no signing certificate · <a href="{}">identity configuration</a>', link)
@@ -593,7 +609,7 @@ class ProviderAdmin(ServiceLoggedAdmin):
             queryset,
             action="test_connection",
             title="Test provider connections",
-            summary=f"The registry will call the API of each of the {total} selected providers with its stored "
+            summary=f"The registry will call the API of each selected provider ({total}) with its stored "
             "credentials, one after the other, and record each result on the provider's page. Nothing is changed "
             "at the providers.",
             button=f"Yes, test {total}",
@@ -1031,9 +1047,9 @@ class IdentityProviderAdmin(ServiceLoggedAdmin):
             queryset,
             action="verify_domains",
             title="Verify domains",
-            summary=f"The registry will look up the DNS TXT record of each domain of the {queryset.count()} selected "
-            "identity providers. Providers whose domains all carry their record become active.",
-            button="Yes, verify",
+            summary=f"The registry will look up the DNS TXT record of each domain of the selected identity "
+            f"providers ({queryset.count()}). Providers whose domains all carry their record become active.",
+            button=f"Yes, verify {queryset.count()}",
         )
         if page is None:
             self._verify_domains(request, queryset)
@@ -1049,11 +1065,13 @@ class IdentityProviderAdmin(ServiceLoggedAdmin):
                 self.message_user(request, f"{identity.provider.provider_id} · {check.domain}: {check.detail}", level)
 
     def _set_enabled(self, request, queryset, enabled: bool) -> None:
-        for identity in queryset.select_related("provider"):
+        count = 0
+        for identity in queryset.exclude(provider__enabled=enabled).select_related("provider"):
             identity_services.identity_provider_set_enabled(
                 provider=identity.provider, actor=request.user, enabled=enabled
             )
-        self.message_user(request, f"{queryset.count()} identity provider(s) {'enabled' if enabled else 'disabled'}.")
+            count += 1
+        self.message_user(request, f"{count} identity provider(s) {'enabled' if enabled else 'disabled'}.")
 
     def _confirm_enabled(self, request, queryset, enabled: bool):
         verb = "enable" if enabled else "disable"
@@ -1065,7 +1083,7 @@ class IdentityProviderAdmin(ServiceLoggedAdmin):
             action=f"{verb}_selected",
             title=f"{verb.capitalize()} identity providers",
             summary=f"{changing} of the selected identity providers will be {verb}d"
-            + ("; the others already are." if changing < queryset.count() else "."),
+            + ("; the others already are and stay as they are." if changing < queryset.count() else "."),
             consequence="Enabled providers whose domains are verified appear in the public login list."
             if enabled
             else "Disabled providers leave the public login list at once; users can no longer sign in with them.",

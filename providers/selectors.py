@@ -50,11 +50,11 @@ def provider_list() -> QuerySet[Provider]:
     )
 
 
-def provider_projects(*, provider: Provider, limit: int = 20) -> list[Project]:
-    """The first projects (by project id) that use the provider as their git provider, for its page."""
-    return list(
-        Project.objects.filter(provider=provider).order_by("project_id").only("pk", "project_id", "name")[:limit]
-    )
+def provider_projects(*, provider: Provider, user, limit: int = 20) -> list[Project]:
+    """The first projects (by project id) the user may see that use the provider as their git provider."""
+    visible = project_list(user=user).select_related(None).prefetch_related(None)
+    visible = visible.filter(provider=provider).order_by("project_id")
+    return list(visible.only("pk", "project_id", "name")[:limit])
 
 
 def provider_certificate(*, provider: Provider) -> dict[str, Any] | None:
@@ -208,7 +208,21 @@ def credentials_expiring(*, days: int) -> QuerySet[Credential]:
     )
 
 
-def admin_dashboard(*, user, days: int = 30) -> dict[str, Any]:
+def certificates_expiring(*, days: int) -> QuerySet[IdentityProvider]:
+    """Identity providers whose SAML signing certificate expired or expires within `days`, soonest first."""
+    return (
+        IdentityProvider.objects.filter(certificate_expires_at__lte=timezone.now() + timedelta(days=days))
+        .select_related("provider")
+        .only("pk", "certificate_expires_at", "provider__provider_id")
+        .order_by("certificate_expires_at", "provider__provider_id")
+    )
+
+
+# Credentials and certificates this close to expiry are flagged on the dashboard and provider pages.
+EXPIRY_WARNING_DAYS = 30
+
+
+def admin_dashboard(*, user, days: int = EXPIRY_WARNING_DAYS) -> dict[str, Any]:
     """What the admin home shows an operator, each part only to whom may see its model: providers
     by type, credentials expired or expiring within `days`, failing connection tests, identity
     providers waiting for domain verification, SAML signing certificates expired or expiring within
@@ -240,12 +254,9 @@ def admin_dashboard(*, user, days: int = 30) -> dict[str, Any]:
         pending = IdentityProvider.objects.filter(status=IdentityProvider.Status.PENDING)
         panel["pending"] = list(pending.select_related("provider").defer("client_secret").order_by("provider")[:10])
         panel["pending_count"] = pending.count()
-        panel["certificates"] = list(
-            IdentityProvider.objects.filter(certificate_expires_at__lte=now + timedelta(days=days))
-            .select_related("provider")
-            .only("pk", "certificate_expires_at", "provider__provider_id")
-            .order_by("certificate_expires_at")[:10]
-        )
+        certificates = certificates_expiring(days=days)
+        panel["certificates"] = list(certificates[:10])
+        panel["certificates_count"] = certificates.count()
     if panel["show_events"]:
         panel["events"] = list(AuditEvent.objects.order_by("-at")[:8])
     return panel

@@ -82,4 +82,5 @@ def test_an_api_read_with_a_token_costs_two_queries(settings):
         response = client.get("/api/backend/providers/gh-counted")
 
     assert response.status_code == 200
-    assert len(ctx.captured_queries) == 2, "\n".join(q["sql"][:120] for q in ctx.captured_queries)  # token+permissions, row
+    queries = [query["sql"][:120] for query in ctx.captured_queries]
+    assert len(queries) == 2, queries  # the token with its user and permissions, then the row
