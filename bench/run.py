@@ -2,7 +2,10 @@
 from this process on 127.0.0.1. At each table size it measures the product's endpoints next to
 the floor (bare Django views, one `.values()` query) and the naive baseline (`ModelViewSet` +
 `ModelSerializer`), in alternating rounds so that all three see the same machine state; then the
-admin pages and key rotation. Writes docs/benchmarks.json; `python -m bench.report` renders it.
+admin pages and key rotation. At the largest size it also measures the size-sensitive pages next
+to the same pages on a copy of the database taken at the smallest size, served by a second
+gunicorn, again in alternating rounds: "1M vs 1k" then compares figures taken side by side rather
+than minutes apart. Writes docs/benchmarks.json; `python -m bench.report` renders it.
 
     python -m bench.run [--sizes 1k,100k,1M] [--seconds 1.5] [--rounds 2] [--quick]
 """
@@ -37,8 +40,13 @@ SIZES = {
 @dataclass
 class Case:
     comparison: str
-    variant: str  # product | floor | naive
+    variant: str  # product | floor | naive, or a table size when sizes are compared side by side
     request: object  # load.Request
+    port: int | None = None  # another server than the main one
+
+
+# Compared side by side between the smallest and the largest size.
+SIZE_SENSITIVE = ("providers list (page of 50)", "provider detail", "projects list (page 1)")
 
 
 def environment(database_url: str) -> dict[str, str]:
@@ -54,14 +62,16 @@ def environment(database_url: str) -> dict[str, str]:
     }
 
 
-def recreate_database(database_url: str) -> None:
+def recreate_database(database_url: str, template: str | None = None) -> None:
+    """Drop and create the database, empty or as a copy of `template` (a database URL)."""
     import psycopg
 
     name = database_url.rsplit("/", 1)[1]
     maintenance = database_url.rsplit("/", 1)[0] + "/postgres"
+    copy = f' TEMPLATE "{template.rsplit("/", 1)[1]}"' if template else ""
     with psycopg.connect(maintenance, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"{copy}')
 
 
 def free_port() -> int:
@@ -207,11 +217,16 @@ def measure(port: int, cases: list[Case], *, rounds: int, seconds: float, max_re
 
     merged: dict[tuple[str, str], load.Result] = {}
     for case in cases:  # warm up: caches, connections, the first COUNT
-        load.run("127.0.0.1", port, case.request, concurrency=1, max_requests=5, max_seconds=5)
+        load.run("127.0.0.1", case.port or port, case.request, concurrency=1, max_requests=5, max_seconds=5)
     for _ in range(rounds):
         for case in cases:
             result = load.run(
-                "127.0.0.1", port, case.request, concurrency=concurrency, max_requests=max_requests, max_seconds=seconds
+                "127.0.0.1",
+                case.port or port,
+                case.request,
+                concurrency=concurrency,
+                max_requests=max_requests,
+                max_seconds=seconds,
             )
             key = (case.comparison, case.variant)
             merged[key] = merged[key].merge(result) if key in merged else result
@@ -237,6 +252,35 @@ def measure(port: int, cases: list[Case], *, rounds: int, seconds: float, max_re
             flush=True,
         )
     return rows
+
+
+def side_by_side(port: int, small_port: int, token: str, session: str, small: str, large: str, options, concurrency):
+    """The size-sensitive API reads and the admin pages at the largest size and on the copy taken at
+    the smallest, alternating within each round like product, floor and naive do."""
+    print(f"\nSide by side: {large} (main server) and {small} (copy, second server)", flush=True)
+
+    def product_cases(size: str, server: int) -> list[Case]:
+        providers, projects, _ = SIZES[size]
+        return [
+            Case(case.comparison, size, case.request, server)
+            for case in api_cases(size, token, providers, projects)
+            if case.variant == "product" and case.comparison in SIZE_SENSITIVE
+        ]
+
+    api = [case for pair in zip(product_cases(small, small_port), product_cases(large, port), strict=True)
+           for case in pair]  # fmt: skip
+    admin = [
+        case
+        for small_case, large_case in zip(admin_cases(session), admin_cases(session), strict=True)
+        for case in (Case(small_case.comparison, small, small_case.request, small_port),
+                     Case(large_case.comparison, large, large_case.request, port))
+    ]  # fmt: skip
+    return {
+        "small": small,
+        "large": large,
+        "api": measure(port, api, concurrency=concurrency, **options),
+        "admin": measure(port, admin, concurrency=1, **options),
+    }
 
 
 def rotation(env: dict[str, str], label: str) -> dict:
@@ -322,7 +366,19 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     operator, _ = seed.users()
     _, token = api_token_create(user=operator, name="bench")
+    session = admin_session()
     port = free_port()
+    small_url = None
+    if len(sizes) > 1:
+        # A copy of the database at the smallest size, for the side-by-side comparison at the largest.
+        first = SIZES[sizes[0]]
+        print(f"\nSize {sizes[0]} (also copied for the side-by-side comparison)", flush=True)
+        seed.grow(providers=first[0], projects=first[1], identity_providers=first[2])
+        from django.db import connections
+
+        connections.close_all()
+        small_url = args.database_url + "_small"
+        recreate_database(small_url, template=args.database_url)
     results: dict = {
         "command": "make bench  # " + " ".join(sys.argv[1:]),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -338,6 +394,8 @@ def main() -> None:
         "rotation": [],
     }
     server = start_gunicorn(env, port, args.workers)
+    small_port = free_port() if small_url else None
+    small_server = start_gunicorn({**env, "DATABASE_URL": small_url}, small_port, args.workers) if small_url else None
     try:
         for size in sizes:
             providers, projects, identity_providers = SIZES[size]
@@ -347,7 +405,7 @@ def main() -> None:
             cases = [*api_cases(size, token, providers, projects), revalidation_case(port)]
             options = {"rounds": args.rounds, "seconds": args.seconds, "max_requests": args.max_requests}
             api = measure(port, cases, concurrency=args.concurrency, **options)
-            admin = measure(port, admin_cases(admin_session()), concurrency=1, **options)
+            admin = measure(port, admin_cases(session), concurrency=1, **options)
             results["sizes"][size] = {
                 "providers": providers,
                 "projects": projects,
@@ -355,11 +413,17 @@ def main() -> None:
                 "api": api,
                 "admin": admin,
             }
+            if small_port is not None and size == sizes[-1]:
+                results["side_by_side"] = side_by_side(
+                    port, small_port, token, session, sizes[0], size, options, args.concurrency
+                )
             if size == sizes[0] or size == sizes[-1]:
                 results["rotation"].append(rotation(env, size))
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for process in (server, small_server):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)
     results["seconds"] = round(time.monotonic() - started)
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")
     print(f"\nWrote {RESULTS.relative_to(ROOT)} in {results['seconds']} s", flush=True)
