@@ -8,6 +8,8 @@ exactly one re-encrypted token per value, with a compare-and-set so a concurrent
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -221,6 +223,59 @@ class BatchResult(NamedTuple):
     scanned: int = 0
 
 
+class _Prepared(NamedTuple):
+    """A batch read and decrypted, its new tokens computed, nothing written yet."""
+
+    last_pk: Any
+    scanned: int
+    already_primary: int
+    failures: list[Any]
+    changes: list[tuple[Any, bytes, bytes]]  # pk, token read, token under the first key
+
+
+def _prepare(
+    model: type[models.Model], field: models.Field, after_pk: Any, batch_size: int, keyring: Keyring, dry_run: bool
+) -> _Prepared:
+    rows = raw_values(model, field, after_pk=after_pk, limit=batch_size)
+    already = 0
+    failures: list[Any] = []
+    old: list[tuple[Any, bytes, bytes]] = []  # pk, token, plaintext
+    for pk, token in rows:
+        status, plaintext = keyring.open(token)
+        if status == "primary":
+            already += 1
+        elif status == "undecryptable":
+            failures.append(pk)
+        else:
+            assert plaintext is not None
+            old.append((pk, token, plaintext))
+    changes = [(pk, token, b"" if dry_run else keyring.primary.encrypt(plaintext)) for pk, token, plaintext in old]
+    return _Prepared(rows[-1][0] if rows else None, len(rows), already, failures, changes)
+
+
+def _apply(
+    model: type[models.Model], field: models.Field, batch: _Prepared, keyring: Keyring, dry_run: bool
+) -> BatchResult:
+    """Write the batch's new tokens (compare-and-set) and classify the rows changed meanwhile."""
+    if dry_run:
+        return BatchResult(
+            batch.last_pk, len(batch.changes), batch.already_primary, batch.failures, len(batch.changes), batch.scanned
+        )
+    already, still_old, failures = batch.already_primary, 0, list(batch.failures)
+    written = _compare_and_set(model, field, batch.changes) if batch.changes else set()
+    for pk in (pk for pk, _, _ in batch.changes if pk not in written):
+        # Changed (or deleted) since it was read: classify what is there now.
+        current = _raw_value(model, field, pk)
+        now = keyring.status(current) if current is not None else None
+        if now == "primary":
+            already += 1
+        elif now == "old":
+            still_old += 1
+        elif now == "undecryptable":
+            failures.append(pk)
+    return BatchResult(batch.last_pk, len(written), already, failures, still_old, batch.scanned)
+
+
 def reencrypt_batch(
     model: type[models.Model],
     field: models.Field,
@@ -234,53 +289,21 @@ def reencrypt_batch(
     that are under an older key, in one transaction. The writes are a compare-and-set on the
     tokens read, so a value written meanwhile (already under the first key) is left alone."""
     keyring = keyring or Keyring.from_settings()
-    rotated = already = still_old = 0
-    failures: list[Any] = []
     with transaction.atomic(using=db_alias(model)):
-        rows = raw_values(model, field, after_pk=after_pk, limit=batch_size)
-        old: list[tuple[Any, bytes, bytes]] = []  # pk, token, plaintext
-        for pk, token in rows:
-            status, plaintext = keyring.open(token)
-            if status == "primary":
-                already += 1
-            elif status == "undecryptable":
-                failures.append(pk)
-            else:
-                assert plaintext is not None
-                old.append((pk, token, plaintext))
-        if dry_run:
-            rotated = len(old)
-        else:
-            changes = [(pk, token, keyring.primary.encrypt(plaintext)) for pk, token, plaintext in old]
-            written = _compare_and_set(model, field, changes) if changes else set()
-            rotated = len(written)
-            for pk in (pk for pk, _, _ in changes if pk not in written):
-                # Changed (or deleted) since it was read: classify what is there now.
-                current = _raw_value(model, field, pk)
-                now = keyring.status(current) if current is not None else None
-                if now == "primary":
-                    already += 1
-                elif now == "old":
-                    still_old += 1
-                elif now == "undecryptable":
-                    failures.append(pk)
-    if dry_run:
-        still_old += rotated
-    return BatchResult(
-        last_pk=rows[-1][0] if rows else None,
-        rotated=rotated,
-        already_primary=already,
-        failures=failures,
-        still_old=still_old,
-        scanned=len(rows),
-    )
+        batch = _prepare(model, field, after_pk, batch_size, keyring, dry_run)
+        return _apply(model, field, batch, keyring, dry_run)
 
 
 def iter_batches(
     model: type[models.Model], field: models.Field, *, batch_size: int, dry_run: bool = False
 ) -> Iterator[BatchResult]:
-    """Every batch of the field, first to last; the keys are read from settings once."""
+    """Every batch of the field, first to last; the keys are read from settings once. On
+    PostgreSQL, outside a transaction, batches are pipelined (see `_pipelined_batches`)."""
     keyring = Keyring.from_settings()
+    connection = connections[db_alias(model)]
+    if connection.vendor == "postgresql" and not connection.in_atomic_block and not dry_run:
+        yield from _pipelined_batches(model, field, batch_size=batch_size, keyring=keyring)
+        return
     after_pk = None
     while True:
         result = reencrypt_batch(model, field, after_pk, batch_size, dry_run=dry_run, keyring=keyring)
@@ -288,6 +311,60 @@ def iter_batches(
             return
         yield result
         after_pk = result.last_pk
+
+
+PIPELINE_DEPTH = 2  # batches decrypted and re-encrypted ahead of the one being written
+
+
+def _pipelined_batches(
+    model: type[models.Model], field: models.Field, *, batch_size: int, keyring: Keyring
+) -> Iterator[BatchResult]:
+    """The same batches, with the database's work overlapped with the crypto: this thread reads
+    and re-encrypts batch N+1 while a writer thread (its own connection) writes batch N. Writing a
+    batch costs PostgreSQL about as long as the crypto costs Python (docs/benchmarks.md), so the
+    two together take about as long as the longer of them. Each write is still one compare-and-set
+    statement, so a value changed meanwhile keeps what was written to it; at most PIPELINE_DEPTH
+    batches wait in memory."""
+    pending: queue.Queue[_Prepared | None] = queue.Queue(maxsize=PIPELINE_DEPTH)
+    done: queue.Queue[BatchResult | BaseException] = queue.Queue()
+
+    def writer() -> None:
+        try:
+            while (batch := pending.get()) is not None:
+                done.put(_apply(model, field, batch, keyring, False))
+        except BaseException as exc:  # handed to the reading thread, which raises it
+            done.put(exc)
+            while pending.get() is not None:  # let the reader finish putting
+                pass
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=writer, name="rotate-keys-writer", daemon=True)
+    thread.start()
+    after_pk, submitted, received = None, 0, 0
+    try:
+        while True:
+            batch = _prepare(model, field, after_pk, batch_size, keyring, False)
+            if batch.last_pk is None:
+                break
+            pending.put(batch)
+            submitted += 1
+            after_pk = batch.last_pk
+            while not done.empty():
+                received += 1
+                yield _result(done.get())
+    finally:
+        pending.put(None)
+    while received < submitted:
+        received += 1
+        yield _result(done.get())
+    thread.join()
+
+
+def _result(item: BatchResult | BaseException) -> BatchResult:
+    if isinstance(item, BaseException):
+        raise item
+    return item
 
 
 # --- Naming providers -------------------------------------------------------------------------
