@@ -38,10 +38,8 @@ from .models import AuditEvent, IdentityProvider, IdentityProviderMapper, Projec
 from .validation import MAX_JSON_DEPTH, json_depth
 
 TEST_CONNECTION_MAX_BATCH = 20
-USED_BY_SHOWN = 20
-
-
-CONFIRM_SHOWN = 20
+USED_BY_SHOWN = 20  # projects listed on a provider's page
+CONFIRM_SHOWN = 20  # objects listed on a bulk action's confirmation page
 
 
 def confirm_bulk(
@@ -89,7 +87,7 @@ def confirm_bulk(
 
 
 def expiry_text(when) -> str:
-    """“expires 2026-12-14 (in 12 days)”, flagged when past or within EXPIRY_WARNING_DAYS."""
+    """“expires 2026-12-14 (in 12 days)”, flagged when past or within selectors.EXPIRY_WARNING_DAYS."""
     now = timezone.now()
     day = timezone.localtime(when).strftime("%Y-%m-%d")
     if when <= now:
@@ -206,8 +204,7 @@ class ProviderAdminForm(forms.ModelForm):
         strip=False,
         widget=SecretTextarea(attrs={"rows": 4, "autocomplete": "off"}),
         help_text="GitHub App private key (PEM), e.g. the downloaded .pem file's “-----BEGIN RSA PRIVATE KEY-----…”. "
-        "Never shown again "
-        "after saving.",
+        "Never shown again after saving.",
     )
     installation_id = plain_input("GitHub App installation id (a number), e.g. “7890123”.")
     credential_expires_at = forms.DateTimeField(
