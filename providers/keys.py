@@ -8,10 +8,10 @@ exactly one re-encrypted token per value, with a compare-and-set so a concurrent
 
 from __future__ import annotations
 
+import multiprocessing
 import queue
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, TypeVar
 
@@ -319,28 +319,30 @@ PIPELINE_DEPTH = 2  # batches decrypted and re-encrypted ahead of the one being 
 def _pipelined_batches(
     model: type[models.Model], field: models.Field, *, batch_size: int, keyring: Keyring
 ) -> Iterator[BatchResult]:
-    """The same batches, with the database's work overlapped with the crypto: this thread reads
-    and re-encrypts batch N+1 while a writer thread (its own connection) writes batch N. Writing a
-    batch costs PostgreSQL about as long as the crypto costs Python (docs/benchmarks.md), so the
-    two together take about as long as the longer of them. Each write is still one compare-and-set
-    statement, so a value changed meanwhile keeps what was written to it; at most PIPELINE_DEPTH
-    batches wait in memory."""
-    pending: queue.Queue[_Prepared | None] = queue.Queue(maxsize=PIPELINE_DEPTH)
-    done: queue.Queue[BatchResult | BaseException] = queue.Queue()
+    """The same batches, with the database's work overlapped with the crypto: this process reads
+    and re-encrypts batch N+1 while a forked writer process (its own connection, its own
+    interpreter lock) writes batch N. Writing a batch costs PostgreSQL about as long as the crypto
+    costs Python (docs/benchmarks.md), so the two together take about as long as the longer of
+    them. Each write is still one compare-and-set statement, so a value changed meanwhile keeps
+    what was written to it; at most PIPELINE_DEPTH batches wait in memory."""
+    context = multiprocessing.get_context("fork")
+    pending = context.Queue(maxsize=PIPELINE_DEPTH)
+    done = context.Queue()
 
     def writer() -> None:
         try:
             while (batch := pending.get()) is not None:
                 done.put(_apply(model, field, batch, keyring, False))
-        except BaseException as exc:  # handed to the reading thread, which raises it
-            done.put(exc)
+        except BaseException as exc:  # reported to the reading process, which raises it
+            done.put(f"{type(exc).__name__}: {exc}")
             while pending.get() is not None:  # let the reader finish putting
                 pass
         finally:
             connections.close_all()
 
-    thread = threading.Thread(target=writer, name="rotate-keys-writer", daemon=True)
-    thread.start()
+    connections.close_all()  # a forked child must not share the parent's database connections
+    process = context.Process(target=writer, name="rotate-keys-writer", daemon=True)
+    process.start()
     after_pk, submitted, received = None, 0, 0
     try:
         while True:
@@ -353,17 +355,20 @@ def _pipelined_batches(
             while not done.empty():
                 received += 1
                 yield _result(done.get())
+        while received < submitted:
+            received += 1
+            yield _result(done.get())
     finally:
-        pending.put(None)
-    while received < submitted:
-        received += 1
-        yield _result(done.get())
-    thread.join()
+        with suppress(queue.Full):  # the writer is gone (killed): nothing reads the queue any more
+            pending.put(None, timeout=5)
+        process.join(timeout=30)
+        if process.is_alive():
+            process.terminate()
 
 
-def _result(item: BatchResult | BaseException) -> BatchResult:
-    if isinstance(item, BaseException):
-        raise item
+def _result(item: BatchResult | str) -> BatchResult:
+    if isinstance(item, str):
+        raise RuntimeError(f"Writing re-encrypted values failed: {item}")
     return item
 
 

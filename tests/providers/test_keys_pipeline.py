@@ -1,10 +1,10 @@
-"""Key rotation on PostgreSQL outside a transaction: batches are pipelined (a writer thread with
-its own connection writes batch N while batch N+1 is re-encrypted). The outcome must be exactly
-the sequential one."""
+"""Key rotation on PostgreSQL outside a transaction: batches are pipelined (a forked writer
+process with its own connection writes batch N while batch N+1 is re-encrypted). The outcome must
+be exactly the sequential one."""
 
 import io
 import json
-import threading
+import multiprocessing
 
 import pytest
 from django.core.management import call_command
@@ -42,10 +42,10 @@ def test_pipelined_rotation_rotates_everything_and_reports_failures(keys_setting
 
     batches = keys.iter_batches(Credential, field, batch_size=2)
     first = next(batches)
-    writer = [thread for thread in threading.enumerate() if thread.name == "rotate-keys-writer"]
+    writer = [child for child in multiprocessing.active_children() if child.name == "rotate-keys-writer"]
     rest = list(batches)
 
-    assert writer, "outside a transaction on PostgreSQL the writes run in their own thread"
+    assert writer, "outside a transaction on PostgreSQL the writes run in a process of their own"
     results = [first, *rest]
     assert sum(r.scanned for r in results) == 10
     assert sum(r.rotated for r in results) == 9
