@@ -15,6 +15,16 @@ def is_local(url: str) -> bool:
     return not url.startswith(("http:", "https:")) or urlsplit(url).hostname in ("127.0.0.1", "localhost")
 
 
+def try_providers_list(page):
+    """Open Swagger UI, open "List providers", press "Try it out" and "Execute"; the operation's block."""
+    page.goto("/api/docs/")
+    operation = page.locator("#operations-Providers-backend_providers_list")
+    operation.locator(".opblock-summary").click()
+    operation.locator("button.try-out__btn").click()
+    operation.locator("button.execute").click()
+    return operation
+
+
 def test_swagger_ui_executes_a_request(page):
     OperatorFactory(username="portal-user")
     ProviderFactory(provider_id="portal-github")
@@ -23,11 +33,7 @@ def test_swagger_ui_executes_a_request(page):
 
     page.on("request", lambda request: external.append(request.url) if not is_local(request.url) else None)
 
-    page.goto("/api/docs/")
-    operation = page.locator("#operations-Providers-backend_providers_list")
-    operation.locator(".opblock-summary").click()
-    operation.locator("button.try-out__btn").click()
-    operation.locator("button.execute").click()
+    operation = try_providers_list(page)
 
     response = operation.locator(".live-responses-table .response .response-col_status").first
     assert response.inner_text().strip() == "200"
@@ -43,11 +49,7 @@ def test_swagger_ui_authorizes_with_an_api_token(page, console):
     ProviderFactory(provider_id="token-portal-github")
     _, token = api_token_create(user=user, name="portal")
 
-    page.goto("/api/docs/")
-    operation = page.locator("#operations-Providers-backend_providers_list")
-    operation.locator(".opblock-summary").click()
-    operation.locator("button.try-out__btn").click()
-    operation.locator("button.execute").click()
+    operation = try_providers_list(page)
     status = operation.locator(".live-responses-table .response .response-col_status").first
     assert status.inner_text().strip() == "401", "without a token the API refuses"
 
