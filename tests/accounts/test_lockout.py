@@ -33,6 +33,28 @@ def test_signed_in_clients_are_throttled_per_user(operator_client, settings):
     assert statuses == [200, 200, 429]
 
 
+def test_the_window_ends_and_retry_after_says_when(operator_client, settings):
+    import time
+
+    settings.API_THROTTLE_USER = "2/s"
+    statuses = [operator_client.get("/api/backend/providers").status_code for _ in range(3)]
+    throttled = operator_client.get("/api/backend/providers")
+
+    assert statuses == [200, 200, 429]
+    assert throttled.status_code == 429 and int(throttled["Retry-After"]) == 1
+    time.sleep(1.1)
+    assert operator_client.get("/api/backend/providers").status_code == 200
+
+
+def test_other_users_have_their_own_window(operator_client, settings):
+    settings.API_THROTTLE_USER = "1/min"
+    assert [operator_client.get("/api/backend/providers").status_code for _ in range(2)] == [200, 429]
+    other = APIClient()
+    other.force_authenticate(OperatorFactory())
+
+    assert other.get("/api/backend/providers").status_code == 200
+
+
 def test_an_address_sending_invalid_tokens_is_locked_out(settings, db):
     settings.API_TOKEN_FAILURE_LIMIT = 3
     _, valid = api_token_create(user=OperatorFactory(), name="ci")
