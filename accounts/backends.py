@@ -56,7 +56,7 @@ def api_token_with_permissions(key_hash: str):
     if not rows:
         return None
     first = rows[0]
-    split = len(TOKEN_FIELDS)
+    split = len(token_fields)
     token_values = [_convert(f, v) for f, v in zip(token_fields, first, strict=False)]
     user_values = [_convert(f, v) for f, v in zip(user_fields, first[split:], strict=False)]
     token = ApiToken.from_db(connection.alias, [f.attname for f in token_fields], token_values)

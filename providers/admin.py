@@ -722,9 +722,8 @@ class IdentityProviderAdminForm(forms.ModelForm):
         strip=False,
         max_length=4096,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="The OAuth 2.0 client secret issued with the client id, e.g. the value Okta shows once. Never "
-        "shown again after saving; "
-        "leave blank to keep the stored secret.",
+        help_text="The OAuth 2.0 client secret issued with the client id, e.g. the value Okta shows once. "
+        "Never shown again after saving; leave blank to keep the stored secret.",
     )
     domain_names = forms.CharField(
         label="Domains",

@@ -227,10 +227,8 @@ def admin_dashboard(*, user, days: int = EXPIRY_WARNING_DAYS) -> dict[str, Any]:
     by type, credentials expired or expiring within `days`, failing connection tests, identity
     providers waiting for domain verification, SAML signing certificates expired or expiring within
     `days`, the latest audit events. Metadata only."""
-    now = timezone.now()
     panel: dict[str, Any] = {
         "days": days,
-        "now": now,
         "show_providers": user.has_perm("providers.view_provider"),
         "show_identity": user.has_perm("providers.view_identityprovider"),
         "show_events": user.has_perm("providers.view_auditevent"),
