@@ -3,6 +3,7 @@ added later touches one function per model."""
 
 from collections import defaultdict
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -80,9 +81,8 @@ PROVIDER_ROW_COLUMNS = (
 )  # fmt: skip
 
 
-def provider_rows() -> QuerySet[Any, Any]:
-    """`provider_list()` as plain rows, one query, no model instances (a third of a list's cost):
-    what the API's reads render. Credential columns are None when there are no credentials."""
+@cache
+def _provider_rows() -> QuerySet[Any, Any]:
     return provider_list().values(
         *PROVIDER_ROW_COLUMNS,
         created_by_name=F("created_by__username"),
@@ -94,6 +94,15 @@ def provider_rows() -> QuerySet[Any, Any]:
     )
 
 
+def provider_rows() -> QuerySet[Any, Any]:
+    """`provider_list()` as plain rows, one query, no model instances (a third of a list's cost):
+    what the API's reads render. Credential columns are None when there are no credentials.
+
+    Built once per process and cloned (never evaluated itself): resolving the joins, the count
+    subquery and the named columns cost ~0.9 ms per request, as much as running the query."""
+    return _provider_rows().all()
+
+
 def can_manage_all_projects(user) -> bool:
     return user.has_perm("providers.manage_all_projects")
 
@@ -103,14 +112,17 @@ def project_list(*, user) -> QuerySet[Project]:
     queryset = Project.objects.select_related("provider").prefetch_related(
         Prefetch("owners", queryset=User.objects.only("id", "username").order_by("username"))
     )
-    if can_manage_all_projects(user):
-        return queryset
-    return queryset.filter(owners=user)
+    return _projects_visible(queryset, user=user)
 
 
-def project_rows(*, user) -> QuerySet[Any, Any]:
-    """`project_list()` as plain rows (see `provider_rows`); `with_owners` adds the owners."""
-    return project_list(user=user).values(
+def _projects_visible(queryset: QuerySet, *, user) -> QuerySet:
+    """The one rule for which projects a user may see."""
+    return queryset if can_manage_all_projects(user) else queryset.filter(owners=user)
+
+
+@cache
+def _project_rows() -> QuerySet[Any, Any]:
+    return Project.objects.values(
         "pk",
         "project_id",
         "name",
@@ -122,11 +134,21 @@ def project_rows(*, user) -> QuerySet[Any, Any]:
     )
 
 
+def project_rows(*, user) -> QuerySet[Any, Any]:
+    """The projects `project_list()` gives the user, as plain rows built from a template made once
+    per process (see `provider_rows`); `with_owners` adds the owners."""
+    return _projects_visible(_project_rows().all(), user=user)
+
+
+@cache
+def _owner_names() -> QuerySet[Any, Any]:
+    return Project.owners.through.objects.order_by("user__username").values_list("project_id", "user__username")
+
+
 def with_owners(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each row gets `owners`, its owners' user names in order, from one query for all rows."""
     names: dict[Any, list[str]] = defaultdict(list)
-    through = Project.owners.through.objects.filter(project_id__in=[row["pk"] for row in rows])
-    for project_pk, username in through.order_by("user__username").values_list("project_id", "user__username"):
+    for project_pk, username in _owner_names().filter(project_id__in=[row["pk"] for row in rows]):
         names[project_pk].append(username)
     for row in rows:
         row["owners"] = names[row["pk"]]

@@ -1,5 +1,6 @@
 import django_filters
 from django.db.models import Q, QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
 
 from providers.catalog import CAPABILITY_CHOICES, PROVIDER_TYPE_CHOICES, types_with_capability
 from providers.models import Project, Provider
@@ -45,3 +46,18 @@ class ProjectFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(Q(project_id__icontains=value) | Q(name__icontains=value))
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, passing the queryset through untouched when the query string names
+    none of the view's filters: a filterset with no values filters nothing, but building it and its
+    form deep-copies every filter, which was ~0.5 ms of an unfiltered list (docs/benchmarks.md).
+    A parameter counts when it starts with a filter's name (range filters add suffixes)."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None:
+            names = tuple(filterset_class.base_filters)
+            if not any(key.startswith(names) for key in request.query_params):
+                return queryset
+        return super().filter_queryset(request, queryset, view)

@@ -141,7 +141,8 @@ class ProviderViewSet(
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(selectors.provider_rows()))
-        return self.get_paginated_response([ProviderSerializer().to_representation(row) for row in page or []])
+        serializer = ProviderSerializer()
+        return self.get_paginated_response([serializer.to_representation(row) for row in page or []])
 
     def retrieve(self, request, *args, **kwargs):
         return self._read(kwargs[self.lookup_url_kwarg])
@@ -189,13 +190,14 @@ class ProviderViewSet(
         audit.record(action="export", actor=request.user, object_type="provider", detail="providers export")
 
         def rows():
+            serializer = ProviderSerializer()
             last = ""
             while True:
                 batch = list(selectors.provider_rows().filter(provider_id__gt=last).order_by("provider_id")[:500])
                 if not batch:
                     return
                 for row in batch:
-                    yield json.dumps(ProviderSerializer().to_representation(row), cls=DjangoJSONEncoder) + "\n"
+                    yield json.dumps(serializer.to_representation(row), cls=DjangoJSONEncoder) + "\n"
                 last = batch[-1]["provider_id"]
 
         response = StreamingHttpResponse(rows(), content_type="application/x-ndjson")
@@ -333,7 +335,8 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(selectors.project_rows(user=request.user)))
         rows = selectors.with_owners(list(page or []))
-        return self.get_paginated_response([ProjectSerializer().to_representation(row) for row in rows])
+        serializer = ProjectSerializer()
+        return self.get_paginated_response([serializer.to_representation(row) for row in rows])
 
     def retrieve(self, request, *args, **kwargs):
         return self._read(kwargs[self.lookup_url_kwarg])

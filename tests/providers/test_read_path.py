@@ -1,0 +1,101 @@
+"""What makes reads fast must not change what they return: the row templates built once per
+process, the filter backend passing unfiltered lists through, and prepared statements on
+PostgreSQL (docs/benchmarks.md)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from providers.models import Project
+from tests.factories import ProjectFactory, ProviderFactory
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def ids(response, key="results"):
+    assert response.status_code == 200, response.content
+    return [item["id"] for item in response.json()[key]]
+
+
+def test_lists_and_reads_see_every_change_after_the_template_was_built(operator_client, owner_client, owner):
+    first = ProviderFactory(provider_id="alpha", label="Alpha")
+    assert ids(operator_client.get("/api/backend/providers")) == ["alpha"]
+
+    ProviderFactory(provider_id="beta")
+    first.label = "Renamed"
+    first.save()
+    assert ids(operator_client.get("/api/backend/providers")) == ["alpha", "beta"]
+    assert operator_client.get("/api/backend/providers/alpha").json()["label"] == "Renamed"
+
+    mine = ProjectFactory(project_id="mine", provider=first)
+    mine.owners.add(owner)
+    ProjectFactory(project_id="theirs")
+    assert ids(owner_client.get("/api/backend/projects")) == ["mine"]
+    assert ids(operator_client.get("/api/backend/projects")) == ["mine", "theirs"]
+    # The owner scope is applied per request: the operator's list did not widen the owner's.
+    assert ids(owner_client.get("/api/backend/projects")) == ["mine"]
+    assert owner_client.get("/api/backend/projects/theirs").status_code == 404
+    assert owner_client.get("/api/backend/projects/mine").json()["owners"] == ["owner"]
+
+    Project.objects.get(project_id="theirs").owners.add(owner)
+    assert ids(owner_client.get("/api/backend/projects")) == ["mine", "theirs"]
+
+
+def test_parameters_that_name_no_filter_filter_nothing(operator_client):
+    ProviderFactory(provider_id="gh", type="github")
+    ProviderFactory(provider_id="gl", type="gitlab")
+    assert ids(operator_client.get("/api/backend/providers?page_size=10&unrelated=gitlab")) == ["gh", "gl"]
+    assert ids(operator_client.get("/api/backend/providers?type=gitlab&unrelated=x")) == ["gl"]
+    response = operator_client.get("/api/backend/providers?type=nope")
+    assert response.status_code == 400
+    assert "type" in response.json()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_a_repeated_read_is_prepared_and_answers_the_same(operator_client):
+    ProviderFactory(provider_id="prepared", label="Prepared")
+    bodies = [operator_client.get("/api/backend/providers/prepared").content for _ in range(8)]
+    assert len(set(bodies)) == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        statements = [row[0] for row in cursor.fetchall()]
+    assert any('"linked_projects"' in sql and '"providers_provider"' in sql for sql in statements), statements
+    assert any('"accounts_apitoken"' in sql for sql in statements), statements
+
+
+def database_options(threshold: str | None) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": "postgres://root@127.0.0.1:5432/test",
+    }
+    env.pop("DATABASE_PREPARE_THRESHOLD", None)
+    if threshold is not None:
+        env["DATABASE_PREPARE_THRESHOLD"] = threshold
+    code = "import django; django.setup(); from django.conf import settings; "
+    code += "print(sorted(settings.DATABASES['default'].get('OPTIONS', {}).items()))"
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize(
+    "threshold, options",
+    [
+        (None, "[('prepare_threshold', 5), ('server_side_binding', True)]"),
+        ("2", "[('prepare_threshold', 2), ('server_side_binding', True)]"),
+        ("off", "[]"),
+    ],
+)
+def test_prepare_threshold_setting(threshold, options):
+    result = database_options(threshold)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == options
+
+
+def test_a_bad_prepare_threshold_stops_the_start_with_a_clear_message():
+    result = database_options("sometimes")
+    assert result.returncode != 0
+    assert "DATABASE_PREPARE_THRESHOLD must be a whole number of executions or “off”, not “sometimes”." in result.stderr
