@@ -157,7 +157,13 @@ def with_owners(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def identity_provider_list() -> QuerySet[Provider]:
     """Providers with their identity configuration (never the encrypted client secret), domains
-    and mapper count, in a fixed number of queries."""
+    and mapper count, in a fixed number of queries; cloned from a template built once per
+    process (see `provider_rows`)."""
+    return _identity_provider_list().all()
+
+
+@cache
+def _identity_provider_list() -> QuerySet[Provider]:
     return (
         Provider.objects.filter(identity__isnull=False)
         .select_related("identity", "created_by")

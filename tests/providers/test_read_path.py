@@ -99,3 +99,14 @@ def test_a_bad_prepare_threshold_stops_the_start_with_a_clear_message():
     result = database_options("sometimes")
     assert result.returncode != 0
     assert "DATABASE_PREPARE_THRESHOLD must be a whole number of executions or “off”, not “sometimes”." in result.stderr
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram indexes are PostgreSQL's")
+def test_search_indexes_take_new_rows_at_once(db):
+    """No GIN pending list: every search would read it first (docs/benchmarks.md)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname IN ('provider_search_trgm', 'project_search_trgm')"
+        )
+        options = dict(cursor.fetchall())
+    assert options == {"provider_search_trgm": ["fastupdate=off"], "project_search_trgm": ["fastupdate=off"]}
