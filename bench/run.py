@@ -186,12 +186,15 @@ def admin_cases(session_key: str) -> list[Case]:
 
     cookie = {"Cookie": f"sessionid={session_key}"}
     project = Project.objects.get(project_id=project_id(100))
-    autocomplete = "/admin/autocomplete/?app_label=providers&model_name=project&field_name=provider&term=git-00001"
+    autocomplete = "/admin/autocomplete/?app_label=providers&model_name=project&field_name=provider&term="
     pages = [
         ("admin: providers changelist", "/admin/providers/provider/"),
         ("admin: projects changelist", "/admin/providers/project/"),
         ("admin: project change form", f"/admin/providers/project/{project.pk}/change/"),
-        ("admin: provider autocomplete", autocomplete),
+        # Every trigram of "git-00001" is in most ids: the trigram index's worst case.
+        ("admin: provider autocomplete", autocomplete + "git-00001"),
+        # A term with a rare trigram ("777"), as an operator types part of one id: same match at every size.
+        ("admin: provider autocomplete, specific id", autocomplete + "0000777"),
     ]
     return [Case(name, "product", Request("GET", path, cookie)) for name, path in pages]
 
