@@ -1,9 +1,33 @@
 from django.contrib import admin
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.db.models import QuerySet
 
 from . import selectors
 from .admin_paginator import LookaheadPaginator
 from .models import Project
+
+
+class PrefixFirst:
+    """The provider autocomplete's matches: the providers whose id starts with the term first (in
+    byte order of the id), then the other matches (by id). A page is read from the prefix range of
+    an index, flat however many providers there are, and the substring search runs only for what
+    the prefix matches leave of the page. Through the trigram index alone, a term such as
+    "git-00001", whose trigrams are in nearly every id, cost 6 ms at 100k providers against 1 ms
+    at 1k (docs/benchmarks.md); a term typed as the start of an id is the common case."""
+
+    def __init__(self, choices: QuerySet, searched: QuerySet, term: str):
+        self.prefixed = selectors.providers_with_id_prefix(choices, term)
+        self.others = selectors.providers_without_id_prefix(searched, term)
+
+    def __getitem__(self, window: slice) -> list:
+        start, stop = window.start or 0, window.stop
+        head = list(self.prefixed[start:stop])
+        if len(head) == stop - start:
+            return head
+        # The prefix matches end in or before this window: the rest continues with the others.
+        prefixed = start + len(head) if head or start == 0 else self.prefixed.count()
+        skip = max(start - prefixed, 0)
+        return head + list(self.others[skip : skip + (stop - start - len(head))])
 
 
 class ProviderAutocompleteJsonView(AutocompleteJsonView):
@@ -18,9 +42,10 @@ class ProviderAutocompleteJsonView(AutocompleteJsonView):
         """The lean provider queryset for the provider field; the default for the others."""
         if self.source_field is not Project._meta.get_field("provider"):
             return super().get_queryset()
-        queryset = selectors.provider_choices().complex_filter(self.source_field.get_limit_choices_to())
-        queryset, distinct = self.model_admin.get_search_results(self.request, queryset, self.term)
-        return queryset.distinct() if distinct else queryset
+        choices = selectors.provider_choices().complex_filter(self.source_field.get_limit_choices_to())
+        searched, distinct = self.model_admin.get_search_results(self.request, choices, self.term)
+        searched = searched.distinct() if distinct else searched
+        return PrefixFirst(choices, searched, self.term) if self.term else searched
 
     def has_perm(self, request, obj=None):
         field, user = self.source_field, request.user

@@ -7,8 +7,9 @@ from functools import cache
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import Count, F, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, TextField
+from django.db.models.functions import Cast, Coalesce, Collate
 from django.utils import timezone
 
 from .models import (
@@ -69,6 +70,27 @@ def provider_choices() -> QuerySet[Provider]:
     """The providers `provider_list()` offers, with only what a picker shows (id and label): an
     autocomplete sorts every match, so annotations and joins would run for all of them."""
     return Provider.objects.only("pk", "provider_id", "label")
+
+
+def provider_id_key():
+    """The provider id compared byte by byte (collation "C" on PostgreSQL, SQLite's default), so
+    that ids with a given prefix form one range of an index (migration 0010)."""
+    if connection.vendor == "postgresql":
+        return Collate(Cast("provider_id", TextField()), "C")
+    return F("provider_id")
+
+
+def providers_with_id_prefix(queryset: QuerySet[Provider], prefix: str) -> QuerySet[Provider]:
+    """The providers of `queryset` whose id starts with `prefix` (case-sensitive), in byte order
+    of the id: one index range, read only as far as the slice taken, however many match."""
+    successor = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return queryset.alias(id_key=provider_id_key()).filter(id_key__gte=prefix, id_key__lt=successor).order_by("id_key")
+
+
+def providers_without_id_prefix(queryset: QuerySet[Provider], prefix: str) -> QuerySet[Provider]:
+    """`queryset` less what `providers_with_id_prefix` gives, in its own order."""
+    successor = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return queryset.alias(id_key=provider_id_key()).exclude(id_key__gte=prefix, id_key__lt=successor)
 
 
 def provider_get(*, provider_id: str) -> Provider | None:

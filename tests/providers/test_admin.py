@@ -5,6 +5,7 @@ import hashlib
 import json
 import re
 
+import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
@@ -15,6 +16,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
 from accounts.services import api_token_create
+from providers import selectors
 from providers.models import Credential, Project, Provider
 from providers.services import credential_content
 from tests.factories import ProjectFactory, ProviderFactory
@@ -669,6 +671,67 @@ def test_provider_autocomplete_pages_without_counting(client, owner):
     assert (len(second["results"]), second["pagination"]) == (5, {"more": False})
     assert not [q for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
     assert first["results"][0]["text"].endswith("(team-00)")
+
+
+def autocomplete_page(client, term: str, page: int) -> tuple[list[str], bool]:
+    body = client.get(
+        AUTOCOMPLETE,
+        {"app_label": "providers", "model_name": "project", "field_name": "provider", "term": term, "page": page},
+    ).json()
+    return [item["text"].rsplit("(", 1)[1].rstrip(")") for item in body["results"]], body["pagination"]["more"]
+
+
+def test_provider_autocomplete_puts_ids_starting_with_the_term_first(client, owner):
+    for provider_id in ("team-acme", "acme-gitlab", "zz-acme", "acme-github", "acme", "acmf-x", "acm-x"):
+        ProviderFactory(provider_id=provider_id, credential=False)
+    ProviderFactory(provider_id="legacy", label="ACME legacy", credential=False)
+    ProviderFactory(provider_id="acme-okta", type="okta", base_url="https://acme.okta.com", credential=False)
+    logged_in(client, owner)
+
+    # Ids that start with the term (byte order), then every other match by id; a git field
+    # still offers no identity provider.
+    assert autocomplete_page(client, "acme", 1) == (
+        ["acme", "acme-github", "acme-gitlab", "legacy", "team-acme", "zz-acme"],
+        False,
+    )
+    # The prefix is case-sensitive like ids; the search is not, so nothing is lost.
+    assert autocomplete_page(client, "ACME", 1) == (
+        ["acme", "acme-github", "acme-gitlab", "legacy", "team-acme", "zz-acme"],
+        False,
+    )
+
+
+def test_provider_autocomplete_pages_across_the_end_of_the_prefix_matches(client, owner):
+    for n in range(30):
+        ProviderFactory(provider_id=f"team-{n:02d}", credential=False)
+    for n in range(15):
+        ProviderFactory(provider_id=f"a-team-{n:02d}", credential=False)
+    logged_in(client, owner)
+    prefixed = [f"team-{n:02d}" for n in range(30)]
+    others = [f"a-team-{n:02d}" for n in range(15)]
+
+    pages = [autocomplete_page(client, "team", page) for page in (1, 2, 3)]
+
+    assert pages == [(prefixed[:20], True), (prefixed[20:] + others[:10], True), (others[10:], False)]
+    assert (
+        client.get(
+            AUTOCOMPLETE,
+            {"app_label": "providers", "model_name": "project", "field_name": "provider", "term": "team", "page": 4},
+        ).status_code
+        == 404
+    )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the byte-order index is PostgreSQL's")
+def test_the_id_prefix_is_one_range_of_an_index(db):
+    ProviderFactory(provider_id="acme-github", credential=False)
+    queryset = selectors.providers_with_id_prefix(Provider.objects.only("pk"), "acme")[:21]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = queryset.query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "provider_id_bytes" in plan and "Index Cond" in plan, plan
 
 
 def test_provider_autocomplete_forbidden_for_staff_without_groups(client, plain_user):
