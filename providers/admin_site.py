@@ -1,3 +1,5 @@
+import re
+
 from django.contrib import admin
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.db.models import QuerySet
@@ -5,6 +7,8 @@ from django.db.models import QuerySet
 from . import selectors
 from .admin_paginator import LookaheadPaginator
 from .models import Project
+
+ID_PREFIX = re.compile(r"[A-Za-z0-9._-]+")
 
 
 class PrefixFirst:
@@ -45,7 +49,8 @@ class ProviderAutocompleteJsonView(AutocompleteJsonView):
         choices = selectors.provider_choices().complex_filter(self.source_field.get_limit_choices_to())
         searched, distinct = self.model_admin.get_search_results(self.request, choices, self.term)
         searched = searched.distinct() if distinct else searched
-        return PrefixFirst(choices, searched, self.term) if self.term else searched
+        # Only a term made of id characters can start an id (no spaces, no other characters).
+        return PrefixFirst(choices, searched, self.term) if ID_PREFIX.fullmatch(self.term) else searched
 
     def has_perm(self, request, obj=None):
         field, user = self.source_field, request.user

@@ -699,6 +699,10 @@ def test_provider_autocomplete_puts_ids_starting_with_the_term_first(client, own
         ["acme", "acme-github", "acme-gitlab", "legacy", "team-acme", "zz-acme"],
         False,
     )
+    # Terms no id can start with (a space, other characters) are searched only.
+    assert autocomplete_page(client, "acme legacy", 1) == (["legacy"], False)
+    assert autocomplete_page(client, "\U0010ffff", 1) == ([], False)
+    assert autocomplete_page(client, "acmé", 1) == ([], False)
 
 
 def test_provider_autocomplete_pages_across_the_end_of_the_prefix_matches(client, owner):
