@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 ESTIMATE_FROM = 10_000
+MAX_PAGE = 1_000_000  # pages of the lookahead paginator: 20 million rows
 
 
 class EstimatedCountPaginator(Paginator):
@@ -51,6 +52,8 @@ class LookaheadPaginator(Paginator):
             raise PageNotAnInteger("That page number is not an integer") from None
         if number < 1:
             raise EmptyPage("That page number is less than 1")
+        if number > MAX_PAGE:  # an offset past what the database takes (bigint) would be a 500
+            raise EmptyPage("That page contains no results")
         return number
 
     def page(self, number) -> Page:

@@ -23,6 +23,10 @@ class PrefixFirst:
         self.prefixed = selectors.providers_with_id_prefix(choices, term)
         self.others = selectors.providers_without_id_prefix(searched, term)
 
+    def count(self) -> int:
+        """Only for `page=last`: the autocomplete's own pages never count."""
+        return self.prefixed.count() + self.others.count()
+
     def __getitem__(self, window: slice) -> list:
         start, stop = window.start or 0, window.stop
         head = list(self.prefixed[start:stop])

@@ -180,8 +180,10 @@ def with_owners(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def identity_provider_list() -> QuerySet[Provider]:
     """Providers with their identity configuration (never the encrypted client secret), domains
     and mapper count, in a fixed number of queries; cloned from a template built once per
-    process (see `provider_rows`)."""
-    return _identity_provider_list().all()
+    process (see `provider_rows`). The prefetch is attached per call: Django's prefetching writes
+    into its queryset, which a shared template would then keep between requests."""
+    domains = Prefetch("identity__domains", queryset=IdentityProviderDomain.objects.order_by("domain"))
+    return _identity_provider_list().prefetch_related(domains)
 
 
 @cache
@@ -190,7 +192,6 @@ def _identity_provider_list() -> QuerySet[Provider]:
         Provider.objects.filter(identity__isnull=False)
         .select_related("identity", "created_by")
         .defer("identity__client_secret")
-        .prefetch_related(Prefetch("identity__domains", queryset=IdentityProviderDomain.objects.order_by("domain")))
         .annotate(mapper_count=count_of(IdentityProviderMapper, "identity", outer="identity"))
     )
 

@@ -22,7 +22,7 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+if DATABASES["default"].get("ENGINE", "").endswith((".postgresql", ".postgis")):
     # Server-side parameters, and psycopg prepares a statement the connection has run this many
     # times: PostgreSQL then stops planning it on every request, which was 0.5–0.7 ms of a provider
     # read's 1 ms of SQL (docs/benchmarks.md). "off" for PgBouncer older than 1.21 in transaction

@@ -16,7 +16,11 @@ def forwards(apps, schema_editor):
             cursor.execute("SELECT to_regclass(%s)", [name])
             if cursor.fetchone()[0] is None:
                 continue  # pg_trgm was refused in 0007: no trigram index
+        # Each statement commits on its own (atomic = False): the ALTER's exclusive lock on the
+        # index lasts only for the ALTER, and it gives up rather than queue reads behind it.
+        schema_editor.execute("SET lock_timeout = '10s'")
         schema_editor.execute(f"ALTER INDEX {schema_editor.quote_name(name)} SET (fastupdate = off)")
+        schema_editor.execute("RESET lock_timeout")
         schema_editor.execute("SELECT gin_clean_pending_list(%s::regclass)", [name])
 
 
@@ -28,6 +32,8 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    atomic = False
+
     dependencies = [("providers", "0008_help_texts")]
 
     operations = [migrations.RunPython(forwards, backwards)]

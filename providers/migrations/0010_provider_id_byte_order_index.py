@@ -10,6 +10,11 @@ NAME = "provider_id_bytes"
 def create(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", [NAME])
+        row = cursor.fetchone()
+    if row is not None and not row[0]:  # an interrupted build left it invalid: build it again
+        schema_editor.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{NAME}"')
     schema_editor.execute(
         f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{NAME}" ON "providers_provider" (("provider_id"::text COLLATE "C"))'
     )

@@ -673,7 +673,7 @@ def test_provider_autocomplete_pages_without_counting(client, owner):
     assert first["results"][0]["text"].endswith("(team-00)")
 
 
-def autocomplete_page(client, term: str, page: int) -> tuple[list[str], bool]:
+def autocomplete_page(client, term: str, page: int | str) -> tuple[list[str], bool]:
     body = client.get(
         AUTOCOMPLETE,
         {"app_label": "providers", "model_name": "project", "field_name": "provider", "term": term, "page": page},
@@ -682,21 +682,23 @@ def autocomplete_page(client, term: str, page: int) -> tuple[list[str], bool]:
 
 
 def test_provider_autocomplete_puts_ids_starting_with_the_term_first(client, owner):
-    for provider_id in ("team-acme", "acme-gitlab", "zz-acme", "acme-github", "acme", "acmf-x", "acm-x"):
-        ProviderFactory(provider_id=provider_id, credential=False)
+    for provider_id in ("team-acme", "acme-gitlab", "zz-acme", "acme-github", "acme", "a-acme", "acmf-x", "acm-x"):
+        ProviderFactory(provider_id=provider_id, label=provider_id.upper(), credential=False)
     ProviderFactory(provider_id="legacy", label="ACME legacy", credential=False)
+    # Right at the end of the prefix range ("acme" < "acmf"), found through its label.
+    ProviderFactory(provider_id="acmf", label="Old acme mirror", credential=False)
     ProviderFactory(provider_id="acme-okta", type="okta", base_url="https://acme.okta.com", credential=False)
     logged_in(client, owner)
 
-    # Ids that start with the term (byte order), then every other match by id; a git field
-    # still offers no identity provider.
+    # Ids that start with the term (byte order), then every other match by id ("a-acme" sorts
+    # before "acme" but does not start with the term); a git field offers no identity provider.
     assert autocomplete_page(client, "acme", 1) == (
-        ["acme", "acme-github", "acme-gitlab", "legacy", "team-acme", "zz-acme"],
+        ["acme", "acme-github", "acme-gitlab", "a-acme", "acmf", "legacy", "team-acme", "zz-acme"],
         False,
     )
     # The prefix is case-sensitive like ids; the search is not, so nothing is lost.
     assert autocomplete_page(client, "ACME", 1) == (
-        ["acme", "acme-github", "acme-gitlab", "legacy", "team-acme", "zz-acme"],
+        ["a-acme", "acme", "acme-github", "acme-gitlab", "acmf", "legacy", "team-acme", "zz-acme"],
         False,
     )
     # Terms no id can start with (a space, other characters) are searched only.
@@ -717,13 +719,19 @@ def test_provider_autocomplete_pages_across_the_end_of_the_prefix_matches(client
     pages = [autocomplete_page(client, "team", page) for page in (1, 2, 3)]
 
     assert pages == [(prefixed[:20], True), (prefixed[20:] + others[:10], True), (others[10:], False)]
-    assert (
-        client.get(
+    assert autocomplete_page(client, "team", "last") == (others[10:], False)
+    for beyond in (4, 99999999999999999999):
+        response = client.get(
             AUTOCOMPLETE,
-            {"app_label": "providers", "model_name": "project", "field_name": "provider", "term": "team", "page": 4},
-        ).status_code
-        == 404
-    )
+            {
+                "app_label": "providers",
+                "model_name": "project",
+                "field_name": "provider",
+                "term": "team",
+                "page": beyond,
+            },
+        )
+        assert response.status_code == 404, beyond
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the byte-order index is PostgreSQL's")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from providers import selectors
 from providers.models import Project
 from tests.factories import ProjectFactory, ProviderFactory
 
@@ -43,6 +44,10 @@ def test_lists_and_reads_see_every_change_after_the_template_was_built(operator_
 
     Project.objects.get(project_id="theirs").owners.add(owner)
     assert ids(owner_client.get("/api/backend/projects")) == ["mine", "theirs"]
+    # The templates themselves never hold rows: each read gets its own clone.
+    assert selectors.provider_rows() is not selectors.provider_rows()
+    for template in (selectors._provider_rows(), selectors._project_rows(), selectors._identity_provider_list()):
+        assert template._result_cache is None
 
 
 def test_parameters_that_name_no_filter_filter_nothing(operator_client):
@@ -55,7 +60,10 @@ def test_parameters_that_name_no_filter_filter_nothing(operator_client):
     assert "type" in response.json()
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql" or connection.settings_dict.get("OPTIONS", {}).get("prepare_threshold") is None,
+    reason="prepared statements are PostgreSQL's, and DATABASE_PREPARE_THRESHOLD=off turns them off",
+)
 def test_a_repeated_read_is_prepared_and_answers_the_same(operator_client):
     ProviderFactory(provider_id="prepared", label="Prepared")
     bodies = [operator_client.get("/api/backend/providers/prepared").content for _ in range(8)]
