@@ -6,9 +6,9 @@ from django.db.models import QuerySet
 
 from . import selectors
 from .admin_paginator import LookaheadPaginator
-from .models import Project
+from .models import ID_CHARACTERS, Project
 
-ID_PREFIX = re.compile(r"[A-Za-z0-9._-]+")
+ID_PREFIX = re.compile(ID_CHARACTERS)
 
 
 class PrefixFirst:

@@ -80,17 +80,20 @@ def provider_id_key():
     return F("provider_id")
 
 
+def _id_prefix_range(prefix: str) -> Q:
+    """Ids starting with `prefix`, as a range of `provider_id_key()` (aliased `id_key`)."""
+    return Q(id_key__gte=prefix, id_key__lt=prefix[:-1] + chr(ord(prefix[-1]) + 1))
+
+
 def providers_with_id_prefix(queryset: QuerySet[Provider], prefix: str) -> QuerySet[Provider]:
     """The providers of `queryset` whose id starts with `prefix` (case-sensitive), in byte order
     of the id: one index range, read only as far as the slice taken, however many match."""
-    successor = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return queryset.alias(id_key=provider_id_key()).filter(id_key__gte=prefix, id_key__lt=successor).order_by("id_key")
+    return queryset.alias(id_key=provider_id_key()).filter(_id_prefix_range(prefix)).order_by("id_key")
 
 
 def providers_without_id_prefix(queryset: QuerySet[Provider], prefix: str) -> QuerySet[Provider]:
     """`queryset` less what `providers_with_id_prefix` gives, in its own order."""
-    successor = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return queryset.alias(id_key=provider_id_key()).exclude(id_key__gte=prefix, id_key__lt=successor)
+    return queryset.alias(id_key=provider_id_key()).exclude(_id_prefix_range(prefix))
 
 
 def provider_get(*, provider_id: str) -> Provider | None:

@@ -25,7 +25,7 @@ from providers.identity_services import (
     MapperInput,
 )
 from providers.mappers import SYNC_MODES, mapper_types_catalogue
-from providers.models import IdentityProvider, IdentityProviderMapper, Provider
+from providers.models import ID_CHARACTERS, IdentityProvider, IdentityProviderMapper, Provider
 from providers.services import provider_delete
 
 from .fields import ChoiceField, SafeJSONParser, StrictBooleanField, StrictCharField, StrictSerializer
@@ -552,7 +552,7 @@ class IdentityProviderViewSet(
     pagination_class = ProviderPagination
     lookup_field = "provider_id"
     lookup_url_kwarg = "alias"
-    lookup_value_regex = "[A-Za-z0-9._-]+"
+    lookup_value_regex = ID_CHARACTERS
     filterset_class = None
     filter_backends: list = []
 

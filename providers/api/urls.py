@@ -1,6 +1,8 @@
 from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
+from providers.models import ID_CHARACTERS
+
 from .audit import AuditEventViewSet
 from .identity import IdentityProviderViewSet, MapperViewSet
 from .idps import IdpViewSet
@@ -24,7 +26,7 @@ backend.register("audit-events", AuditEventViewSet, basename="audit-event")
 identity = OptionalSlashRouter()
 identity.register("identity-providers", IdentityProviderViewSet, basename="identity-provider")
 
-ALIAS = r"(?P<alias>[A-Za-z0-9._-]+)"
+ALIAS = rf"(?P<alias>{ID_CHARACTERS})"
 mappers = MapperViewSet.as_view({"get": "list", "post": "create"})
 mapper = MapperViewSet.as_view({"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"})
 dry_run = MapperViewSet.as_view({"post": "dry_run"})

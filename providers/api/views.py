@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from providers import audit, selectors, services
 from providers.concurrency import row_version_tag
-from providers.models import Project, Provider
+from providers.models import ID_CHARACTERS, Project, Provider
 
 from .filters import ProjectFilter, ProviderFilter
 from .pagination import ProjectPagination, ProviderPagination
@@ -60,7 +60,7 @@ LIST_ERRORS = {
 UNSUPPORTED = {415: OpenApiResponse(DETAIL, description="The body is not JSON.")}
 NOT_FOUND = {404: OpenApiResponse(DETAIL, description="No such object (or not visible to you).")}
 BAD_REQUEST = {400: OpenApiResponse(ERROR, description="Invalid body: each key names a field.")}
-LOOKUP = "[A-Za-z0-9._-]+"
+LOOKUP = ID_CHARACTERS
 
 
 @extend_schema(tags=["Providers"])
