@@ -14,6 +14,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
 from providers import selectors
+from providers.identity import selectors as identity_selectors
 from providers.models import Credential, IdentityProviderDomain, IdentityProviderMapper, Project, Provider
 
 PAGE = 50
@@ -66,7 +67,7 @@ def projects_list(request):
 
 
 def public_idps(request):
-    rows = selectors.public_identity_providers().values(
+    rows = identity_selectors.public_identity_providers().values(
         "identity__internal_id", "provider_id", "identity__protocol", "label", "enabled", "created_at"
     )
     return _json({"providers": list(rows)})
@@ -77,7 +78,7 @@ def identity_provider_detail(request, alias):
         json=JSONObject(domain="domain", verified_at="verified_at")
     )
     row = (
-        selectors.identity_provider_list()
+        identity_selectors.identity_provider_list()
         .values(*IDENTITY_FIELDS, domain_rows=ArraySubquery(domains))
         .get(provider_id=alias)
     )

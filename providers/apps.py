@@ -23,4 +23,4 @@ class RegistryAdminConfig(admin_apps.AdminConfig):
     """The stock admin with the registry's site (Projects section, provider autocomplete)."""
 
     default = False
-    default_site = "providers.admin_site.RegistryAdminSite"
+    default_site = "providers.admin.site.get_registry_site"

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.core.exceptions import ValidationError
 
 from .catalog import CREDENTIAL_TYPES, GIT, OIDC, PROVIDER_TYPES, SAML
-from .discovery import oidc_discover
 from .fetch import FetchError, FetchResult, fetch
+from .identity.discovery import oidc_discover
 from .models import IdentityProvider, Provider
 
 IDENTITY_MAX_LENGTH = 100

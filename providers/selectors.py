@@ -8,17 +8,13 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, F, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, TextField
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast, Coalesce, Collate
 from django.utils import timezone
 
 from .models import (
-    AuditEvent,
     Credential,
     CredentialVersion,
-    IdentityProvider,
-    IdentityProviderDomain,
-    IdentityProviderMapper,
     Project,
     Provider,
 )
@@ -57,13 +53,6 @@ def provider_projects(*, provider: Provider, user, limit: int = 20) -> list[Proj
     visible = project_list(user=user).select_related(None).prefetch_related(None)
     visible = visible.filter(provider=provider).order_by("project_id")
     return list(visible.only("pk", "project_id", "name")[:limit])
-
-
-def provider_certificate(*, provider: Provider) -> dict[str, Any] | None:
-    """The identity configuration's SAML signing certificate facts, or None for a provider without
-    identity configuration. Never loads the encrypted client secret."""
-    row = IdentityProvider.objects.filter(provider=provider).values("pk", "certificate_expires_at").first()
-    return dict(row) if row else None
 
 
 def provider_choices() -> QuerySet[Provider]:
@@ -180,70 +169,6 @@ def with_owners(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def identity_provider_list() -> QuerySet[Provider]:
-    """Providers with their identity configuration (never the encrypted client secret), domains
-    and mapper count, in a fixed number of queries; cloned from a template built once per
-    process (see `provider_rows`). The prefetch is attached per call: Django's prefetching writes
-    into its queryset, which a shared template would then keep between requests."""
-    domains = Prefetch("identity__domains", queryset=IdentityProviderDomain.objects.order_by("domain"))
-    return _identity_provider_list().prefetch_related(domains)
-
-
-@cache
-def _identity_provider_list() -> QuerySet[Provider]:
-    return (
-        Provider.objects.filter(identity__isnull=False)
-        .select_related("identity", "created_by")
-        .defer("identity__client_secret")
-        .annotate(mapper_count=count_of(IdentityProviderMapper, "identity", outer="identity"))
-    )
-
-
-def public_identity_providers() -> QuerySet[Provider]:
-    """What a login page may offer: enabled, verified, not hidden, not link-only."""
-    return (
-        Provider.objects.filter(
-            identity__isnull=False,
-            enabled=True,
-            identity__hide_on_login=False,
-            identity__link_only=False,
-            identity__status=IdentityProvider.Status.ACTIVE,
-        )
-        .select_related("identity")
-        .only(
-            "provider_id",
-            "label",
-            "enabled",
-            "created_at",
-            "identity__internal_id",
-            "identity__protocol",
-            "identity__known_provider",
-        )
-        .order_by("provider_id")
-    )
-
-
-def public_identity_providers_version() -> str:
-    """Changes whenever the public list may have: every write that touches an identity provider
-    moves its provider's `updated_at`, and a deletion changes the count. One aggregate over the
-    (small) identity table, so each server process can check its cached list without a shared cache."""
-    state = IdentityProvider.objects.aggregate(count=Count("pk"), last=Max("provider__updated_at"))
-    return f"{state['count']}:{state['last'].isoformat() if state['last'] else ''}"
-
-
-def identity_mappers(*, provider: Provider) -> QuerySet[IdentityProviderMapper]:
-    return IdentityProviderMapper.objects.filter(identity__provider=provider).order_by("id")
-
-
-def identity_admin_list() -> QuerySet[IdentityProvider]:
-    """The identity-provider changelist: provider row joined, secret never loaded, mapper count."""
-    return (
-        IdentityProvider.objects.select_related("provider")
-        .defer("client_secret")
-        .annotate(mapper_count=count_of(IdentityProviderMapper, "identity"))
-    )
-
-
 def credential_versions(*, provider: Provider) -> QuerySet[CredentialVersion]:
     """A provider's replaced credentials, newest first, without their secrets."""
     return (
@@ -262,53 +187,5 @@ def credentials_expiring(*, days: int) -> QuerySet[Credential]:
     )
 
 
-def certificates_expiring(*, days: int) -> QuerySet[IdentityProvider]:
-    """Identity providers whose SAML signing certificate expired or expires within `days`, soonest first."""
-    return (
-        IdentityProvider.objects.filter(certificate_expires_at__lte=timezone.now() + timedelta(days=days))
-        .select_related("provider")
-        .only("pk", "certificate_expires_at", "provider__provider_id")
-        .order_by("certificate_expires_at", "provider__provider_id")
-    )
-
-
 # Credentials and certificates this close to expiry are flagged on the dashboard and provider pages.
 EXPIRY_WARNING_DAYS = 30
-
-
-def admin_dashboard(*, user, days: int = EXPIRY_WARNING_DAYS) -> dict[str, Any]:
-    """What the admin home shows an operator, each part only to whom may see its model: providers
-    by type, credentials expired or expiring within `days`, failing connection tests, identity
-    providers waiting for domain verification, SAML signing certificates expired or expiring within
-    `days`, the latest audit events. Metadata only."""
-    panel: dict[str, Any] = {
-        "days": days,
-        "show_providers": user.has_perm("providers.view_provider"),
-        "show_identity": user.has_perm("providers.view_identityprovider"),
-        "show_events": user.has_perm("providers.view_auditevent"),
-    }
-    panel["visible"] = panel["show_providers"] or panel["show_identity"] or panel["show_events"]
-    if panel["show_providers"]:
-        panel["by_type"] = list(
-            Provider.objects.order_by("type")
-            .values("type")
-            .annotate(total=Count("pk"), enabled=Count("pk", filter=Q(enabled=True)))
-        )
-        expiring = credentials_expiring(days=days)
-        panel["expiring"] = list(expiring[:10])
-        panel["expiring_count"] = expiring.count()
-        panel["failing"] = list(
-            Provider.objects.filter(last_test_ok=False)
-            .order_by("-last_tested_at")
-            .only("pk", "provider_id", "label", "last_tested_at", "last_test_message")[:10]
-        )
-    if panel["show_identity"]:
-        pending = IdentityProvider.objects.filter(status=IdentityProvider.Status.PENDING)
-        panel["pending"] = list(pending.select_related("provider").defer("client_secret").order_by("provider")[:10])
-        panel["pending_count"] = pending.count()
-        certificates = certificates_expiring(days=days)
-        panel["certificates"] = list(certificates[:10])
-        panel["certificates_count"] = certificates.count()
-    if panel["show_events"]:
-        panel["events"] = list(AuditEvent.objects.order_by("-at")[:8])
-    return panel

@@ -6,7 +6,8 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from providers import identity_services, services
+from providers import services
+from providers.identity import services as identity_services
 from providers.models import CredentialVersion, Provider
 from tests.factories import ProjectFactory, ProviderFactory
 

@@ -31,7 +31,8 @@ from django.views.debug import ExceptionReporter
 from werkzeug import Request, Response
 
 from accounts.services import api_token_create
-from providers import identity_services, keys, services
+from providers import keys, services
+from providers.identity import services as identity_services
 from providers.models import AuditEvent, Credential, CredentialVersion, Provider
 from tests.conftest import client_for
 from tests.factories import ProjectOwnerFactory

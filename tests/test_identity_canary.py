@@ -16,7 +16,7 @@ from django.db import connection
 from django.urls import NoReverseMatch, reverse
 
 from accounts.roles import IDENTITY_VIEWERS
-from providers.identity_services import SECRET_MASK
+from providers.identity.services import SECRET_MASK
 from providers.models import IdentityProvider, IdentityProviderMapper, Provider
 from tests.conftest import client_for
 from tests.factories import UserFactory

@@ -14,8 +14,9 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from accounts.services import api_token_create
-from providers import identity_services, services
-from providers.identity_services import MapperInput
+from providers import services
+from providers.identity import services as identity_services
+from providers.identity.services import MapperInput
 from providers.models import AuditEvent, IdentityProvider
 from tests.factories import OperatorFactory, ProjectFactory
 

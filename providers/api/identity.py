@@ -12,11 +12,13 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from providers import identity_services, selectors
 from providers.catalog import KNOWN_PROVIDER_CHOICES, OAUTH2, OIDC, PROTOCOL_CHOICES, SAML
 from providers.concurrency import version_tag
-from providers.discovery import oidc_discover, oidc_discovery_url, saml_fetch_metadata, saml_parse_metadata
-from providers.identity_services import (
+from providers.identity import selectors as identity_selectors
+from providers.identity import services as identity_services
+from providers.identity.discovery import oidc_discover, oidc_discovery_url, saml_fetch_metadata, saml_parse_metadata
+from providers.identity.mappers import SYNC_MODES, mapper_types_catalogue
+from providers.identity.services import (
     BROKER_FIELDS,
     LIFECYCLE_FIELDS,
     OIDC_FIELDS,
@@ -24,7 +26,6 @@ from providers.identity_services import (
     SECRET_MASK,
     MapperInput,
 )
-from providers.mappers import SYNC_MODES, mapper_types_catalogue
 from providers.models import ID_CHARACTERS, IdentityProvider, IdentityProviderMapper, Provider
 from providers.services import provider_delete
 
@@ -557,7 +558,7 @@ class IdentityProviderViewSet(
     filter_backends: list = []
 
     def get_queryset(self):
-        return selectors.identity_provider_list()
+        return identity_selectors.identity_provider_list()
 
     def get_serializer_class(self):
         if self.action in ("create", "update", "partial_update"):
@@ -565,7 +566,7 @@ class IdentityProviderViewSet(
         return IdentityProviderSerializer
 
     def _read(self, provider: Provider) -> dict:
-        return IdentityProviderSerializer(selectors.identity_provider_list().get(pk=provider.pk)).data
+        return IdentityProviderSerializer(identity_selectors.identity_provider_list().get(pk=provider.pk)).data
 
     @extend_schema(
         summary="Create an identity provider",
@@ -743,12 +744,14 @@ class MapperViewSet(viewsets.ViewSet):
 
     def _mapper(self) -> IdentityProviderMapper:
         return get_object_or_404(
-            selectors.identity_mappers(provider=self._provider()), pk=int(self.kwargs["mapper_id"])
+            identity_selectors.identity_mappers(provider=self._provider()), pk=int(self.kwargs["mapper_id"])
         )
 
     @extend_schema(summary="List the mappers", responses={200: MapperSerializer(many=True), **NOT_FOUND})
     def list(self, request, alias=None):
-        return Response(MapperSerializer(selectors.identity_mappers(provider=self._provider()), many=True).data)
+        return Response(
+            MapperSerializer(identity_selectors.identity_mappers(provider=self._provider()), many=True).data
+        )
 
     @extend_schema(
         summary="Add a mapper",

@@ -14,9 +14,10 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
 
-from providers import identity_services, selectors
 from providers.catalog import OAUTH2, OIDC
 from providers.concurrency import header_names_tag, version_tag
+from providers.identity import selectors as identity_selectors
+from providers.identity import services as identity_services
 from providers.models import IdentityProvider, Provider
 from providers.services import provider_delete
 
@@ -107,7 +108,7 @@ class IdpViewSet(viewsets.ViewSet):
             internal_id = uuid.UUID(idp_id)
         except ValueError:
             raise Http404 from None
-        return get_object_or_404(selectors.identity_provider_list(), identity__internal_id=internal_id)
+        return get_object_or_404(identity_selectors.identity_provider_list(), identity__internal_id=internal_id)
 
     @extend_schema(
         summary="Public list of identity providers (no authentication)",
@@ -127,13 +128,15 @@ class IdpViewSet(viewsets.ViewSet):
         },
     )
     def list(self, request):
-        etag = '"' + hashlib.sha256(selectors.public_identity_providers_version().encode()).hexdigest()[:32] + '"'
+        etag = (
+            '"' + hashlib.sha256(identity_selectors.public_identity_providers_version().encode()).hexdigest()[:32] + '"'
+        )
         headers = {"ETag": etag, "Cache-Control": f"public, max-age={settings.PUBLIC_IDPS_MAX_AGE}, must-revalidate"}
         if header_names_tag(request.headers.get("If-None-Match"), etag):
             return HttpResponseNotModified(headers=headers)
         body = cache.get(f"public-idps:{etag}")
         if body is None:
-            providers = [public_item(provider) for provider in selectors.public_identity_providers()]
+            providers = [public_item(provider) for provider in identity_selectors.public_identity_providers()]
             body = json.dumps({"providers": providers}, separators=(",", ":")).encode()
             cache.set(f"public-idps:{etag}", body, timeout=3600)
         return HttpResponse(body, content_type="application/json", headers=headers)

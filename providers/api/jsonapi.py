@@ -14,10 +14,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from providers import identity_services, selectors
 from providers.catalog import OIDC
 from providers.concurrency import version_tag
-from providers.identity_services import SECRET_MASK
+from providers.identity import selectors as identity_selectors
+from providers.identity import services as identity_services
+from providers.identity.services import SECRET_MASK
 from providers.models import IdentityProvider, Provider
 from providers.services import provider_delete
 
@@ -276,7 +277,7 @@ class JsonApiIdentityProviderViewSet(viewsets.GenericViewSet):
     filter_backends: list = []
 
     def get_queryset(self):
-        return selectors.identity_provider_list()
+        return identity_selectors.identity_provider_list()
 
     def get_exception_handler(self):
         return lambda exc, context: self._handle(exc, context)

@@ -2,7 +2,7 @@
 
 from django import template
 
-from providers.admin import expiry_text
+from providers.display import expiry_text
 
 register = template.Library()
 

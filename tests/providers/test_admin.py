@@ -937,7 +937,7 @@ def test_admin_home_dashboard_for_operators(client, operator, owner, certificate
 
     from django.utils import timezone
 
-    from providers import identity_services
+    from providers.identity import services as identity_services
 
     soon = ProviderFactory(provider_id="expiring-gh", credential__content={"accessToken": "dash-canary-token"})
     Credential.metadata.filter(provider=soon).update(expires_at=timezone.now() + timedelta(days=3))

@@ -3,7 +3,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from providers import admin_paginator
+from providers.admin import paginator as admin_paginator
 from providers.models import Project
 from tests.factories import ProjectFactory
 

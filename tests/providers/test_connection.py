@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from werkzeug import Request, Response
 
-from providers.identity_services import identity_provider_create
+from providers.identity.services import identity_provider_create
 from providers.models import AuditEvent, Provider
 from providers.services import provider_test_connection
 from tests.conftest import client_for

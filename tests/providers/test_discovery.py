@@ -10,7 +10,7 @@ from cryptography.x509.oid import NameOID
 from defusedxml import DTDForbidden
 from django.core.exceptions import ValidationError
 
-from providers.discovery import (
+from providers.identity.discovery import (
     certificate_info,
     oidc_discover,
     oidc_discovery_url,

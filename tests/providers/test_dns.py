@@ -3,7 +3,7 @@ import time
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from providers.dns import DnsLookupError, txt_records
+from providers.identity.domains import DnsLookupError, txt_records
 
 
 def test_txt_records_returns_each_record(fake_dns):

@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from providers import identity_services
+from providers.identity import services as identity_services
 from providers.models import IdentityProvider, IdentityProviderMapper, Provider
 
 ADD = reverse("admin:providers_identityprovider_add")

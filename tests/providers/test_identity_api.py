@@ -4,8 +4,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 
-from providers import identity_services
-from providers.identity_services import SECRET_MASK
+from providers.identity import services as identity_services
+from providers.identity.services import SECRET_MASK
 from providers.models import IdentityProvider, IdentityProviderMapper, Provider
 
 IDPS = "/api/identity-providers"

@@ -7,7 +7,7 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from providers.identity_services import MapperInput, identity_provider_create
+from providers.identity.services import MapperInput, identity_provider_create
 from providers.models import IdentityProvider, IdentityProviderMapper, Provider
 from tests.conftest import client_for
 from tests.factories import OperatorFactory, ProjectOwnerFactory, UserFactory

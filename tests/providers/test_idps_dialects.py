@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from providers.identity_services import SECRET_MASK
+from providers.identity.services import SECRET_MASK
 from providers.models import IdentityProvider, Provider
 
 IDPS = "/api/idps"

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 
-from providers.mappers import (
+from providers.identity.mappers import (
     MAPPER_TYPES,
     SYNC_MODES,
     MapperSpec,

@@ -5,8 +5,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from providers import audit, identity_services
-from providers.identity_services import MapperInput
+from providers import audit
+from providers.identity import services as identity_services
+from providers.identity.services import MapperInput
 from providers.models import Provider
 from tests.factories import ProjectFactory, ProviderFactory
 

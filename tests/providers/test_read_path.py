@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 
 from providers import selectors
+from providers.identity import selectors as identity_selectors
 from providers.models import Project
 from tests.factories import ProjectFactory, ProviderFactory
 
@@ -46,7 +47,11 @@ def test_lists_and_reads_see_every_change_after_the_template_was_built(operator_
     assert ids(owner_client.get("/api/backend/projects")) == ["mine", "theirs"]
     # The templates themselves never hold rows: each read gets its own clone.
     assert selectors.provider_rows() is not selectors.provider_rows()
-    for template in (selectors._provider_rows(), selectors._project_rows(), selectors._identity_provider_list()):
+    for template in (
+        selectors._provider_rows(),
+        selectors._project_rows(),
+        identity_selectors._identity_provider_list(),
+    ):
         assert template._result_cache is None
 
 

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes
 from defusedxml import DefusedXmlException
 from django.core.exceptions import ValidationError
 
-from .fetch import FetchError, FetchResult, fetch
+from providers.fetch import FetchError, FetchResult, fetch
 
 WELL_KNOWN_OIDC = "/.well-known/openid-configuration"
 

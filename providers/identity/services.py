@@ -12,15 +12,25 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from . import history
-from .catalog import IDENTITY, KNOWN_PROVIDERS, OAUTH2, OIDC, PROTOCOLS, PROVIDER_TYPES, SAML, identity_provider_type
-from .concurrency import check_if_match
+from providers import history
+from providers.catalog import (
+    IDENTITY,
+    KNOWN_PROVIDERS,
+    OAUTH2,
+    OIDC,
+    PROTOCOLS,
+    PROVIDER_TYPES,
+    SAML,
+    identity_provider_type,
+)
+from providers.concurrency import check_if_match
+from providers.models import IdentityProvider, IdentityProviderDomain, IdentityProviderMapper, Provider
+from providers.services import ConflictError, actor_user, provider_clean, provider_touch
+from providers.validation import MAX_JSON_DEPTH, json_depth
+
 from .discovery import certificate_info
-from .dns import DnsLookupError, txt_records
+from .domains import DnsLookupError, txt_records
 from .mappers import MapperSpec, MappingResult, apply_mappers, mapper_config_validate
-from .models import IdentityProvider, IdentityProviderDomain, IdentityProviderMapper, Provider
-from .services import ConflictError, actor_user, provider_clean, provider_touch
-from .validation import MAX_JSON_DEPTH, json_depth
 
 SECRET_MASK = "**********"
 METADATA_MAX_BYTES = 16_384

@@ -4,9 +4,11 @@ from django.contrib import admin
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.db.models import QuerySet
 
-from . import selectors
-from .admin_paginator import LookaheadPaginator
-from .models import ID_CHARACTERS, Project
+from providers import selectors
+from providers.models import ID_CHARACTERS, Project
+
+from .dashboard import admin_dashboard
+from .paginator import LookaheadPaginator
 
 ID_PREFIX = re.compile(ID_CHARACTERS)
 
@@ -73,7 +75,7 @@ class RegistryAdminSite(admin.AdminSite):
 
     def index(self, request, extra_context=None):
         """The home page, with the operators' dashboard above the list of sections."""
-        extra_context = {**(extra_context or {}), "dashboard": selectors.admin_dashboard(user=request.user)}
+        extra_context = {**(extra_context or {}), "dashboard": admin_dashboard(user=request.user)}
         return super().index(request, extra_context)
 
     def autocomplete_view(self, request):
@@ -94,3 +96,13 @@ class RegistryAdminSite(admin.AdminSite):
             if projects:
                 result.append({**app, "name": "Projects", "models": projects})
         return result
+
+
+registry_site = RegistryAdminSite()
+
+
+def get_registry_site() -> RegistryAdminSite:
+    """What `admin.site` resolves to (`RegistryAdminConfig.default_site`): always the same instance.
+    Resolving it imports this package, whose model admins register on `admin.site` while it is
+    being resolved; a second instance would lose those registrations."""
+    return registry_site

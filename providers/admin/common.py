@@ -1,0 +1,118 @@
+"""What the model admins share: the bulk-action confirmation page, secret inputs that never
+render a value, bounded JSON inputs, and history written by the services instead of the admin."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import QuerySet
+from django.forms.fields import InvalidJSONInput
+from django.template.response import TemplateResponse
+
+from providers.validation import MAX_JSON_DEPTH, json_depth
+
+CONFIRM_SHOWN = 20  # objects listed on a bulk action's confirmation page
+
+
+def confirm_bulk(
+    modeladmin: admin.ModelAdmin,
+    request,
+    queryset: QuerySet,
+    *,
+    action: str,
+    title: str,
+    summary: str,
+    consequence: str = "",
+    button: str,
+    refusal: str = "",
+) -> TemplateResponse | None:
+    """The page where an operator confirms a bulk action before it runs; None once confirmed.
+    The selection is posted back as it came (ids, or “all matching” with the list's filters in the
+    URL). For “all matching”, the number shown comes back too: if the match has grown or shrunk
+    meanwhile, the page is shown again with the new figures instead of acting on what was not shown.
+    A refusal shows instead of the button."""
+    total = queryset.count()
+    confirmed = request.POST.get("confirmed") == "yes"
+    select_across = request.POST.get("select_across") == "1"
+    changed = confirmed and select_across and request.POST.get("confirmed_total") != str(total)
+    if confirmed and not changed and not refusal:
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "opts": modeladmin.model._meta,
+        "title": title,
+        "summary": summary,
+        "consequence": consequence,
+        "refusal": refusal,
+        "button": button,
+        "action": action,
+        "total": total,
+        "objects": [str(obj) for obj in queryset[:CONFIRM_SHOWN]],
+        "more": max(total - CONFIRM_SHOWN, 0),
+        "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+        "select_across": select_across,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "changed": changed,
+        "back_url": request.get_full_path(),
+    }
+    return TemplateResponse(request, "admin/providers/confirm_action.html", context)
+
+
+class SecretTextarea(forms.Textarea):
+    """A multi-line secret input (PEM private keys) that, like PasswordInput, never renders a value."""
+
+    def format_value(self, value):
+        return None
+
+
+def secret_input(help_text: str) -> forms.CharField:
+    return forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=f"{help_text} Never shown again after saving.",
+    )
+
+
+def plain_input(help_text: str) -> forms.CharField:
+    return forms.CharField(required=False, widget=forms.TextInput(attrs={"autocomplete": "off"}), help_text=help_text)
+
+
+class BoundedJSONFormField(forms.JSONField):
+    """JSON no deeper than MAX_JSON_DEPTH: deeper documents would overflow the decoder (a 500)."""
+
+    def to_python(self, value):
+        too_deep = ValidationError(f"Nested at most {MAX_JSON_DEPTH} levels deep.", code="invalid")
+        try:
+            parsed = super().to_python(value)
+        except RecursionError:
+            raise too_deep from None
+        if json_depth(parsed) > MAX_JSON_DEPTH:
+            raise too_deep
+        return parsed
+
+    def bound_data(self, data, initial):
+        """Re-rendering the refused input shows it as typed (Django would decode it again)."""
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return InvalidJSONInput(data)
+
+
+JSON_FIELDS: dict[type[models.Field], dict[str, Any]] = {models.JSONField: {"form_class": BoundedJSONFormField}}
+
+
+class ServiceLoggedAdmin(admin.ModelAdmin):
+    """The services write the history entries (for API and admin alike), so the admin's own are off."""
+
+    def log_addition(self, request, obj, message):
+        return None
+
+    def log_change(self, request, obj, message):
+        return None
+
+    def log_deletions(self, request, queryset):
+        return None

@@ -1,0 +1,523 @@
+"""The providers admin: the provider form with its credentials, health and usage panels, and
+the bulk actions."""
+
+import copy
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.views.decorators.debug import sensitive_post_parameters
+
+from providers import selectors, services
+from providers.catalog import (
+    CAPABILITIES,
+    CAPABILITY_CHOICES,
+    CREDENTIAL_TYPE_CHOICES,
+    CREDENTIAL_TYPES,
+    PROVIDER_TYPES,
+    types_with_capability,
+)
+from providers.display import expiry_text
+from providers.identity import selectors as identity_selectors
+from providers.keys import UndecryptableSecret
+from providers.models import Provider
+
+from .common import SecretTextarea, ServiceLoggedAdmin, confirm_bulk, plain_input, secret_input
+from .paginator import EstimatedCountPaginator
+
+TEST_CONNECTION_MAX_BATCH = 20
+
+
+USED_BY_SHOWN = 20  # projects listed on a provider's page
+
+
+# Credential content field (as the API names it) → the admin form's input.
+CREDENTIAL_FORM_FIELDS = {
+    "accessToken": "access_token",
+    "userName": "user_name",
+    "password": "password",
+    "tokenUrl": "token_url",
+    "clientId": "client_id",
+    "clientSecret": "client_secret",
+    "scope": "scope",
+    "appId": "app_id",
+    "privateKey": "private_key",
+    "installationId": "installation_id",
+}
+
+
+def provider_form_catalog(*, creating: bool, current_type: str = "") -> dict[str, Any]:
+    """What the provider form's script needs to show only the inputs of the chosen provider type and
+    credential type (providers/static/providers/provider_admin.js), read from the catalogue."""
+    return {
+        "creating": creating,
+        "currentType": current_type,
+        "types": {
+            t.key: {
+                "label": t.label,
+                "capability": CAPABILITIES[t.capability],
+                "credentialTypes": list(t.credential_types),
+                "base_url": t.base_url,
+                "api_base_url": t.api_base_url,
+            }
+            for t in PROVIDER_TYPES.values()
+        },
+        "credentialTypes": {
+            c.key: {"label": c.label, "help": c.help, "inputs": [CREDENTIAL_FORM_FIELDS[name] for name in c.all_fields]}
+            for c in CREDENTIAL_TYPES.values()
+        },
+    }
+
+
+class ProviderAdminForm(forms.ModelForm):
+    """The provider form plus its credentials. Secret inputs never render a value; left blank
+    on edit, the stored credentials stay as they are."""
+
+    credential_type = forms.ChoiceField(
+        choices=[("", "—"), *CREDENTIAL_TYPE_CHOICES],
+        required=False,
+        help_text="How the registry signs in to the provider, e.g. “Access token” for a GitHub token. On edit, "
+        "choose a type only to replace the stored credentials (the replaced ones stay restorable for a while).",
+    )
+    access_token = secret_input("Access token, e.g. a GitHub fine-grained token “github_pat_…”.")
+    user_name = plain_input("Service account's user name, e.g. “svc-ci”.")
+    password = secret_input("Service account's password, or an app password, e.g. a Bitbucket app password.")
+    token_url = plain_input(
+        "OAuth 2.0 token endpoint, e.g. https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token."
+    )
+    client_id = plain_input("OAuth 2.0 client id, e.g. “6731de76-14a6-49ae-97bc-6eba6914391e”.")
+    client_secret = secret_input("OAuth 2.0 client secret, e.g. the value of an Entra ID app's client secret.")
+    scope = plain_input("Optional OAuth 2.0 scope, e.g. “499b84ac-1321-427f-aa17-267ca6975798/.default”.")
+    app_id = plain_input("GitHub App id (a number), e.g. “123456”.")
+    private_key = forms.CharField(
+        required=False,
+        strip=False,
+        widget=SecretTextarea(attrs={"rows": 4, "autocomplete": "off"}),
+        help_text="GitHub App private key (PEM), e.g. the downloaded .pem file's “-----BEGIN RSA PRIVATE KEY-----…”. "
+        "Never shown again after saving.",
+    )
+    installation_id = plain_input("GitHub App installation id (a number), e.g. “7890123”.")
+    credential_expires_at = forms.DateTimeField(
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="When the provider stops accepting these credentials, e.g. the token's expiry date (optional; "
+        "used by expiry reports and the dashboard).",
+        label="Credentials expire at",
+    )
+
+    class Meta:
+        model = Provider
+        fields = ["provider_id", "label", "description", "type", "enabled", "base_url", "api_base_url"]
+
+    def credential_input(self) -> services.CredentialInput | None:
+        """The credentials typed into the form, or None when every credential input is blank."""
+        ctype = self.cleaned_data.get("credential_type")
+        values = {api: self.cleaned_data.get(form_name) for api, form_name in CREDENTIAL_FORM_FIELDS.items()}
+        if not ctype and not any(values.values()):
+            return None
+        if not ctype:
+            raise ValidationError({"credential_type": "Choose the credential type."})
+        fields = CREDENTIAL_TYPES[ctype].all_fields
+        return services.CredentialInput(
+            type=ctype,
+            content={name: values[name] for name in fields if values[name]},
+            expires_at=self.cleaned_data.get("credential_expires_at"),
+        )
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        creating = self.instance.pk is None
+        try:
+            credentials = self.credential_input()
+            provider = copy.copy(self.instance)
+            data = {name: cleaned[name] for name in services.PROVIDER_EDITABLE_FIELDS if name in cleaned}
+            changed = services.provider_apply_changes(provider=provider, data=data)
+            services.provider_validate(provider=provider, changed=changed, credentials=credentials, creating=creating)
+        except ValidationError as exc:
+            for key, errors in exc.message_dict.items():
+                field = CREDENTIAL_FORM_FIELDS.get(key.rsplit(".", 1)[-1], "credential_type")
+                self.add_error(field if field in self.fields else None, errors)
+        return cleaned
+
+
+class CapabilityFilter(admin.SimpleListFilter):
+    title = "capability"
+    parameter_name = "capability"
+
+    def lookups(self, request, model_admin):
+        return CAPABILITY_CHOICES
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(type__in=types_with_capability(value)) if value else queryset
+
+
+class CredentialExpiryFilter(admin.SimpleListFilter):
+    title = "credential expiry"
+    parameter_name = "expiry"
+
+    def lookups(self, request, model_admin):
+        return [("expired", "Expired"), ("7", "Within 7 days"), ("30", "Within 30 days"), ("none", "No expiry set")]
+
+    def queryset(self, request, queryset):
+        value, now = self.value(), timezone.now()
+        if value == "expired":
+            return queryset.filter(credential__expires_at__lte=now)
+        if value in ("7", "30"):
+            return queryset.filter(
+                credential__expires_at__gt=now, credential__expires_at__lte=now + timedelta(days=int(value))
+            )
+        if value == "none":
+            return queryset.filter(credential__expires_at__isnull=True)
+        return queryset
+
+
+class CredentialTypeFilter(admin.ChoicesFieldListFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "credential type"
+
+
+@admin.register(Provider)
+class ProviderAdmin(ServiceLoggedAdmin):
+    paginator = EstimatedCountPaginator
+    form = ProviderAdminForm
+    list_display = [
+        "provider_id",
+        "label",
+        "type",
+        "capability_display",
+        "enabled",
+        "credential_type",
+        "linked_projects",
+        "last_test",
+    ]
+    list_filter = [
+        "type",
+        CapabilityFilter,
+        "enabled",
+        ("credential__type", CredentialTypeFilter),
+        CredentialExpiryFilter,
+    ]
+    search_fields = ["provider_id", "label"]
+    show_full_result_count = False
+    list_per_page = 50
+    actions = ["enable_selected", "disable_selected", "test_connection"]
+    readonly_fields = [
+        "credential_status",
+        "credential_history",
+        "used_by",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+        "last_test_result",
+        "credential_expiry",
+        "certificate_expiry",
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        credentials = ["credential_type", *CREDENTIAL_FORM_FIELDS.values(), "credential_expires_at"]
+        if obj is not None:
+            credentials = ["credential_status", "credential_history", *credentials]
+        fieldsets = [
+            ("Provider", {"fields": ["provider_id", "label", "description", "type", "enabled"]}),
+            (
+                "URLs",
+                {
+                    "fields": ["base_url", "api_base_url"],
+                    "description": "Changing a URL requires entering the credentials again.",
+                },
+            ),
+            ("Credentials", {"fields": credentials}),
+        ]
+        if obj is not None:
+            fieldsets += [
+                ("Health", {"fields": ["last_test_result", "credential_expiry", "certificate_expiry"]}),
+                ("Where it is used", {"fields": ["used_by"]}),
+                ("History", {"fields": ["created_at", "created_by", "updated_at", "updated_by"]}),
+            ]
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["provider_id", *self.readonly_fields]
+
+    def get_queryset(self, request) -> QuerySet[Provider]:
+        return selectors.provider_list()
+
+    class Media:
+        js = ["providers/provider_admin.js"]
+
+    @method_decorator(sensitive_post_parameters())
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["provider_form_catalog"] = provider_form_catalog(
+            creating=obj is None, current_type=obj.type if obj is not None else ""
+        )
+        if obj is not None:
+            context["rollback_version_ids"] = list(
+                selectors.credential_versions(provider=obj).values_list("pk", flat=True)[:10]
+            )
+            # The read-only panels (where it is used, health) show what this viewer may see.
+            obj.viewer = request.user
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/test-connection/",
+                self.admin_site.admin_view(self.test_connection_view),
+                name="providers_provider_test_connection",
+            ),
+            path(
+                "<path:object_id>/credentials/rollback/<int:version_id>/",
+                self.admin_site.admin_view(self.rollback_view),
+                name="providers_provider_rollback",
+            ),
+            *super().get_urls(),
+        ]
+
+    def test_connection_view(self, request, object_id: str):
+        """POST-only button of the provider's page: test the connection now and record the result."""
+        provider = self.get_object(request, object_id)
+        if provider is None or request.method != "POST" or not self.has_change_permission(request, provider):
+            raise PermissionDenied
+        self._test_one(request, provider)
+        return HttpResponseRedirect(reverse("admin:providers_provider_change", args=[provider.pk]))
+
+    def _test_one(self, request, provider: Provider) -> None:
+        try:
+            result = services.provider_test_connection(provider=provider, actor=request.user)
+        except UndecryptableSecret as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        level = messages.SUCCESS if result.ok else messages.WARNING
+        self.message_user(request, f"{provider}: {result.message}", level)
+
+    def rollback_view(self, request, object_id: str, version_id: int):
+        """POST-only: restore a replaced version of the credentials (the API's rollback)."""
+        provider = self.get_object(request, object_id)
+        if provider is None or request.method != "POST" or not self.has_change_permission(request, provider):
+            raise PermissionDenied
+        try:
+            services.credential_rollback(provider=provider, version_id=version_id, actor=request.user)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        except UndecryptableSecret as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            self.message_user(request, "Credentials restored; the replaced ones can be restored in turn.")
+        return HttpResponseRedirect(reverse("admin:providers_provider_change", args=[provider.pk]))
+
+    @admin.display(description="capability")
+    def capability_display(self, obj: Provider) -> str:
+        return obj.capability_label
+
+    @admin.display(description="credential type", ordering="credential__type")
+    def credential_type(self, obj: Provider) -> str:
+        credential = getattr(obj, "credential", None)
+        return credential.get_type_display() if credential else "—"
+
+    @admin.display(description="linked projects", ordering="linked_projects")
+    def linked_projects(self, obj: Provider) -> int:
+        return getattr(obj, "linked_projects", 0)
+
+    @admin.display(description="projects")
+    def used_by(self, obj: Provider) -> str:
+        """The projects using it as their git provider, linked, and a link to all of them."""
+        total = getattr(obj, "linked_projects", 0)
+        if not total:
+            return "Not used by any project."
+        viewer = getattr(obj, "viewer", None)
+        shown = selectors.provider_projects(provider=obj, user=viewer, limit=USED_BY_SHOWN) if viewer else []
+        items = format_html_join(
+            "",
+            '<li><a href="{}">{}</a> · {}</li>',
+            (
+                (reverse("admin:providers_project_change", args=[project.pk]), project.project_id, project.name)
+                for project in shown
+            ),
+        )
+        everything = reverse("admin:providers_project_changelist") + f"?provider__exact={obj.pk}"
+        return format_html(
+            "<p>Used by {} project(s) as their git provider; deleting it is refused while they do.</p>"
+            '<ul>{}</ul><a href="{}">{}</a>',
+            total,
+            items,
+            everything,
+            f"All {total} projects" if total > USED_BY_SHOWN else "Show them in the projects list",
+        )
+
+    @admin.display(description="credential expiry")
+    def credential_expiry(self, obj: Provider) -> str:
+        credential = getattr(obj, "credential", None)
+        if credential is None:
+            return "no credentials stored"
+        return expiry_text(credential.expires_at) if credential.expires_at else "no expiry set"
+
+    @admin.display(description="certificate expiry")
+    def certificate_expiry(self, obj: Provider) -> str:
+        identity = identity_selectors.provider_certificate(provider=obj)
+        if identity is None:
+            return "— (no identity configuration)"
+        viewer = getattr(obj, "viewer", None)
+        if viewer is None or not viewer.has_perm("providers.view_identityprovider"):
+            return expiry_text(identity["certificate_expires_at"]) if identity["certificate_expires_at"] else "—"
+        link = reverse("admin:providers_identityprovider_change", args=[identity["pk"]])
+        if not identity["certificate_expires_at"]:
+            return format_html('no signing certificate · <a href="{}">identity configuration</a>', link)
+        return format_html(
+            'signing certificate {} · <a href="{}">identity configuration</a>',
+            expiry_text(identity["certificate_expires_at"]),
+            link,
+        )
+
+    @admin.display(description="rotation history")
+    def credential_history(self, obj: Provider) -> str:
+        """Replaced credentials (metadata only), each with a restore button while restorable."""
+        versions = list(selectors.credential_versions(provider=obj)[:10])
+        if not versions:
+            return "—"
+        rows = []
+        now = timezone.now()
+        for version in versions:
+            deadline = services.credential_rollback_deadline(version)
+            restore = (
+                format_html('<button type="submit" form="rollback-{}" class="button">Restore</button>', version.pk)
+                if deadline > now
+                else ""
+            )
+            rows.append(
+                format_html(
+                    "<li>{} · <code>{}</code> · replaced {} by {} {}</li>",
+                    version.get_type_display(),
+                    version.fingerprint,
+                    timezone.localtime(version.replaced_at).strftime("%Y-%m-%d %H:%M"),
+                    version.replaced_by or "—",
+                    restore,
+                )
+            )
+        return format_html("<ul>{}</ul>", mark_safe("".join(rows)))  # each row was built by format_html
+
+    @admin.display(description="stored credentials")
+    def credential_status(self, obj: Provider) -> str:
+        credential = getattr(obj, "credential", None)
+        if credential is None:
+            return "not set"
+        updated = timezone.localtime(credential.updated_at).strftime("%Y-%m-%d %H:%M %Z")
+        return format_html(
+            "{} · set · updated at {} · <code>{}</code>", credential.get_type_display(), updated, credential.fingerprint
+        )
+
+    def save_model(self, request, obj, form, change):
+        credentials = form.credential_input()
+        if change:
+            data = {
+                name: form.cleaned_data[name] for name in form.changed_data if name in services.PROVIDER_EDITABLE_FIELDS
+            }
+            services.provider_update(provider=obj, actor=request.user, data=data, credentials=credentials)
+        else:
+            fields = {name: form.cleaned_data[name] for name in ProviderAdminForm.Meta.fields}
+            created = services.provider_create(actor=request.user, credentials=credentials, **fields)
+            obj.pk = created.pk
+            obj._state.adding = False
+
+    def save_related(self, request, form, formsets, change):
+        return None
+
+    def delete_model(self, request, obj):
+        services.provider_delete(provider=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for provider in queryset:
+            services.provider_delete(provider=provider, actor=request.user)
+
+    def _set_enabled(self, request, queryset, enabled: bool):
+        state = "enabled" if enabled else "disabled"
+        to_change = queryset.exclude(enabled=enabled)
+        changing = to_change.count()
+        page = confirm_bulk(
+            self,
+            request,
+            queryset,
+            action="enable_selected" if enabled else "disable_selected",
+            title=f"{'Enable' if enabled else 'Disable'} providers",
+            summary=f"{changing} of the selected providers will be {state}"
+            + ("; the others already are and stay as they are." if changing < queryset.count() else ".")
+            + " Each change is recorded in the audit log.",
+            consequence=""
+            if enabled
+            else "Disabled providers stay registered with their credentials and projects keep their link, but "
+            "they are not offered to projects, and identity providers leave the public login list.",
+            button=f"Yes, {'enable' if enabled else 'disable'} {changing}",
+        )
+        if page is not None:
+            return page
+        count = 0
+        for provider in to_change:
+            services.provider_update(provider=provider, actor=request.user, data={"enabled": enabled})
+            count += 1
+        self.message_user(request, f"{count} provider(s) {state}.", messages.SUCCESS)
+        return None
+
+    @admin.action(description="Enable selected providers", permissions=["change"])
+    def enable_selected(self, request, queryset):
+        return self._set_enabled(request, queryset, True)
+
+    @admin.action(description="Disable selected providers", permissions=["change"])
+    def disable_selected(self, request, queryset):
+        return self._set_enabled(request, queryset, False)
+
+    @admin.action(description="Test connection of selected providers", permissions=["change"])
+    def test_connection(self, request, queryset):
+        total = queryset.count()
+        # Each test may wait for a slow provider; a bounded batch keeps the request within the
+        # server's worker timeout.
+        page = confirm_bulk(
+            self,
+            request,
+            queryset,
+            action="test_connection",
+            title="Test provider connections",
+            summary=f"The registry will call the API of each selected provider ({total}) with its stored "
+            "credentials, one after the other, and record each result on the provider's page. Nothing is changed "
+            "at the providers.",
+            button=f"Yes, test {total}",
+            refusal=f"Select at most {TEST_CONNECTION_MAX_BATCH} providers to test at once."
+            if total > TEST_CONNECTION_MAX_BATCH
+            else "",
+        )
+        if page is not None:
+            return page
+        for provider in queryset:
+            self._test_one(request, provider)
+        return None
+
+    @admin.display(description="last test", ordering="last_tested_at")
+    def last_test(self, obj: Provider) -> str:
+        if obj.last_tested_at is None:
+            return "—"
+        mark = "✓" if obj.last_test_ok else "✗"
+        when = timezone.localtime(obj.last_tested_at).strftime("%Y-%m-%d %H:%M")
+        return format_html('<span title="{}">{} {}</span>', obj.last_test_message, mark, when)
+
+    @admin.display(description="last connection test")
+    def last_test_result(self, obj: Provider) -> str:
+        if obj.last_tested_at is None:
+            return "never tested"
+        outcome = "passed" if obj.last_test_ok else "failed"
+        when = timezone.localtime(obj.last_tested_at).strftime("%Y-%m-%d %H:%M %Z")
+        return f"{outcome} at {when} · {obj.last_test_message}"

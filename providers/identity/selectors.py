@@ -1,0 +1,93 @@
+"""Reads of identity providers shared by the API dialects, the admin and the login list: the
+scoped querysets, with the encrypted client secret never loaded."""
+
+from datetime import timedelta
+from functools import cache
+from typing import Any
+
+from django.db.models import Count, Max, Prefetch, QuerySet
+from django.utils import timezone
+
+from providers.models import IdentityProvider, IdentityProviderDomain, IdentityProviderMapper, Provider
+from providers.selectors import count_of
+
+
+def provider_certificate(*, provider: Provider) -> dict[str, Any] | None:
+    """The identity configuration's SAML signing certificate facts, or None for a provider without
+    identity configuration. Never loads the encrypted client secret."""
+    row = IdentityProvider.objects.filter(provider=provider).values("pk", "certificate_expires_at").first()
+    return dict(row) if row else None
+
+
+def identity_provider_list() -> QuerySet[Provider]:
+    """Providers with their identity configuration (never the encrypted client secret), domains
+    and mapper count, in a fixed number of queries; cloned from a template built once per
+    process (see `provider_rows`). The prefetch is attached per call: Django's prefetching writes
+    into its queryset, which a shared template would then keep between requests."""
+    domains = Prefetch("identity__domains", queryset=IdentityProviderDomain.objects.order_by("domain"))
+    return _identity_provider_list().prefetch_related(domains)
+
+
+@cache
+def _identity_provider_list() -> QuerySet[Provider]:
+    return (
+        Provider.objects.filter(identity__isnull=False)
+        .select_related("identity", "created_by")
+        .defer("identity__client_secret")
+        .annotate(mapper_count=count_of(IdentityProviderMapper, "identity", outer="identity"))
+    )
+
+
+def public_identity_providers() -> QuerySet[Provider]:
+    """What a login page may offer: enabled, verified, not hidden, not link-only."""
+    return (
+        Provider.objects.filter(
+            identity__isnull=False,
+            enabled=True,
+            identity__hide_on_login=False,
+            identity__link_only=False,
+            identity__status=IdentityProvider.Status.ACTIVE,
+        )
+        .select_related("identity")
+        .only(
+            "provider_id",
+            "label",
+            "enabled",
+            "created_at",
+            "identity__internal_id",
+            "identity__protocol",
+            "identity__known_provider",
+        )
+        .order_by("provider_id")
+    )
+
+
+def public_identity_providers_version() -> str:
+    """Changes whenever the public list may have: every write that touches an identity provider
+    moves its provider's `updated_at`, and a deletion changes the count. One aggregate over the
+    (small) identity table, so each server process can check its cached list without a shared cache."""
+    state = IdentityProvider.objects.aggregate(count=Count("pk"), last=Max("provider__updated_at"))
+    return f"{state['count']}:{state['last'].isoformat() if state['last'] else ''}"
+
+
+def identity_mappers(*, provider: Provider) -> QuerySet[IdentityProviderMapper]:
+    return IdentityProviderMapper.objects.filter(identity__provider=provider).order_by("id")
+
+
+def identity_admin_list() -> QuerySet[IdentityProvider]:
+    """The identity-provider changelist: provider row joined, secret never loaded, mapper count."""
+    return (
+        IdentityProvider.objects.select_related("provider")
+        .defer("client_secret")
+        .annotate(mapper_count=count_of(IdentityProviderMapper, "identity"))
+    )
+
+
+def certificates_expiring(*, days: int) -> QuerySet[IdentityProvider]:
+    """Identity providers whose SAML signing certificate expired or expires within `days`, soonest first."""
+    return (
+        IdentityProvider.objects.filter(certificate_expires_at__lte=timezone.now() + timedelta(days=days))
+        .select_related("provider")
+        .only("pk", "certificate_expires_at", "provider__provider_id")
+        .order_by("certificate_expires_at", "provider__provider_id")
+    )

@@ -1,0 +1,61 @@
+"""A project and the git provider hosting its repository."""
+
+from django.conf import settings
+from django.core.validators import MaxLengthValidator
+from django.db import models
+
+from providers.catalog import GIT, types_with_capability
+
+from .common import SLUG_REGEX, slug_validator
+from .provider import Provider
+
+
+class Project(models.Model):
+    """A project whose repository lives on a git provider; owners may edit their own projects."""
+
+    project_id = models.CharField(
+        "project id",
+        max_length=64,
+        validators=[slug_validator],
+        help_text="Stable, URL-safe id, e.g. “payments-api”.",
+    )
+    name = models.CharField(max_length=200, help_text="Human-readable name, e.g. “Payments API”.")
+    description = models.TextField(
+        blank=True, validators=[MaxLengthValidator(2000)], help_text="Optional, e.g. “Card payments backend”."
+    )
+    provider = models.ForeignKey(
+        Provider,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="projects",
+        verbose_name="provider",
+        limit_choices_to={"type__in": types_with_capability(GIT)},
+        error_messages={"invalid": "Choose an existing git provider."},
+        help_text="The git provider hosting the repository (its providerId), e.g. “my-github-provider”.",
+    )
+    repository_path = models.CharField(
+        "repository path",
+        max_length=500,
+        blank=True,
+        help_text="Path of the repository on the provider, e.g. “acme/payments-api”.",
+    )
+    owners = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="owned_projects",
+        help_text="Users who may change this project's provider and repository, e.g. its team lead.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["project_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project_id"], name="project_id_unique"),
+            models.CheckConstraint(condition=models.Q(project_id__regex=SLUG_REGEX), name="project_id_url_safe"),
+        ]
+        permissions = [("manage_all_projects", "Can see and change every project and all its fields")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.project_id})"
