@@ -23,8 +23,7 @@ from providers.services import provider_delete
 
 from .fields import ChoiceField, StrictBooleanField, StrictCharField, StrictSerializer
 from .permissions import ModelPermissions
-from .schema import IF_MATCH, DocumentSchema
-from .views import AUTH_ERRORS, BAD_REQUEST, NOT_FOUND
+from .schema import AUTH_ERRORS, BAD_REQUEST, IF_MATCH, NOT_FOUND, DocumentSchema
 
 IDPS_API_NAMES = {
     "provider_id": "name",

@@ -26,8 +26,7 @@ from .errors import exception_handler
 from .fields import SafeJSONParser, StrictBooleanField, StrictCharField, StrictSerializer
 from .pagination import KeysetPagination
 from .permissions import ModelPermissions
-from .schema import IF_MATCH, JSONAPI_MEDIA_TYPE
-from .views import AUTH_ERRORS, NOT_FOUND
+from .schema import AUTH_ERRORS, IF_MATCH, JSONAPI_MEDIA_TYPE, NOT_FOUND
 
 MEDIA_TYPE = JSONAPI_MEDIA_TYPE
 RESOURCE_TYPE = "identity_providers"

@@ -6,7 +6,7 @@ from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -121,3 +121,32 @@ def strip_trailing_slashes(result, generator, request, public):
     """The routes accept both spellings; the schema documents the one the reference documents use."""
     result["paths"] = {path.rstrip("/") or "/": item for path, item in result["paths"].items()}
     return result
+
+
+# The responses the operations document, shared by every dialect.
+ERROR = {
+    "type": "object",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "example": {"credentials.content.accessToken": ["This field is required."]},
+}
+DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}}
+CONFLICT = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string"},
+        "id": {"type": "array", "items": {"type": "string"}},
+        "projects": {"type": "array", "items": {"type": "string"}},
+    },
+}
+AUTH_ERRORS = {
+    401: OpenApiResponse(DETAIL, description="Not authenticated, or the token is invalid, expired or revoked."),
+    403: OpenApiResponse(DETAIL, description="Authenticated but not allowed (group `access_token_manager`)."),
+    503: OpenApiResponse(DETAIL, description="The database is unavailable; retry after `Retry-After` seconds."),
+}
+LIST_ERRORS = {
+    400: OpenApiResponse(ERROR, description="Invalid filter value: the key names the parameter."),
+    404: OpenApiResponse(DETAIL, description="Invalid cursor."),
+}
+UNSUPPORTED = {415: OpenApiResponse(DETAIL, description="The body is not JSON.")}
+NOT_FOUND = {404: OpenApiResponse(DETAIL, description="No such object (or not visible to you).")}
+BAD_REQUEST = {400: OpenApiResponse(ERROR, description="Invalid body: each key names a field.")}

@@ -3,11 +3,11 @@ from rest_framework.routers import SimpleRouter
 
 from providers.models import ID_CHARACTERS
 
-from .audit import AuditEventViewSet
-from .identity import IdentityProviderViewSet, MapperViewSet
+from .backend.audit import AuditEventViewSet
+from .backend.views import ProjectViewSet, ProviderViewSet
+from .identity.views import IdentityProviderViewSet, MapperViewSet
 from .idps import IdpViewSet
 from .jsonapi import JsonApiIdentityProviderViewSet
-from .views import ProjectViewSet, ProviderViewSet
 
 
 class OptionalSlashRouter(SimpleRouter):

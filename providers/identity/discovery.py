@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import hashes
 from defusedxml import DefusedXmlException
 from django.core.exceptions import ValidationError
 
+from providers.catalog import OIDC, SAML
 from providers.fetch import FetchError, FetchResult, fetch
 
 WELL_KNOWN_OIDC = "/.well-known/openid-configuration"
@@ -291,3 +292,35 @@ def _pem_from_base64(data: str) -> str:
         return data
     body = "\n".join(textwrap.wrap(base64.b64encode(der).decode("ascii"), 64))
     return f"-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n"
+
+
+METADATA_MAX_BYTES = 1_000_000
+
+
+def guess_protocol(url: str) -> str:
+    """The protocol a configuration URL most likely serves, when the request does not say."""
+    looks_saml = any(hint in url.lower() for hint in ("saml", "metadata", ".xml"))
+    return SAML if looks_saml and "openid-configuration" not in url else OIDC
+
+
+def import_configuration(
+    *, url: str = "", protocol: str | None = None, metadata: bytes | str | None = None, field: str = "metadata"
+) -> dict[str, Any]:
+    """A configuration read from the outside world, nothing saved: SAML metadata given as a document
+    (`field` names the input it came in, for errors), or an OIDC discovery document or SAML metadata
+    fetched from `url`. SAML results carry `entity_id` inside `saml_config` too, so the config can be
+    posted as it is."""
+    if metadata is not None:
+        if len(metadata) > METADATA_MAX_BYTES:
+            raise ValidationError({field: [f"At most {METADATA_MAX_BYTES // 1_000_000} MB."]})
+        try:
+            result = saml_parse_metadata(metadata)
+        except ValidationError as exc:
+            raise ValidationError({field: exc.messages}) from exc
+    elif (protocol or guess_protocol(url)) == SAML:
+        result = saml_fetch_metadata(url)
+    else:
+        result = oidc_discover(url)
+    if "saml_config" in result and result.get("entity_id"):
+        result["saml_config"] = {"entity_id": result["entity_id"], **result["saml_config"]}
+    return result

@@ -7,7 +7,7 @@ import pytest
 from rest_framework import serializers
 
 from providers import selectors
-from providers.api.serializers import ProjectSerializer, ProviderSerializer
+from providers.api.backend.serializers import ProjectSerializer, ProviderSerializer
 from providers.models import Credential, Provider
 from tests.factories import OperatorFactory, ProjectFactory, ProviderFactory, UserFactory
 

@@ -4,11 +4,10 @@ import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 
+from providers.api.pagination import KeysetPagination
+from providers.api.permissions import ModelPermissions
+from providers.api.schema import AUTH_ERRORS, LIST_ERRORS
 from providers.models import AuditEvent
-
-from .pagination import KeysetPagination
-from .permissions import ModelPermissions
-from .views import AUTH_ERRORS, LIST_ERRORS
 
 
 class AuditEventSerializer(serializers.ModelSerializer):

@@ -7,11 +7,7 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
-from providers.catalog import CAPABILITY_CHOICES, CREDENTIAL_TYPE_CHOICES, PROVIDER_TYPE_CHOICES, PROVIDER_TYPES
-from providers.models import Project, Provider
-from providers.services import CredentialInput, credential_rollback_deadline
-
-from .fields import (
+from providers.api.fields import (
     ChoiceField,
     JSONObjectField,
     SlugLookupField,
@@ -20,6 +16,9 @@ from .fields import (
     StrictSerializer,
     iso_datetime,
 )
+from providers.catalog import CAPABILITY_CHOICES, CREDENTIAL_TYPE_CHOICES, PROVIDER_TYPE_CHOICES, PROVIDER_TYPES
+from providers.models import Project, Provider
+from providers.services import CredentialInput, credential_rollback_deadline
 
 User = get_user_model()
 

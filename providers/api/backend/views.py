@@ -15,13 +15,22 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from providers import audit, selectors, services
+from providers.api.filters import ProjectFilter, ProviderFilter
+from providers.api.pagination import ProjectPagination, ProviderPagination
+from providers.api.permissions import ChangePermissions, ModelPermissions
+from providers.api.schema import (
+    AUTH_ERRORS,
+    BAD_REQUEST,
+    CONFLICT,
+    ERROR,
+    IF_MATCH,
+    LIST_ERRORS,
+    NOT_FOUND,
+    UNSUPPORTED,
+)
 from providers.concurrency import row_version_tag
 from providers.models import ID_CHARACTERS, Project, Provider
 
-from .filters import ProjectFilter, ProviderFilter
-from .pagination import ProjectPagination, ProviderPagination
-from .permissions import ChangePermissions, ModelPermissions
-from .schema import IF_MATCH
 from .serializers import (
     REFERENCE_PROVIDER_EXAMPLE,
     ConnectionTestSerializer,
@@ -34,32 +43,6 @@ from .serializers import (
     RollbackSerializer,
 )
 
-ERROR = {
-    "type": "object",
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
-    "example": {"credentials.content.accessToken": ["This field is required."]},
-}
-DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}}
-CONFLICT = {
-    "type": "object",
-    "properties": {
-        "detail": {"type": "string"},
-        "id": {"type": "array", "items": {"type": "string"}},
-        "projects": {"type": "array", "items": {"type": "string"}},
-    },
-}
-AUTH_ERRORS = {
-    401: OpenApiResponse(DETAIL, description="Not authenticated, or the token is invalid, expired or revoked."),
-    403: OpenApiResponse(DETAIL, description="Authenticated but not allowed (group `access_token_manager`)."),
-    503: OpenApiResponse(DETAIL, description="The database is unavailable; retry after `Retry-After` seconds."),
-}
-LIST_ERRORS = {
-    400: OpenApiResponse(ERROR, description="Invalid filter value: the key names the parameter."),
-    404: OpenApiResponse(DETAIL, description="Invalid cursor."),
-}
-UNSUPPORTED = {415: OpenApiResponse(DETAIL, description="The body is not JSON.")}
-NOT_FOUND = {404: OpenApiResponse(DETAIL, description="No such object (or not visible to you).")}
-BAD_REQUEST = {400: OpenApiResponse(ERROR, description="Invalid body: each key names a field.")}
 LOOKUP = ID_CHARACTERS
 
 

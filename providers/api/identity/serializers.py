@@ -1,0 +1,320 @@
+"""Request and read shapes of `/api/identity-providers` and its mappers: shape checks and name
+translation only; the identity services hold every rule."""
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
+from rest_framework import serializers
+
+from providers.api.fields import ChoiceField, StrictBooleanField, StrictCharField, StrictSerializer
+from providers.catalog import KNOWN_PROVIDER_CHOICES, OAUTH2, OIDC, PROTOCOL_CHOICES, SAML
+from providers.identity.mappers import SYNC_MODES
+from providers.identity.services import (
+    BROKER_FIELDS,
+    LIFECYCLE_FIELDS,
+    OIDC_FIELDS,
+    SAML_FIELDS,
+    SECRET_MASK,
+    MapperInput,
+)
+from providers.models import IdentityProvider, Provider
+
+from .examples import BROKER_OPTIONS_EXAMPLE, EXAMPLE_CERTIFICATE, OKTA_EXAMPLE
+from .keycloak import _sent_name, from_keycloak
+
+SYNC_MODE_CHOICES = [(mode, mode) for mode in SYNC_MODES]
+
+
+IDENTITY_API_NAMES = {
+    "provider_id": "alias",
+    "label": "display_name",
+    "protocol": "provider_id",
+    **{name: f"oidc_config.{name}" for name in (
+        "authorization_url", "token_url", "client_id", "client_secret", "user_info_url", "issuer", "jwks_url",
+        "logout_url", "default_scope", "validate_signature", "use_jwks_url", "pkce_enabled", "pkce_method",
+        "client_auth_method",
+    )},
+    **{name: f"saml_config.{name}" for name in (
+        "single_sign_on_service_url", "single_logout_service_url", "name_id_policy_format", "signing_certificate",
+        "want_authn_requests_signed", "post_binding_authn_request", "post_binding_response", "entity_id",
+    )},
+}  # fmt: skip
+
+
+def url_field(**kwargs) -> StrictCharField:
+    return StrictCharField(required=False, allow_blank=True, max_length=500, **kwargs)
+
+
+class OidcConfigInputSerializer(StrictSerializer):
+    authorization_url = url_field()
+    token_url = url_field()
+    client_id = StrictCharField(required=False, allow_blank=True, max_length=255)
+    client_secret = StrictCharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=4096,
+        help_text=f"Write-only; send “{SECRET_MASK}”, null or nothing to keep it.",
+    )
+    user_info_url = url_field()
+    issuer = url_field()
+    jwks_url = url_field()
+    logout_url = url_field()
+    default_scope = StrictCharField(required=False, allow_blank=True, max_length=500)
+    sync_mode = ChoiceField(choices=SYNC_MODE_CHOICES, required=False)
+    validate_signature = StrictBooleanField(required=False)
+    use_jwks_url = StrictBooleanField(required=False)
+    pkce_enabled = StrictBooleanField(required=False)
+    pkce_method = ChoiceField(choices=IdentityProvider.PkceMethod.choices, required=False)
+    client_auth_method = ChoiceField(choices=IdentityProvider.ClientAuthMethod.choices, required=False)
+
+
+class SamlConfigInputSerializer(StrictSerializer):
+    entity_id = StrictCharField(required=False, allow_blank=True, max_length=500)
+    single_sign_on_service_url = url_field()
+    single_logout_service_url = url_field()
+    name_id_policy_format = StrictCharField(required=False, allow_blank=True, max_length=200)
+    signing_certificate = StrictCharField(required=False, allow_blank=True, max_length=20_000)
+    want_authn_requests_signed = StrictBooleanField(required=False)
+    post_binding_authn_request = StrictBooleanField(required=False)
+    post_binding_response = StrictBooleanField(required=False)
+    sync_mode = ChoiceField(choices=SYNC_MODE_CHOICES, required=False)
+    certificate_expires_at = serializers.CharField(
+        required=False, allow_null=True, help_text="Ignored: computed from the certificate (lets a read be sent back)."
+    )
+
+
+class MapperInputSerializer(StrictSerializer):
+    id = StrictCharField(required=False, allow_blank=True, max_length=64, help_text="Ignored on input.")
+    name = StrictCharField(max_length=100)
+    identity_provider_mapper = StrictCharField(max_length=64, help_text="Mapper type, see `mapper-types`.")
+    sync_mode = ChoiceField(choices=SYNC_MODE_CHOICES, required=False)
+    config = serializers.DictField(required=False, child=serializers.JSONField())
+
+    def to_mapper(self, data: dict) -> MapperInput:
+        return MapperInput(
+            name=data["name"],
+            mapper_type=data["identity_provider_mapper"],
+            config=data.get("config", {}),
+            sync_mode=data.get("sync_mode", IdentityProvider.SyncMode.INHERIT),
+        )
+
+
+@extend_schema_serializer(
+    examples=[
+        OKTA_EXAMPLE,
+        OpenApiExample(
+            "Keycloak broker options (reference request)",
+            value=BROKER_OPTIONS_EXAMPLE,
+            request_only=True,
+            description="Keycloak's representation, as in the broker-options reference. OIDC needs an issuer or "
+            'endpoints, so `config` carries the issuer; sent with `"config": {}` it is refused with 400 naming '
+            "`oidc_config.issuer`.",
+        ),
+        OpenApiExample(
+            "SAML 2.0",
+            request_only=True,
+            value={
+                "alias": "corp-saml",
+                "display_name": "Corporate SAML",
+                "provider_id": "saml",
+                "known_provider": "custom_saml",
+                "saml_config": {
+                    "entity_id": "http://www.okta.com/exk1a2b3c4Example",
+                    "single_sign_on_service_url": "https://acme.okta.com/app/acme_registry/exk1a2b3c4/sso/saml",
+                    "name_id_policy_format": "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
+                    "signing_certificate": EXAMPLE_CERTIFICATE,
+                    "want_authn_requests_signed": False,
+                    "post_binding_authn_request": True,
+                    "post_binding_response": True,
+                },
+            },
+        ),
+    ]
+)
+class IdentityProviderWriteSerializer(StrictSerializer):
+    """The canonical body; Keycloak's representation (camelCase, `providerId`, `config`) is
+    accepted as another spelling of it (see `from_keycloak`)."""
+
+    api_field_names = IDENTITY_API_NAMES
+
+    alias = StrictCharField(max_length=64, help_text="Unique, URL-safe; cannot change.")
+    display_name = StrictCharField(max_length=200, required=False, help_text="Defaults to the alias.")
+    provider_id = ChoiceField(choices=PROTOCOL_CHOICES, help_text="Protocol: oidc, oauth2 or saml.")
+    enabled = StrictBooleanField(required=False)
+    known_provider = ChoiceField(choices=KNOWN_PROVIDER_CHOICES, required=False, allow_null=True)
+    description = StrictCharField(required=False, allow_blank=True, max_length=2000)
+    oidc_config = OidcConfigInputSerializer(required=False)
+    saml_config = SamlConfigInputSerializer(required=False)
+    mappers = MapperInputSerializer(many=True, required=False)
+    trust_email = StrictBooleanField(required=False)
+    store_token = StrictBooleanField(required=False)
+    add_read_token_role_on_create = StrictBooleanField(required=False)
+    authenticate_by_default = StrictBooleanField(required=False)
+    link_only = StrictBooleanField(required=False)
+    hide_on_login = StrictBooleanField(required=False)
+    first_broker_login_flow_alias = StrictCharField(required=False, allow_blank=True, max_length=100)
+    update_profile_first_login_mode = ChoiceField(choices=IdentityProvider.FirstLoginMode.choices, required=False)
+    domains = serializers.ListField(child=StrictCharField(max_length=253), required=False, max_length=50)
+    reference = StrictCharField(required=False, allow_blank=True, max_length=200)
+    reference_origin = StrictCharField(required=False, allow_blank=True, max_length=200)
+    organization = StrictCharField(required=False, allow_blank=True, max_length=200)
+    metadata = serializers.DictField(required=False, child=serializers.JSONField())
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            return super().to_internal_value(data)
+        data, sent = from_keycloak(data)
+        if not self.partial and "display_name" not in data and isinstance(data.get("alias"), str):
+            data["display_name"] = data["alias"]
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if not sent or not isinstance(exc.detail, dict):
+                raise
+            raise serializers.ValidationError(
+                {_sent_name(str(key), sent): value for key, value in exc.detail.items()}
+            ) from exc
+
+    def to_service_data(self) -> dict[str, Any]:
+        """Validated body → the identity services' arguments (model field names)."""
+        body = dict(self.validated_data)
+        protocol = body.get("provider_id")
+        data: dict[str, Any] = {}
+        for name in (*BROKER_FIELDS, *LIFECYCLE_FIELDS, "enabled", "description"):
+            if name in body:
+                data[name] = body[name]
+        if "known_provider" in body:
+            data["known_provider"] = body["known_provider"] or ""
+        oidc = dict(body.get("oidc_config") or {})
+        saml = dict(body.get("saml_config") or {})
+        client_secret = oidc.pop("client_secret", None)
+        data.update({name: oidc[name] for name in OIDC_FIELDS if name in oidc})
+        data.update({name: saml[name] for name in SAML_FIELDS if name in saml})
+        sync = saml.get("sync_mode") if protocol == SAML else oidc.get("sync_mode")
+        sync = sync or oidc.get("sync_mode") or saml.get("sync_mode")
+        if sync:
+            data["sync_mode"] = sync
+        result: dict[str, Any] = {"data": data, "client_secret": client_secret}
+        if "alias" in body:
+            result["alias"] = body["alias"]
+        if "display_name" in body:
+            data["label"] = body["display_name"]
+        if protocol:
+            result["protocol"] = protocol
+        if "domains" in body:
+            result["domains"] = body["domains"]
+        if "mappers" in body:
+            result["mappers"] = [MapperInputSerializer().to_mapper(item) for item in body["mappers"]]
+        return result
+
+
+def masked_secret(identity: IdentityProvider) -> str | None:
+    return SECRET_MASK if identity.client_secret_updated_at else None
+
+
+def oidc_config(identity: IdentityProvider) -> dict[str, Any]:
+    config: dict[str, Any] = {name: getattr(identity, name) for name in OIDC_FIELDS}
+    config["client_secret"] = masked_secret(identity)
+    config["sync_mode"] = identity.sync_mode
+    return config
+
+
+def saml_config(identity: IdentityProvider) -> dict[str, Any]:
+    config: dict[str, Any] = {name: getattr(identity, name) for name in SAML_FIELDS}
+    config["certificate_expires_at"] = (
+        identity.certificate_expires_at.isoformat() if identity.certificate_expires_at else None
+    )
+    config["sync_mode"] = identity.sync_mode
+    return config
+
+
+class IdentityProviderSerializer(serializers.Serializer):
+    """An identity provider as reads show it: the reference document's fields first, then the rest.
+    The client secret only ever appears as the mask."""
+
+    alias = serializers.CharField(source="provider_id")
+    display_name = serializers.CharField(source="label")
+    provider_id = serializers.CharField(source="identity.protocol", help_text="Protocol.")
+    enabled = serializers.BooleanField()
+    internal_id = serializers.UUIDField(source="identity.internal_id")
+    known_provider = serializers.SerializerMethodField()
+    config = serializers.SerializerMethodField(help_text="The protocol's configuration, secrets masked.")
+    mapper_count = serializers.IntegerField()
+    oidc_config = serializers.SerializerMethodField()
+    saml_config = serializers.SerializerMethodField()
+    description = serializers.CharField()
+    status = serializers.CharField(source="identity.status")
+    domains = serializers.SerializerMethodField()
+    txt_record = serializers.CharField(source="identity.txt_record")
+    disabled_at = serializers.DateTimeField(source="identity.disabled_at", allow_null=True)
+    trust_email = serializers.BooleanField(source="identity.trust_email")
+    store_token = serializers.BooleanField(source="identity.store_token")
+    add_read_token_role_on_create = serializers.BooleanField(source="identity.add_read_token_role_on_create")
+    authenticate_by_default = serializers.BooleanField(source="identity.authenticate_by_default")
+    link_only = serializers.BooleanField(source="identity.link_only")
+    hide_on_login = serializers.BooleanField(source="identity.hide_on_login")
+    first_broker_login_flow_alias = serializers.CharField(source="identity.first_broker_login_flow_alias")
+    update_profile_first_login_mode = serializers.CharField(source="identity.update_profile_first_login_mode")
+    reference = serializers.CharField(source="identity.reference")
+    reference_origin = serializers.CharField(source="identity.reference_origin")
+    organization = serializers.CharField(source="identity.organization")
+    metadata = serializers.JSONField(source="identity.metadata")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_known_provider(self, obj: Provider) -> str | None:
+        return obj.identity.known_provider or None
+
+    def get_config(self, obj: Provider) -> dict[str, Any]:
+        return saml_config(obj.identity) if obj.identity.protocol == SAML else oidc_config(obj.identity)
+
+    def get_oidc_config(self, obj: Provider) -> dict[str, Any] | None:
+        return oidc_config(obj.identity) if obj.identity.protocol in (OIDC, OAUTH2) else None
+
+    def get_saml_config(self, obj: Provider) -> dict[str, Any] | None:
+        return saml_config(obj.identity) if obj.identity.protocol == SAML else None
+
+    def get_domains(self, obj: Provider) -> list[dict[str, Any]]:
+        return [
+            {"domain": row.domain, "verified": row.verified_at is not None, "verified_at": row.verified_at}
+            for row in obj.identity.domains.all()
+        ]
+
+
+class MapperSerializer(serializers.Serializer):
+    id = serializers.CharField(source="pk")
+    name = serializers.CharField()
+    identity_provider_mapper = serializers.CharField(source="mapper_type")
+    sync_mode = serializers.CharField()
+    config = serializers.JSONField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class MapperWriteSerializer(MapperInputSerializer):
+    api_field_names = {"mapper_type": "identity_provider_mapper"}
+
+
+class DryRunSerializer(StrictSerializer):
+    claims = serializers.DictField(child=serializers.JSONField(), help_text="Claims or SAML attributes of a login.")
+
+
+class DryRunResultSerializer(serializers.Serializer):
+    attributes = serializers.DictField(child=serializers.JSONField())
+    groups = serializers.ListField(child=serializers.CharField())
+    username = serializers.CharField(allow_null=True)
+    applied = serializers.ListField(child=serializers.DictField())
+
+
+class ImportConfigSerializer(StrictSerializer):
+    url = StrictCharField(required=False, max_length=2000, help_text="OIDC discovery/issuer URL or SAML metadata URL.")
+    protocol = ChoiceField(choices=[("oidc", "oidc"), ("saml", "saml")], required=False)
+    metadata_xml = StrictCharField(required=False, max_length=1_000_000, help_text="SAML metadata document.")
+    metadata = serializers.FileField(required=False, help_text="SAML metadata file (multipart upload).")
+
+    def validate(self, attrs):
+        given = [name for name in ("url", "metadata_xml", "metadata") if attrs.get(name)]
+        if len(given) != 1:
+            raise serializers.ValidationError({"url": ["Send exactly one of `url`, `metadata_xml` or `metadata`."]})
+        return attrs

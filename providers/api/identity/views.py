@@ -1,0 +1,342 @@
+"""The viewsets of `/api/identity-providers` and `/api/identity-providers/{alias}/mappers`."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from providers.api.fields import SafeJSONParser
+from providers.api.pagination import ProviderPagination
+from providers.api.permissions import ChangePermissions, ModelPermissions, NestedPermissions
+from providers.api.schema import AUTH_ERRORS, BAD_REQUEST, CONFLICT, DETAIL, IF_MATCH, NOT_FOUND
+from providers.catalog import PROTOCOL_CHOICES
+from providers.concurrency import version_tag
+from providers.identity import selectors as identity_selectors
+from providers.identity import services as identity_services
+from providers.identity.discovery import METADATA_MAX_BYTES, import_configuration
+from providers.identity.mappers import mapper_types_catalogue
+from providers.models import ID_CHARACTERS, IdentityProvider, IdentityProviderMapper, Provider
+from providers.services import provider_delete
+
+from .examples import EXAMPLE_SAML_METADATA, MAPPER_EXAMPLES, OKTA_EXAMPLE
+from .serializers import (
+    DryRunResultSerializer,
+    DryRunSerializer,
+    IdentityProviderSerializer,
+    IdentityProviderWriteSerializer,
+    ImportConfigSerializer,
+    MapperSerializer,
+    MapperWriteSerializer,
+)
+
+IDP_CONFLICT = {409: OpenApiResponse(CONFLICT, description="The alias is taken.")}
+
+
+@extend_schema(tags=["Identity providers"])
+class IdentityProviderViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """Identity providers (OIDC, OAuth 2.0, SAML) with broker options, lifecycle and mappers."""
+
+    queryset = Provider.objects.none()
+    permission_model = IdentityProvider
+    permission_classes = [ModelPermissions]
+    pagination_class = ProviderPagination
+    lookup_field = "provider_id"
+    lookup_url_kwarg = "alias"
+    lookup_value_regex = ID_CHARACTERS
+    filterset_class = None
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return identity_selectors.identity_provider_list()
+
+    def get_serializer_class(self):
+        if self.action in ("create", "update", "partial_update"):
+            return IdentityProviderWriteSerializer
+        return IdentityProviderSerializer
+
+    def _read(self, provider: Provider) -> dict:
+        return IdentityProviderSerializer(identity_selectors.identity_provider_list().get(pk=provider.pk)).data
+
+    @extend_schema(
+        summary="Create an identity provider",
+        request=IdentityProviderWriteSerializer,
+        responses={201: IdentityProviderSerializer, **BAD_REQUEST, **AUTH_ERRORS, **IDP_CONFLICT},
+    )
+    def create(self, request, *args, **kwargs):
+        serializer = IdentityProviderWriteSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        body = serializer.to_service_data()
+        provider = identity_services.identity_provider_create(
+            actor=request.user,
+            alias=body["alias"],
+            display_name=body["data"].pop("label"),
+            protocol=body["protocol"],
+            data=body["data"],
+            client_secret=body["client_secret"],
+            domains=body.get("domains"),
+            mappers=body.get("mappers"),
+        )
+        return Response(self._read(provider), status=status.HTTP_201_CREATED)
+
+    def _update(self, request, partial: bool):
+        provider = self.get_object()
+        serializer = IdentityProviderWriteSerializer(
+            data=request.data, partial=partial, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        body = serializer.to_service_data()
+        data = body["data"]
+        if "alias" in body:
+            data["provider_id"] = body["alias"]
+        if "protocol" in body:
+            data["protocol"] = body["protocol"]
+        for name in ("client_secret", "domains", "mappers"):
+            if body.get(name) is not None:
+                data[name] = body[name]
+        provider = identity_services.identity_provider_update(
+            provider=provider, actor=request.user, data=data, if_match=request.headers.get("If-Match")
+        )
+        return Response(self._read(provider), headers={"ETag": version_tag(Provider.objects.get(pk=provider.pk))})
+
+    @extend_schema(
+        summary="Replace an identity provider's configuration",
+        request=IdentityProviderWriteSerializer,
+        examples=[OKTA_EXAMPLE],
+        parameters=[IF_MATCH],
+        responses={200: IdentityProviderSerializer, **BAD_REQUEST, **AUTH_ERRORS, **NOT_FOUND},
+    )
+    def update(self, request, *args, **kwargs):
+        return self._update(request, partial=False)
+
+    @extend_schema(
+        summary="Change some fields of an identity provider",
+        request=IdentityProviderWriteSerializer(partial=True),
+        examples=[
+            OpenApiExample("Rename it", request_only=True, value={"display_name": "Okta (EU)"}),
+            OpenApiExample(
+                "New client secret",
+                request_only=True,
+                value={"oidc_config": {"client_secret": "new-client-secret-value"}},
+            ),
+            OpenApiExample("Hide it from the login page", request_only=True, value={"hide_on_login": True}),
+        ],
+        parameters=[IF_MATCH],
+        responses={200: IdentityProviderSerializer, **BAD_REQUEST, **AUTH_ERRORS, **NOT_FOUND},
+    )
+    def partial_update(self, request, *args, **kwargs):
+        return self._update(request, partial=True)
+
+    @extend_schema(summary="List identity providers", responses={200: IdentityProviderSerializer(many=True)})
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(summary="Get an identity provider", responses={200: IdentityProviderSerializer, **NOT_FOUND})
+    def retrieve(self, request, *args, **kwargs):
+        provider = self.get_object()
+        return Response(IdentityProviderSerializer(provider).data, headers={"ETag": version_tag(provider)})
+
+    @extend_schema(
+        summary="Delete an identity provider", parameters=[IF_MATCH], responses={204: None, **AUTH_ERRORS, **NOT_FOUND}
+    )
+    def destroy(self, request, *args, **kwargs):
+        return super().destroy(request, *args, **kwargs)
+
+    def perform_destroy(self, instance):
+        provider_delete(provider=instance, actor=self.request.user, if_match=self.request.headers.get("If-Match"))
+
+    @extend_schema(
+        summary="The mapper types and their config fields",
+        responses={200: OpenApiResponse(description="List of mapper types.")},
+    )
+    @action(detail=False, methods=["get"], url_path="mapper-types")
+    def mapper_types(self, request):
+        protocol = request.query_params.get("protocol")
+        if protocol is not None and protocol not in dict(PROTOCOL_CHOICES):
+            raise serializers.ValidationError({"protocol": [f"“{protocol[:20]}” is not a valid choice."]})
+        return Response(mapper_types_catalogue(protocol))
+
+    @extend_schema(
+        summary="Parse an OIDC discovery document or SAML metadata (nothing is saved)",
+        request={"application/json": ImportConfigSerializer, "multipart/form-data": ImportConfigSerializer},
+        examples=[
+            OpenApiExample(
+                "OIDC discovery from the issuer",
+                request_only=True,
+                value={"url": "https://sso.example.com/realms/acme", "protocol": "oidc"},
+            ),
+            OpenApiExample(
+                "SAML metadata document",
+                request_only=True,
+                value={"metadata_xml": EXAMPLE_SAML_METADATA},
+            ),
+            OpenApiExample(
+                "SAML metadata file",
+                request_only=True,
+                media_type="multipart/form-data",
+                value={"metadata": "(a metadata.xml file)"},
+            ),
+        ],
+        responses={200: OpenApiResponse(description="The parsed configuration."), **BAD_REQUEST, **AUTH_ERRORS},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import-config",
+        parser_classes=[SafeJSONParser, MultiPartParser],
+        permission_classes=[ChangePermissions],
+    )
+    def import_config(self, request):
+        serializer = ImportConfigSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data.get("metadata"):
+            upload = data["metadata"].read(METADATA_MAX_BYTES + 1)
+            return Response(import_configuration(metadata=upload, field="metadata"))
+        if data.get("metadata_xml"):
+            return Response(import_configuration(metadata=data["metadata_xml"], field="metadata_xml"))
+        return Response(import_configuration(url=data["url"], protocol=data.get("protocol")))
+
+    @extend_schema(
+        summary="Check the domains' DNS TXT records; active once all are verified",
+        request=None,
+        responses={200: IdentityProviderSerializer, **AUTH_ERRORS, **NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"], url_path="verify-domains", permission_classes=[ChangePermissions])
+    def verify_domains(self, request, alias=None):
+        provider = self.get_object()
+        checks = identity_services.identity_provider_verify_domains(provider=provider, actor=request.user)
+        body = self._read(provider)
+        body["verification"] = [{"domain": c.domain, "verified": c.verified, "detail": c.detail} for c in checks]
+        return Response(body)
+
+    @extend_schema(summary="Enable", request=None, responses={200: IdentityProviderSerializer, **NOT_FOUND})
+    @action(detail=True, methods=["post"], permission_classes=[ChangePermissions])
+    def enable(self, request, alias=None):
+        provider = identity_services.identity_provider_set_enabled(
+            provider=self.get_object(), actor=request.user, enabled=True
+        )
+        return Response(self._read(provider))
+
+    @extend_schema(summary="Disable", request=None, responses={200: IdentityProviderSerializer, **NOT_FOUND})
+    @action(detail=True, methods=["post"], permission_classes=[ChangePermissions])
+    def disable(self, request, alias=None):
+        provider = identity_services.identity_provider_set_enabled(
+            provider=self.get_object(), actor=request.user, enabled=False
+        )
+        return Response(self._read(provider))
+
+
+@extend_schema(tags=["Identity providers"])
+class MapperViewSet(viewsets.ViewSet):
+    """Mappers of one identity provider, at `/api/identity-providers/{alias}/mappers`."""
+
+    permission_model = IdentityProvider
+    permission_classes = [NestedPermissions]
+    serializer_class = MapperSerializer
+
+    def _provider(self) -> Provider:
+        return get_object_or_404(Provider.objects.filter(identity__isnull=False), provider_id=self.kwargs["alias"])
+
+    def _mapper(self) -> IdentityProviderMapper:
+        return get_object_or_404(
+            identity_selectors.identity_mappers(provider=self._provider()), pk=int(self.kwargs["mapper_id"])
+        )
+
+    @extend_schema(summary="List the mappers", responses={200: MapperSerializer(many=True), **NOT_FOUND})
+    def list(self, request, alias=None):
+        return Response(
+            MapperSerializer(identity_selectors.identity_mappers(provider=self._provider()), many=True).data
+        )
+
+    @extend_schema(
+        summary="Add a mapper",
+        request=MapperWriteSerializer,
+        examples=MAPPER_EXAMPLES,
+        responses={201: MapperSerializer, **BAD_REQUEST, **NOT_FOUND, 409: OpenApiResponse(DETAIL)},
+    )
+    def create(self, request, alias=None):
+        serializer = MapperWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        mapper = identity_services.mapper_create(
+            provider=self._provider(), actor=request.user, mapper=serializer.to_mapper(serializer.validated_data)
+        )
+        return self._read(mapper, status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    def _read(mapper: IdentityProviderMapper, **kwargs) -> Response:
+        return Response(MapperSerializer(mapper).data, headers={"ETag": version_tag(mapper)}, **kwargs)
+
+    @extend_schema(summary="Get a mapper", responses={200: MapperSerializer, **NOT_FOUND})
+    def retrieve(self, request, alias=None, mapper_id=None):
+        return self._read(self._mapper())
+
+    def _update(self, request, partial: bool):
+        mapper = self._mapper()
+        serializer = MapperWriteSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        body = serializer.validated_data
+        data = {name: body[name] for name in ("name", "config", "sync_mode") if name in body}
+        if "identity_provider_mapper" in body:
+            data["mapper_type"] = body["identity_provider_mapper"]
+        mapper = identity_services.mapper_update(
+            mapper=mapper, actor=request.user, data=data, if_match=request.headers.get("If-Match")
+        )
+        return self._read(mapper)
+
+    @extend_schema(
+        summary="Replace a mapper",
+        request=MapperWriteSerializer,
+        examples=MAPPER_EXAMPLES,
+        parameters=[IF_MATCH],
+        responses={200: MapperSerializer},
+    )
+    def update(self, request, alias=None, mapper_id=None):
+        return self._update(request, partial=False)
+
+    @extend_schema(
+        summary="Change a mapper",
+        request=MapperWriteSerializer,
+        examples=[OpenApiExample("Force-sync it", request_only=True, value={"sync_mode": "FORCE"})],
+        parameters=[IF_MATCH],
+        responses={200: MapperSerializer},
+    )
+    def partial_update(self, request, alias=None, mapper_id=None):
+        return self._update(request, partial=True)
+
+    @extend_schema(summary="Delete a mapper", parameters=[IF_MATCH], responses={204: None, **NOT_FOUND})
+    def destroy(self, request, alias=None, mapper_id=None):
+        identity_services.mapper_delete(
+            mapper=self._mapper(), actor=request.user, if_match=request.headers.get("If-Match")
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Apply the mappers to sample claims (nothing is saved)",
+        request=DryRunSerializer,
+        examples=[
+            OpenApiExample(
+                "OIDC claims",
+                request_only=True,
+                value={"claims": {"sub": "248289761001", "email": "jane@example.com", "groups": ["admins"]}},
+            )
+        ],
+        responses={200: DryRunResultSerializer, **BAD_REQUEST, **NOT_FOUND},
+    )
+    def dry_run(self, request, alias=None):
+        serializer = DryRunSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = identity_services.mappers_dry_run(
+            provider=self._provider(), claims=serializer.validated_data["claims"]
+        )
+        return Response(
+            {
+                "attributes": result.attributes,
+                "groups": result.groups,
+                "username": result.username,
+                "applied": result.applied,
+            }
+        )
