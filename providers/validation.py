@@ -1,8 +1,13 @@
-"""Limits on free-form JSON that the rest of the stack (JSON columns, the admin's JSON widget,
-audit payloads) walks recursively: past a few hundred levels of nesting those walks overflow."""
+"""Validators below the models: http(s) URLs, and limits on free-form JSON that the rest of the
+stack (JSON columns, the admin's JSON widget, audit payloads) walks recursively: past a few hundred
+levels of nesting those walks overflow."""
 
 from collections.abc import Iterable
 from typing import Any
+
+from django.core.validators import URLValidator
+
+http_url_validator = URLValidator(schemes=["https", "http"])
 
 MAX_JSON_DEPTH = 32
 

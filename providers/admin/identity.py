@@ -17,6 +17,7 @@ from providers.catalog import (
     OIDC,
     SAML,
 )
+from providers.identity import catalogue
 from providers.identity import selectors as identity_selectors
 from providers.identity import services as identity_services
 from providers.identity.mappers import MAPPER_TYPES, mapper_config_validate
@@ -209,14 +210,14 @@ class IdentityProviderAdmin(ServiceLoggedAdmin):
         identity = ["alias", "display_name", "protocol", "known_provider", "enabled"]
         if obj is not None:
             identity += ["internal_id", "status"]
-        oidc = ["client_id", "client_secret", *identity_services.OIDC_FIELDS[1:], "sync_mode"]
+        oidc = ["client_id", "client_secret", *(n for n in catalogue.OIDC_FIELDS if n != "client_id"), "sync_mode"]
         if obj is not None:
-            oidc.insert(2, "secret_status")
+            oidc.insert(oidc.index("client_secret") + 1, "secret_status")
         if not may_edit:
             oidc.remove("client_secret")
-        saml = list(identity_services.SAML_FIELDS)
+        saml = list(catalogue.SAML_FIELDS)
         if obj is not None:
-            saml.insert(5, "certificate_expires_at")
+            saml.insert(saml.index("signing_certificate") + 1, "certificate_expires_at")
         sets = [("Identity provider", {"fields": identity})]
         if protocol in (None, OIDC, OAUTH2):
             sets.append(("OpenID Connect / OAuth 2.0", {"fields": oidc, "classes": ["protocol-oidc"]}))
@@ -225,7 +226,7 @@ class IdentityProviderAdmin(ServiceLoggedAdmin):
         sets += [
             (
                 "Broker options",
-                {"fields": list(identity_services.BROKER_FIELDS)},
+                {"fields": list(catalogue.BROKER_FIELDS)},
             ),
             (
                 "Domains and lifecycle",
@@ -233,7 +234,7 @@ class IdentityProviderAdmin(ServiceLoggedAdmin):
                     "fields": [
                         "domain_names",
                         *(["txt_record", "domain_status"] if obj else []),
-                        *identity_services.LIFECYCLE_FIELDS,
+                        *catalogue.LIFECYCLE_FIELDS,
                     ]
                 },
             ),

@@ -24,6 +24,7 @@ from providers.catalog import (
     identity_provider_type,
 )
 from providers.concurrency import check_if_match
+from providers.identity import catalogue
 from providers.models import IdentityProvider, IdentityProviderDomain, IdentityProviderMapper, Provider
 from providers.services import ConflictError, actor_user, provider_clean, provider_touch
 from providers.validation import MAX_JSON_DEPTH, json_depth
@@ -38,21 +39,7 @@ MAX_DOMAINS = 50
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 PROVIDER_FIELDS = ("label", "description", "enabled")
-# The identity configuration's field groups, shared by the services, the API dialects and the admin.
-BROKER_FIELDS = (
-    "trust_email", "store_token", "add_read_token_role_on_create", "authenticate_by_default", "link_only",
-    "hide_on_login", "first_broker_login_flow_alias", "update_profile_first_login_mode",
-)  # fmt: skip
-OIDC_FIELDS = (
-    "client_id", "issuer", "authorization_url", "token_url", "user_info_url", "jwks_url", "logout_url",
-    "default_scope", "client_auth_method", "validate_signature", "use_jwks_url", "pkce_enabled", "pkce_method",
-)  # fmt: skip
-SAML_FIELDS = (
-    "entity_id", "single_sign_on_service_url", "single_logout_service_url", "name_id_policy_format",
-    "signing_certificate", "want_authn_requests_signed", "post_binding_authn_request", "post_binding_response",
-)  # fmt: skip
-LIFECYCLE_FIELDS = ("organization", "reference", "reference_origin", "metadata")
-IDENTITY_FIELDS = ("known_provider", "sync_mode", *BROKER_FIELDS, *OIDC_FIELDS, *SAML_FIELDS, *LIFECYCLE_FIELDS)
+IDENTITY_FIELDS = ("known_provider", *catalogue.SETTINGS)
 # Where the client secret is sent: changing these requires sending the secret again.
 SECRET_DESTINATION_FIELDS = ("token_url", "issuer")
 

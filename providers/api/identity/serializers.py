@@ -8,15 +8,10 @@ from rest_framework import serializers
 
 from providers.api.fields import ChoiceField, StrictBooleanField, StrictCharField, StrictSerializer
 from providers.catalog import KNOWN_PROVIDER_CHOICES, OAUTH2, OIDC, PROTOCOL_CHOICES, SAML
+from providers.identity import catalogue
+from providers.identity.catalogue import BROKER_FIELDS, LIFECYCLE_FIELDS, OIDC_FIELDS, SAML_FIELDS
 from providers.identity.mappers import SYNC_MODES
-from providers.identity.services import (
-    BROKER_FIELDS,
-    LIFECYCLE_FIELDS,
-    OIDC_FIELDS,
-    SAML_FIELDS,
-    SECRET_MASK,
-    MapperInput,
-)
+from providers.identity.services import SECRET_MASK, MapperInput
 from providers.models import IdentityProvider, Provider
 
 from .examples import BROKER_OPTIONS_EXAMPLE, EXAMPLE_CERTIFICATE, OKTA_EXAMPLE
@@ -29,55 +24,56 @@ IDENTITY_API_NAMES = {
     "provider_id": "alias",
     "label": "display_name",
     "protocol": "provider_id",
-    **{name: f"oidc_config.{name}" for name in (
-        "authorization_url", "token_url", "client_id", "client_secret", "user_info_url", "issuer", "jwks_url",
-        "logout_url", "default_scope", "validate_signature", "use_jwks_url", "pkce_enabled", "pkce_method",
-        "client_auth_method",
-    )},
-    **{name: f"saml_config.{name}" for name in (
-        "single_sign_on_service_url", "single_logout_service_url", "name_id_policy_format", "signing_certificate",
-        "want_authn_requests_signed", "post_binding_authn_request", "post_binding_response", "entity_id",
-    )},
-}  # fmt: skip
+    **{name: f"oidc_config.{name}" for name in catalogue.names(catalogue.OIDC_SECTION, secrets=True)},
+    **{name: f"saml_config.{name}" for name in catalogue.SAML_FIELDS},
+}
+SECRET_HELP = f"Write-only; send “{SECRET_MASK}”, null or nothing to keep it."
 
 
-def url_field(**kwargs) -> StrictCharField:
-    return StrictCharField(required=False, allow_blank=True, max_length=500, **kwargs)
+def setting_input(field: catalogue.IdpField) -> serializers.Field:
+    """The request field of a catalogue setting: strict types, every setting optional."""
+    if field.kind == catalogue.BOOLEAN:
+        return StrictBooleanField(required=False)
+    if field.kind == catalogue.CHOICE:
+        assert field.choices is not None
+        return ChoiceField(choices=field.choices.choices, required=False)
+    if field.kind == catalogue.SECRET:
+        return StrictCharField(
+            required=False, allow_blank=True, allow_null=True, max_length=4096, help_text=SECRET_HELP
+        )
+    if field.kind == catalogue.JSON:
+        return serializers.DictField(required=False, child=serializers.JSONField())
+    return StrictCharField(required=False, allow_blank=True, max_length=field.max_length)
 
 
+def setting_read(field: catalogue.IdpField) -> serializers.Field:
+    """The read field of a top-level catalogue setting, from the provider's identity configuration."""
+    source = f"identity.{field.name}"
+    if field.kind == catalogue.BOOLEAN:
+        return serializers.BooleanField(source=source)
+    if field.kind == catalogue.JSON:
+        return serializers.JSONField(source=source)
+    return serializers.CharField(source=source)
+
+
+def with_settings(*sections: str, make=setting_input):
+    """Adds the catalogue's settings of `sections` to a serializer class, after its own fields."""
+
+    def decorate(cls):
+        generated = {f.name: make(f) for f in catalogue.FIELDS if f.section in sections}
+        cls._declared_fields = {**cls._declared_fields, **generated}
+        return cls
+
+    return decorate
+
+
+@with_settings(catalogue.OIDC_SECTION)
 class OidcConfigInputSerializer(StrictSerializer):
-    authorization_url = url_field()
-    token_url = url_field()
-    client_id = StrictCharField(required=False, allow_blank=True, max_length=255)
-    client_secret = StrictCharField(
-        required=False,
-        allow_blank=True,
-        allow_null=True,
-        max_length=4096,
-        help_text=f"Write-only; send “{SECRET_MASK}”, null or nothing to keep it.",
-    )
-    user_info_url = url_field()
-    issuer = url_field()
-    jwks_url = url_field()
-    logout_url = url_field()
-    default_scope = StrictCharField(required=False, allow_blank=True, max_length=500)
     sync_mode = ChoiceField(choices=SYNC_MODE_CHOICES, required=False)
-    validate_signature = StrictBooleanField(required=False)
-    use_jwks_url = StrictBooleanField(required=False)
-    pkce_enabled = StrictBooleanField(required=False)
-    pkce_method = ChoiceField(choices=IdentityProvider.PkceMethod.choices, required=False)
-    client_auth_method = ChoiceField(choices=IdentityProvider.ClientAuthMethod.choices, required=False)
 
 
+@with_settings(catalogue.SAML_SECTION)
 class SamlConfigInputSerializer(StrictSerializer):
-    entity_id = StrictCharField(required=False, allow_blank=True, max_length=500)
-    single_sign_on_service_url = url_field()
-    single_logout_service_url = url_field()
-    name_id_policy_format = StrictCharField(required=False, allow_blank=True, max_length=200)
-    signing_certificate = StrictCharField(required=False, allow_blank=True, max_length=20_000)
-    want_authn_requests_signed = StrictBooleanField(required=False)
-    post_binding_authn_request = StrictBooleanField(required=False)
-    post_binding_response = StrictBooleanField(required=False)
     sync_mode = ChoiceField(choices=SYNC_MODE_CHOICES, required=False)
     certificate_expires_at = serializers.CharField(
         required=False, allow_null=True, help_text="Ignored: computed from the certificate (lets a read be sent back)."
@@ -132,6 +128,7 @@ class MapperInputSerializer(StrictSerializer):
         ),
     ]
 )
+@with_settings(catalogue.BROKER, catalogue.LIFECYCLE)
 class IdentityProviderWriteSerializer(StrictSerializer):
     """The canonical body; Keycloak's representation (camelCase, `providerId`, `config`) is
     accepted as another spelling of it (see `from_keycloak`)."""
@@ -147,19 +144,7 @@ class IdentityProviderWriteSerializer(StrictSerializer):
     oidc_config = OidcConfigInputSerializer(required=False)
     saml_config = SamlConfigInputSerializer(required=False)
     mappers = MapperInputSerializer(many=True, required=False)
-    trust_email = StrictBooleanField(required=False)
-    store_token = StrictBooleanField(required=False)
-    add_read_token_role_on_create = StrictBooleanField(required=False)
-    authenticate_by_default = StrictBooleanField(required=False)
-    link_only = StrictBooleanField(required=False)
-    hide_on_login = StrictBooleanField(required=False)
-    first_broker_login_flow_alias = StrictCharField(required=False, allow_blank=True, max_length=100)
-    update_profile_first_login_mode = ChoiceField(choices=IdentityProvider.FirstLoginMode.choices, required=False)
     domains = serializers.ListField(child=StrictCharField(max_length=253), required=False, max_length=50)
-    reference = StrictCharField(required=False, allow_blank=True, max_length=200)
-    reference_origin = StrictCharField(required=False, allow_blank=True, max_length=200)
-    organization = StrictCharField(required=False, allow_blank=True, max_length=200)
-    metadata = serializers.DictField(required=False, child=serializers.JSONField())
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):
@@ -229,6 +214,7 @@ def saml_config(identity: IdentityProvider) -> dict[str, Any]:
     return config
 
 
+@with_settings(catalogue.BROKER, catalogue.LIFECYCLE, make=setting_read)
 class IdentityProviderSerializer(serializers.Serializer):
     """An identity provider as reads show it: the reference document's fields first, then the rest.
     The client secret only ever appears as the mask."""
@@ -248,18 +234,6 @@ class IdentityProviderSerializer(serializers.Serializer):
     domains = serializers.SerializerMethodField()
     txt_record = serializers.CharField(source="identity.txt_record")
     disabled_at = serializers.DateTimeField(source="identity.disabled_at", allow_null=True)
-    trust_email = serializers.BooleanField(source="identity.trust_email")
-    store_token = serializers.BooleanField(source="identity.store_token")
-    add_read_token_role_on_create = serializers.BooleanField(source="identity.add_read_token_role_on_create")
-    authenticate_by_default = serializers.BooleanField(source="identity.authenticate_by_default")
-    link_only = serializers.BooleanField(source="identity.link_only")
-    hide_on_login = serializers.BooleanField(source="identity.hide_on_login")
-    first_broker_login_flow_alias = serializers.CharField(source="identity.first_broker_login_flow_alias")
-    update_profile_first_login_mode = serializers.CharField(source="identity.update_profile_first_login_mode")
-    reference = serializers.CharField(source="identity.reference")
-    reference_origin = serializers.CharField(source="identity.reference_origin")
-    organization = serializers.CharField(source="identity.organization")
-    metadata = serializers.JSONField(source="identity.metadata")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
