@@ -63,7 +63,7 @@ class IdentityProviderAdminForm(forms.ModelForm):
 
     class Meta:
         model = IdentityProvider
-        fields = ["protocol", *identity_services.IDENTITY_FIELDS]
+        fields = ["protocol", *identity_services.FORM_FIELDS]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,7 +81,7 @@ class IdentityProviderAdminForm(forms.ModelForm):
 
     def service_arguments(self) -> dict:
         cleaned = self.cleaned_data
-        data = {name: cleaned[name] for name in identity_services.IDENTITY_FIELDS if name in cleaned}
+        data = {name: cleaned[name] for name in identity_services.FORM_FIELDS if name in cleaned}
         data["enabled"] = cleaned.get("enabled", False)
         domains = [part.strip() for part in (cleaned.get("domain_names") or "").split(",") if part.strip()]
         return {

@@ -22,7 +22,14 @@ PROTOCOLS = (OIDC, OAUTH2, SAML)
 SYNC_MODES = ("INHERIT", "IMPORT", "LEGACY", "FORCE")
 
 CONFIG_VALUE_MAX_LENGTH = 1000
-FIELD_KINDS = ("string", "group", "json", "choice")
+# Mapper config keys Keycloak 26's mappers define that no mapper type here acts on: kept as sent.
+KEYCLOAK_KEPT_CONFIG = frozenset(
+    {
+        "attribute.friendly.name", "attribute.name.format", "target", "claims", "are.claim.values.regex",
+        "attributes", "are.attribute.values.regex", "role", "external.role", "jsonField", "userAttribute",
+        "attribute.xpath",
+    }
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,7 @@ class ConfigField:
     required: bool = True
     kind: str = "string"
     choices: tuple[str, ...] = ()
+    keycloak: str = ""  # the key Keycloak's mapper of the same id uses
 
 
 @dataclass(frozen=True)
@@ -53,18 +61,27 @@ CLAIM = ConfigField(
     "Name of the claim in the ID token or user info, e.g. “email”. A dotted path reaches into nested "
     "objects, e.g. “address.country”; a claim whose own name contains dots, e.g. "
     "“https://example.com/roles”, is found as well.",
+    keycloak="claim",
 )
 ATTRIBUTE_NAME = ConfigField(
     "attribute_name",
     "Attribute name",
     "Name of the SAML attribute as sent in the assertion, e.g. “urn:oid:0.9.2342.19200300.100.1.3” or “email”.",
+    keycloak="attribute.name",
 )
 USER_ATTRIBUTE = ConfigField(
     "user_attribute",
     "User attribute",
     "Name of the user attribute to set, e.g. “email” or “department”.",
+    keycloak="user.attribute",
 )
-GROUP = ConfigField("group", "Group", "Name of an existing group the user is added to.", kind="group")
+GROUP = ConfigField(
+    "group",
+    "Group",
+    "Name of an existing group the user is added to.",
+    kind="group",
+    keycloak="group",
+)
 
 MAPPER_TYPES: dict[str, MapperType] = {
     m.key: m
@@ -90,7 +107,9 @@ MAPPER_TYPES: dict[str, MapperType] = {
             (OIDC, OAUTH2),
             (
                 CLAIM,
-                ConfigField("claim_value", "Claim value", "Value the claim must have, e.g. “admins”."),
+                ConfigField(
+                    "claim_value", "Claim value", "Value the claim must have, e.g. “admins”.", keycloak="claim.value"
+                ),
                 GROUP,
             ),
         ),
@@ -101,7 +120,12 @@ MAPPER_TYPES: dict[str, MapperType] = {
             (SAML,),
             (
                 ATTRIBUTE_NAME,
-                ConfigField("attribute_value", "Attribute value", "Value the attribute must have, e.g. “admins”."),
+                ConfigField(
+                    "attribute_value",
+                    "Attribute value",
+                    "Value the attribute must have, e.g. “admins”.",
+                    keycloak="attribute.value",
+                ),
                 GROUP,
             ),
         ),
@@ -118,8 +142,15 @@ MAPPER_TYPES: dict[str, MapperType] = {
             "Sets a user attribute to a fixed value for every user who logs in through this provider.",
             PROTOCOLS,
             (
-                USER_ATTRIBUTE,
-                ConfigField("attribute_value", "Attribute value", "Value to set, e.g. “contractor”."),
+                ConfigField(
+                    "user_attribute",
+                    "User attribute",
+                    "Name of the user attribute to set, e.g. “department”.",
+                    keycloak="attribute",
+                ),
+                ConfigField(
+                    "attribute_value", "Attribute value", "Value to set, e.g. “contractor”.", keycloak="attribute.value"
+                ),
             ),
         ),
         MapperType(
@@ -133,6 +164,7 @@ MAPPER_TYPES: dict[str, MapperType] = {
                     "template",
                     "Template",
                     "e.g. “${CLAIM.preferred_username}” or “${CLAIM.email}-${ALIAS}”.",
+                    keycloak="template",
                 ),
             ),
         ),
@@ -145,6 +177,11 @@ PLACEHOLDER_RE = re.compile(r"\$\{([^}]*)\}")
 # No spaces or "|": Keycloak's "${CLAIM.email | lowercase}" transformers are not supported and
 # must be refused rather than read as a claim named "email | lowercase".
 CLAIM_PLACEHOLDER_RE = re.compile(r"CLAIM\.[^\s|${}]+")
+
+
+def group_name(value: str) -> str:
+    """The group a mapper names: its name, or Keycloak's path of a top-level group (“/operators”)."""
+    return value[1:] if value.startswith("/") and "/" not in value[1:] else value
 
 
 def _template_errors(template: str) -> list[str]:
@@ -164,7 +201,7 @@ def _field_errors(field: ConfigField, value: str, mapper_type: str) -> list[str]
         return [f"Ensure this value has at most {CONFIG_VALUE_MAX_LENGTH} characters."]
     if "\x00" in value:
         return ["Null characters are not allowed."]
-    if field.kind == "group" and not Group.objects.filter(name=value).exists():
+    if field.kind == "group" and not Group.objects.filter(name=group_name(value)).exists():
         return [f'No group named "{value}".']
     if field.kind == "json":
         try:
@@ -198,11 +235,21 @@ def mapper_config_validate(*, mapper_type: str, config: object, protocol: str | 
 
     errors: dict[str, list[str]] = {}
     known = {f.name: f for f in mtype.fields}
-    for key in config:
-        if key not in known:
-            errors[f"config.{str(key)[:100]}"] = [f"Unknown field for {mtype.key}."]
-
+    keycloak = {f.keycloak: f.name for f in mtype.fields if f.keycloak and f.keycloak != f.name}
     cleaned: dict[str, str] = {}
+    spelled: dict[str, object] = {}
+    for key, value in config.items():
+        name = keycloak.get(key, key)
+        if name in known:
+            if name in spelled:
+                errors[f"config.{str(key)[:100]}"] = [f"Send either “{name}” or “{key}”."]
+            spelled[name] = value
+        elif key in KEYCLOAK_KEPT_CONFIG and isinstance(value, str) and len(value) <= CONFIG_VALUE_MAX_LENGTH:
+            cleaned[key] = value
+        else:
+            errors[f"config.{str(key)[:100]}"] = [f"Unknown field for {mtype.key}."]
+    config = spelled
+
     for field in mtype.fields:
         value = config.get(field.name)
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -333,16 +380,16 @@ def apply_mappers(*, mappers: list[MapperSpec], claims: dict, alias: str = "") -
             candidates = value if isinstance(value, list | tuple | set | frozenset) else [value]
             if value is not _MISSING and any(_as_text(item) == expected for item in candidates):
                 matched = True
-                add_group(config["group"])
-                detail = f"Added to group {config['group']}."
+                add_group(group_name(config["group"]))
+                detail = f"Added to group {group_name(config['group'])}."
             elif value is _MISSING:
                 detail = f'"{source}" not present.'
             else:
                 detail = f'"{source}" does not contain the value.'
         elif spec.mapper_type == "oidc-hardcoded-group-idp-mapper":
             matched = True
-            add_group(config["group"])
-            detail = f"Added to group {config['group']}."
+            add_group(group_name(config["group"]))
+            detail = f"Added to group {group_name(config['group'])}."
         elif spec.mapper_type == "hardcoded-attribute-idp-mapper":
             matched = True
             result.attributes[config["user_attribute"]] = config["attribute_value"]

@@ -39,7 +39,9 @@ MAX_DOMAINS = 50
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 PROVIDER_FIELDS = ("label", "description", "enabled")
-IDENTITY_FIELDS = ("known_provider", *catalogue.SETTINGS)
+# What a write may set: the settings, and the Keycloak keys kept as sent (not in the admin form).
+IDENTITY_FIELDS = ("known_provider", *catalogue.SETTINGS, "keycloak_kept")
+FORM_FIELDS = ("known_provider", *catalogue.SETTINGS)
 # Where the client secret is sent: changing these requires sending the secret again.
 SECRET_DESTINATION_FIELDS = ("token_url", "issuer")
 
@@ -92,6 +94,15 @@ def _validate_protocol(identity: IdentityProvider, *, has_secret: bool) -> None:
             errors["signing_certificate"] = ["This field is required for SAML."]
     if errors:
         raise ValidationError(errors)
+
+
+def _merge_kept(stored: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
+    """Kept Keycloak keys replace the stored ones key by key (inside `config` too), so a partial
+    Keycloak-style update keeps what it does not mention."""
+    merged = {**stored, **{key: value for key, value in sent.items() if key != "config"}}
+    if "config" in sent:
+        merged["config"] = {**stored.get("config", {}), **sent["config"]}
+    return merged
 
 
 def _apply_certificate(identity: IdentityProvider) -> None:
@@ -251,6 +262,8 @@ def identity_provider_update(
     identity = IdentityProvider.objects.defer("client_secret").get(provider=provider)
     before = {name: getattr(provider, name) for name in PROVIDER_FIELDS}
     before.update({name: getattr(identity, name) for name in IDENTITY_FIELDS})
+    if "keycloak_kept" in data:
+        data["keycloak_kept"] = _merge_kept(identity.keycloak_kept, data["keycloak_kept"])
     for name, value in data.items():
         setattr(provider if name in PROVIDER_FIELDS else identity, name, value)
     if "known_provider" in data:

@@ -50,6 +50,14 @@ class IdentityProvider(models.Model):
     certificate_expires_at = models.DateTimeField("certificate expires at", null=True, blank=True, editable=False)
     verification_token = models.CharField(max_length=64, editable=False)
     disabled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    keycloak_kept = models.JSONField(
+        "kept Keycloak keys",
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="Keys of Keycloak's representation the registry keeps without acting on them "
+        '(top level, and `config` inside), returned as they were sent, e.g. {"config": {"guiOrder": "1"}}.',
+    )
 
     class Meta:
         verbose_name = "identity provider"

@@ -1,71 +1,73 @@
-"""Keycloak's IdentityProviderRepresentation accepted as another spelling of the canonical body."""
+"""Keycloak's IdentityProviderRepresentation (the broker-options reference document, and the
+`identityProviders` entries of a realm export): accepted as another spelling of the canonical body,
+and given back on request (`?representation=keycloak`). The names come from the field catalogue;
+keys Keycloak defines that the registry does not act on are kept and returned unchanged."""
 
+import base64
+import binascii
+import json
+import re
 from typing import Any
 
 from rest_framework import serializers
 
-from providers.catalog import OAUTH2, OIDC, SAML
+from providers.catalog import SAML
+from providers.identity import catalogue
+from providers.identity.mappers import MAPPER_TYPES
+from providers.identity.services import SECRET_MASK
+from providers.models import IdentityProviderMapper, Provider
 
-# Keycloak's IdentityProviderRepresentation (the broker-options reference document): the same
-# settings under camelCase names, `providerId` naming protocol and preset, `config` a flat map of
-# strings. Accepted as a spelling of the canonical body, so Keycloak-style clients work unchanged.
-KEYCLOAK_NAMES = {
-    "displayName": "display_name",
-    "updateProfileFirstLoginMode": "update_profile_first_login_mode",
-    "trustEmail": "trust_email",
-    "storeToken": "store_token",
-    "addReadTokenRoleOnCreate": "add_read_token_role_on_create",
-    "authenticateByDefault": "authenticate_by_default",
-    "linkOnly": "link_only",
-    "hideOnLogin": "hide_on_login",
-    "firstBrokerLoginFlowAlias": "first_broker_login_flow_alias",
-}
+PEM_BODY = re.compile(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.S)
 
 
-KEYCLOAK_PROVIDER_IDS = {  # Keycloak provider id → (protocol, known provider)
-    "oidc": (OIDC, None),
-    "keycloak-oidc": (OIDC, "keycloak"),
-    "google": (OIDC, "google"),
-    "microsoft": (OIDC, "entra_id"),
-    "okta": (OIDC, "okta"),
-    "github": (OAUTH2, "github"),
-    "oauth2": (OAUTH2, None),
-    "saml": (SAML, None),
-}
+def _either(body: dict[str, Any], camel: str, snake: str) -> None:
+    if camel in body and snake in body:
+        raise serializers.ValidationError({camel: [f"Send either `{camel}` or `{snake}`."]})
 
 
-KEYCLOAK_CONFIG_NAMES = {
-    "clientId": "client_id", "clientSecret": "client_secret", "authorizationUrl": "authorization_url",
-    "tokenUrl": "token_url", "userInfoUrl": "user_info_url", "issuer": "issuer", "jwksUrl": "jwks_url",
-    "logoutUrl": "logout_url", "defaultScope": "default_scope", "syncMode": "sync_mode",
-    "validateSignature": "validate_signature", "useJwksUrl": "use_jwks_url", "pkceEnabled": "pkce_enabled",
-    "pkceMethod": "pkce_method", "clientAuthMethod": "client_auth_method", "entityId": "entity_id",
-    "singleSignOnServiceUrl": "single_sign_on_service_url", "singleLogoutServiceUrl": "single_logout_service_url",
-    "nameIDPolicyFormat": "name_id_policy_format", "signingCertificate": "signing_certificate",
-    "wantAuthnRequestsSigned": "want_authn_requests_signed", "postBindingAuthnRequest": "post_binding_authn_request",
-    "postBindingResponse": "post_binding_response",
-}  # fmt: skip
+def _setting_value(field: catalogue.IdpField, value: Any) -> Any:
+    """Keycloak writes every config value as a string: "true"/"false" for booleans, bare base64 DER
+    (several comma-separated) for certificates."""
+    if field.kind == catalogue.BOOLEAN and value in ("true", "false"):
+        return value == "true"
+    if field.name == "signing_certificate" and isinstance(value, str) and value and "-----BEGIN" not in value:
+        return "".join(_pem(part.strip()) for part in value.split(",") if part.strip())
+    return value
+
+
+def _pem(der_base64: str) -> str:
+    try:
+        base64.b64decode(der_base64, validate=True)
+    except (binascii.Error, ValueError):
+        return der_base64  # refused by the certificate check, naming the field
+    lines = "\n".join(der_base64[i : i + 64] for i in range(0, len(der_base64), 64))
+    return f"-----BEGIN CERTIFICATE-----\n{lines}\n-----END CERTIFICATE-----\n"
 
 
 def from_keycloak(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """A Keycloak-style body in canonical names, and canonical name → the name the client sent
-    (so errors name what was sent). Canonical bodies pass through unchanged."""
+    """A Keycloak-style body in canonical names, and canonical name → the name the client sent (so
+    errors name what was sent). Kept keys go to `keycloak_kept`. Canonical bodies pass unchanged."""
     body = dict(body)
     sent: dict[str, str] = {}
-    for camel, snake in KEYCLOAK_NAMES.items():
-        if camel in body:
-            if snake in body:
-                raise serializers.ValidationError({camel: [f"Send either `{camel}` or `{snake}`."]})
-            body[snake] = body.pop(camel)
-            sent[snake] = camel
+    kept: dict[str, Any] = {}
+    _either(body, "displayName", "display_name")
+    if "displayName" in body:
+        body["display_name"] = body.pop("displayName")
+        sent["display_name"] = "displayName"
+    for key, field in catalogue.KEYCLOAK_TOP_LEVEL.items():
+        if key in body:
+            _either(body, key, field.name)
+            body[field.name] = body.pop(key)
+            sent[field.name] = key
+    for key in catalogue.KEYCLOAK_KEPT_TOP_LEVEL & set(body):
+        kept[key] = body.pop(key)
     if "providerId" in body:
+        _either(body, "providerId", "provider_id")
         keycloak_id = body.pop("providerId")
-        if "provider_id" in body:
-            raise serializers.ValidationError({"providerId": ["Send either `providerId` or `provider_id`."]})
-        if keycloak_id not in KEYCLOAK_PROVIDER_IDS:
-            valid = ", ".join(KEYCLOAK_PROVIDER_IDS)
+        if keycloak_id not in catalogue.KEYCLOAK_PROVIDER_IDS:
+            valid = ", ".join(catalogue.KEYCLOAK_PROVIDER_IDS)
             raise serializers.ValidationError({"providerId": [f"Not a valid choice (expected one of: {valid})."]})
-        protocol, known_provider = KEYCLOAK_PROVIDER_IDS[keycloak_id]
+        protocol, known_provider = catalogue.KEYCLOAK_PROVIDER_IDS[keycloak_id]
         body["provider_id"] = protocol
         if known_provider and "known_provider" not in body:
             body["known_provider"] = known_provider
@@ -74,17 +76,85 @@ def from_keycloak(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]
         config = body.pop("config")
         if not isinstance(config, dict):
             raise serializers.ValidationError({"config": ["Expected an object."]})
+        fields = catalogue.keycloak_config_fields(body.get("provider_id", ""))
         section = "saml_config" if body.get("provider_id") == SAML else "oidc_config"
         translated: dict[str, Any] = {}
+        kept_config: dict[str, Any] = {}
         for key, value in config.items():
-            if key not in KEYCLOAK_CONFIG_NAMES:
+            if key in fields:
+                translated[fields[key].name] = _setting_value(fields[key], value)
+            elif catalogue.keycloak_knows(key):
+                kept_config[key] = value
+            else:
                 raise serializers.ValidationError({f"config.{str(key)[:64]}": ["Unknown field."]})
-            translated[KEYCLOAK_CONFIG_NAMES[key]] = {"true": True, "false": False}.get(value, value)
+        # Keycloak 26 reads the older config key as the top-level option.
+        if "hide_on_login" not in body and config.get("hideOnLoginPage") in ("true", "false"):
+            body["hide_on_login"] = config["hideOnLoginPage"] == "true"
         body[section] = {**translated, **(body.get(section) or {})}
         sent[section] = "config"
+        if kept_config:
+            kept["config"] = kept_config
+    if kept:
+        if len(json.dumps(kept)) > catalogue.KEYCLOAK_KEPT_MAX_BYTES:
+            raise serializers.ValidationError({"config": [f"At most {catalogue.KEYCLOAK_KEPT_MAX_BYTES} bytes kept."]})
+        body["keycloak_kept"] = kept
     return body, sent
 
 
-def _sent_name(key: str, sent: dict[str, str]) -> str:
+def sent_name(key: str, sent: dict[str, str]) -> str:
     head, _, rest = key.partition(".")
     return sent.get(head, head) + (f".{rest}" if rest else "")
+
+
+def _config_value(field: catalogue.IdpField, value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if field.name == "signing_certificate":
+        return ",".join("".join(body.split()) for body in PEM_BODY.findall(value)) or value
+    return str(value)
+
+
+def to_keycloak(provider: Provider) -> dict[str, Any]:
+    """The identity provider as Keycloak's IdentityProviderRepresentation: the catalogue's settings
+    under Keycloak's keys (config values as strings, the client secret as the mask), then the kept keys
+    as they were sent. Empty settings are left out, as Keycloak leaves out unset keys."""
+    identity = provider.identity
+    kept = dict(identity.keycloak_kept or {})
+    kept_config = kept.pop("config", {})
+    config: dict[str, str] = {}
+    for key, field in catalogue.keycloak_config_fields(identity.protocol).items():
+        if field.secret:
+            if identity.client_secret_updated_at:
+                config[key] = SECRET_MASK
+            continue
+        value = getattr(identity, field.name)
+        if value not in ("", None):
+            config[key] = _config_value(field, value)
+    representation: dict[str, Any] = {
+        "alias": provider.provider_id,
+        "displayName": provider.label,
+        "internalId": str(identity.internal_id),
+        "providerId": catalogue.KEYCLOAK_PROVIDER_ID_OF.get(
+            (identity.protocol, identity.known_provider or None), identity.protocol
+        ),
+        "enabled": provider.enabled,
+        **{key: getattr(identity, field.name) for key, field in catalogue.KEYCLOAK_TOP_LEVEL.items()},
+        **kept,
+        "config": {**config, **kept_config},
+    }
+    return representation
+
+
+def mapper_to_keycloak(mapper: IdentityProviderMapper, *, alias: str) -> dict[str, Any]:
+    """A mapper as Keycloak's IdentityProviderMapperRepresentation: config under Keycloak's keys for
+    its type, kept keys as they were sent, `syncMode` inside `config`."""
+    mtype = MAPPER_TYPES.get(mapper.mapper_type)
+    names = {f.name: f.keycloak for f in mtype.fields if f.keycloak} if mtype else {}
+    config = {names.get(key, key): value for key, value in mapper.config.items()}
+    return {
+        "id": str(mapper.pk),
+        "name": mapper.name,
+        "identityProviderAlias": alias,
+        "identityProviderMapper": mapper.mapper_type,
+        "config": {**config, "syncMode": mapper.sync_mode},
+    }

@@ -15,7 +15,7 @@ from providers.identity.services import SECRET_MASK, MapperInput
 from providers.models import IdentityProvider, Provider
 
 from .examples import BROKER_OPTIONS_EXAMPLE, EXAMPLE_CERTIFICATE, OKTA_EXAMPLE
-from .keycloak import _sent_name, from_keycloak
+from .keycloak import from_keycloak, sent_name
 
 SYNC_MODE_CHOICES = [(mode, mode) for mode in SYNC_MODES]
 
@@ -87,6 +87,32 @@ class MapperInputSerializer(StrictSerializer):
     sync_mode = ChoiceField(choices=SYNC_MODE_CHOICES, required=False)
     config = serializers.DictField(required=False, child=serializers.JSONField())
 
+    def to_internal_value(self, data):
+        """Keycloak's IdentityProviderMapperRepresentation is another spelling: `identityProviderMapper`
+        for the type, `identityProviderAlias` naming this identity provider, `syncMode` in `config`."""
+        if isinstance(data, dict) and ("identityProviderMapper" in data or "identityProviderAlias" in data):
+            data = dict(data)
+            alias = data.pop("identityProviderAlias", None)
+            expected = self.context.get("alias")
+            if alias is not None and expected is not None and alias != expected:
+                raise serializers.ValidationError({"identityProviderAlias": [f"Expected “{expected}” (the URL's)."]})
+            if "identityProviderMapper" in data:
+                if "identity_provider_mapper" in data:
+                    raise serializers.ValidationError(
+                        {
+                            "identityProviderMapper": [
+                                "Send either `identityProviderMapper` or `identity_provider_mapper`."
+                            ]
+                        }
+                    )
+                data["identity_provider_mapper"] = data.pop("identityProviderMapper")
+            config = data.get("config")
+            if isinstance(config, dict) and "syncMode" in config:
+                config = dict(config)
+                data.setdefault("sync_mode", config.pop("syncMode"))
+                data["config"] = config
+        return super().to_internal_value(data)
+
     def to_mapper(self, data: dict) -> MapperInput:
         return MapperInput(
             name=data["name"],
@@ -150,23 +176,27 @@ class IdentityProviderWriteSerializer(StrictSerializer):
         if not isinstance(data, dict):
             return super().to_internal_value(data)
         data, sent = from_keycloak(data)
+        kept = data.pop("keycloak_kept", None)
         if not self.partial and "display_name" not in data and isinstance(data.get("alias"), str):
             data["display_name"] = data["alias"]
         try:
-            return super().to_internal_value(data)
+            validated = super().to_internal_value(data)
         except serializers.ValidationError as exc:
             if not sent or not isinstance(exc.detail, dict):
                 raise
             raise serializers.ValidationError(
-                {_sent_name(str(key), sent): value for key, value in exc.detail.items()}
+                {sent_name(str(key), sent): value for key, value in exc.detail.items()}
             ) from exc
+        if kept is not None:
+            validated["keycloak_kept"] = kept
+        return validated
 
     def to_service_data(self) -> dict[str, Any]:
         """Validated body → the identity services' arguments (model field names)."""
         body = dict(self.validated_data)
         protocol = body.get("provider_id")
         data: dict[str, Any] = {}
-        for name in (*BROKER_FIELDS, *LIFECYCLE_FIELDS, "enabled", "description"):
+        for name in (*BROKER_FIELDS, *LIFECYCLE_FIELDS, "enabled", "description", "keycloak_kept"):
             if name in body:
                 data[name] = body[name]
         if "known_provider" in body:

@@ -1,7 +1,7 @@
 """The viewsets of `/api/identity-providers` and `/api/identity-providers/{alias}/mappers`."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -21,6 +21,7 @@ from providers.models import ID_CHARACTERS, IdentityProvider, IdentityProviderMa
 from providers.services import provider_delete
 
 from .examples import EXAMPLE_SAML_METADATA, MAPPER_EXAMPLES, OKTA_EXAMPLE
+from .keycloak import mapper_to_keycloak, to_keycloak
 from .serializers import (
     DryRunResultSerializer,
     DryRunSerializer,
@@ -31,6 +32,14 @@ from .serializers import (
     MapperWriteSerializer,
 )
 
+REPRESENTATIONS = ("registry", "keycloak")
+REPRESENTATION = OpenApiParameter(
+    "representation",
+    str,
+    enum=list(REPRESENTATIONS),
+    description="`keycloak`: Keycloak's IdentityProviderRepresentation (settings under Keycloak's keys, config "
+    "values as strings, kept keys as they were sent, the client secret masked).",
+)
 IDP_CONFLICT = {409: OpenApiResponse(CONFLICT, description="The alias is taken.")}
 
 
@@ -134,10 +143,18 @@ class IdentityProviderViewSet(
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(summary="Get an identity provider", responses={200: IdentityProviderSerializer, **NOT_FOUND})
+    @extend_schema(
+        summary="Get an identity provider",
+        parameters=[REPRESENTATION],
+        responses={200: IdentityProviderSerializer, **BAD_REQUEST, **NOT_FOUND},
+    )
     def retrieve(self, request, *args, **kwargs):
         provider = self.get_object()
-        return Response(IdentityProviderSerializer(provider).data, headers={"ETag": version_tag(provider)})
+        representation = request.query_params.get("representation", "registry")
+        if representation not in REPRESENTATIONS:
+            raise serializers.ValidationError({"representation": ["Expected “registry” or “keycloak”."]})
+        body = to_keycloak(provider) if representation == "keycloak" else IdentityProviderSerializer(provider).data
+        return Response(body, headers={"ETag": version_tag(provider)})
 
     @extend_schema(
         summary="Delete an identity provider", parameters=[IF_MATCH], responses={204: None, **AUTH_ERRORS, **NOT_FOUND}
@@ -246,11 +263,22 @@ class MapperViewSet(viewsets.ViewSet):
             identity_selectors.identity_mappers(provider=self._provider()), pk=int(self.kwargs["mapper_id"])
         )
 
-    @extend_schema(summary="List the mappers", responses={200: MapperSerializer(many=True), **NOT_FOUND})
+    def _keycloak(self) -> bool:
+        representation = self.request.query_params.get("representation", "registry")
+        if representation not in REPRESENTATIONS:
+            raise serializers.ValidationError({"representation": ["Expected “registry” or “keycloak”."]})
+        return representation == "keycloak"
+
+    @extend_schema(
+        summary="List the mappers",
+        parameters=[REPRESENTATION],
+        responses={200: MapperSerializer(many=True), **BAD_REQUEST, **NOT_FOUND},
+    )
     def list(self, request, alias=None):
-        return Response(
-            MapperSerializer(identity_selectors.identity_mappers(provider=self._provider()), many=True).data
-        )
+        mappers = identity_selectors.identity_mappers(provider=self._provider())
+        if self._keycloak():
+            return Response([mapper_to_keycloak(mapper, alias=self.kwargs["alias"]) for mapper in mappers])
+        return Response(MapperSerializer(mappers, many=True).data)
 
     @extend_schema(
         summary="Add a mapper",
@@ -259,7 +287,7 @@ class MapperViewSet(viewsets.ViewSet):
         responses={201: MapperSerializer, **BAD_REQUEST, **NOT_FOUND, 409: OpenApiResponse(DETAIL)},
     )
     def create(self, request, alias=None):
-        serializer = MapperWriteSerializer(data=request.data)
+        serializer = MapperWriteSerializer(data=request.data, context={"alias": alias})
         serializer.is_valid(raise_exception=True)
         mapper = identity_services.mapper_create(
             provider=self._provider(), actor=request.user, mapper=serializer.to_mapper(serializer.validated_data)
@@ -270,13 +298,21 @@ class MapperViewSet(viewsets.ViewSet):
     def _read(mapper: IdentityProviderMapper, **kwargs) -> Response:
         return Response(MapperSerializer(mapper).data, headers={"ETag": version_tag(mapper)}, **kwargs)
 
-    @extend_schema(summary="Get a mapper", responses={200: MapperSerializer, **NOT_FOUND})
+    @extend_schema(
+        summary="Get a mapper",
+        parameters=[REPRESENTATION],
+        responses={200: MapperSerializer, **BAD_REQUEST, **NOT_FOUND},
+    )
     def retrieve(self, request, alias=None, mapper_id=None):
-        return self._read(self._mapper())
+        mapper = self._mapper()
+        if self._keycloak():
+            body = mapper_to_keycloak(mapper, alias=self.kwargs["alias"])
+            return Response(body, headers={"ETag": version_tag(mapper)})
+        return self._read(mapper)
 
     def _update(self, request, partial: bool):
         mapper = self._mapper()
-        serializer = MapperWriteSerializer(data=request.data, partial=partial)
+        serializer = MapperWriteSerializer(data=request.data, partial=partial, context={"alias": self.kwargs["alias"]})
         serializer.is_valid(raise_exception=True)
         body = serializer.validated_data
         data = {name: body[name] for name in ("name", "config", "sync_mode") if name in body}
