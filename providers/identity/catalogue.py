@@ -46,6 +46,14 @@ class PkceMethod(models.TextChoices):
     PLAIN = "plain", "plain"
 
 
+class Prompt(models.TextChoices):
+    UNSPECIFIED = "", "Unspecified"
+    NONE = "none", "none"
+    CONSENT = "consent", "consent"
+    LOGIN = "login", "login"
+    SELECT_ACCOUNT = "select_account", "select_account"
+
+
 class FirstLoginMode(models.TextChoices):
     ON = "on", "On"
     OFF = "off", "Off"
@@ -91,7 +99,8 @@ class IdpField:
             options["default"] = self.default
         if self.kind == URL:
             options["validators"] = [http_url_validator]
-        return models.CharField(max_length=self.max_length, blank=self.kind != CHOICE, **options)
+        blank = self.kind != CHOICE or (self.choices is not None and "" in self.choices.values)
+        return models.CharField(max_length=self.max_length, blank=blank, **options)
 
 
 URL_LENGTH = 500
@@ -294,6 +303,24 @@ FIELDS: tuple[IdpField, ...] = (
         choices=PkceMethod,
     ),
     IdpField(
+        "prompt",
+        OIDC_SECTION,
+        CHOICE,
+        "The `prompt` sent with each sign-in, e.g. “login” to ask for the password every time.",
+        keycloak="prompt",
+        max_length=20,
+        choices=Prompt,
+    ),
+    IdpField(
+        "login_hint",
+        OIDC_SECTION,
+        BOOLEAN,
+        "Pass the address typed on the login page on as `login_hint`.",
+        keycloak="loginHint",
+        verbose_name="pass login_hint",
+        default=False,
+    ),
+    IdpField(
         "entity_id",
         SAML_SECTION,
         STRING,
@@ -431,8 +458,8 @@ KEYCLOAK_KEPT_CONFIG = frozenset(
         "jwtAuthorizationGrantAssertionReuseAllowed", "jwtAuthorizationGrantAssertionSignatureAlg",
         "jwtAuthorizationGrantEnabled", "jwtAuthorizationGrantMaxAllowedAssertionExpiration",
         "jwtX509HeadersEnabled", "kc.org", "kc.org.broker.public", "kc.org.broker.redirect.mode.email-matches",
-        "kc.org.domain", "key", "loginHint", "metadataDescriptorUrl", "minValidityToken", "offlineAccess",
-        "passMaxAge", "postBindingLogout", "principalAttribute", "principalType", "prompt",
+        "kc.org.domain", "key", "metadataDescriptorUrl", "minValidityToken", "offlineAccess",
+        "passMaxAge", "postBindingLogout", "principalAttribute", "principalType",
         "publicKeySignatureVerifier", "publicKeySignatureVerifierKeyId", "requiresShortStateParameter", "sandbox",
         "sendClientIdOnLogout", "sendIdTokenOnLogout", "showInAccountConsole", "signSpMetadata",
         "signatureAlgorithm", "supportsClientAssertionReuse", "supportsClientAssertions", "tenantId",

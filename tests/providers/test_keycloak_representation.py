@@ -164,3 +164,31 @@ def test_an_unknown_representation_is_refused_naming_the_parameter(operator_clie
     response = operator_client.get("/api/identity-providers/github?representation=xml")
     assert response.status_code == 400
     assert list(response.json()) == ["representation"]
+
+
+def test_prompt_and_login_hint_in_keycloak_keys_and_in_the_registry_names(operator_client):
+    keycloak = {
+        "alias": "kc",
+        "providerId": "keycloak-oidc",
+        "config": {"issuer": "https://sso.example.test/realms/acme", "prompt": "login", "loginHint": "true"},
+    }
+    assert operator_client.post("/api/identity-providers", keycloak, format="json").status_code == 201
+    identity = IdentityProvider.objects.get()
+    assert (identity.prompt, identity.login_hint, identity.keycloak_kept) == ("login", True, {})
+    read = operator_client.get("/api/identity-providers/kc").json()["oidc_config"]
+    assert (read["prompt"], read["login_hint"]) == ("login", True)
+    assert_read_back(keycloak, operator_client.get("/api/identity-providers/kc?representation=keycloak").json())
+
+    changed = operator_client.patch(
+        "/api/identity-providers/kc", {"oidc_config": {"prompt": "", "login_hint": False}}, format="json"
+    )
+    assert changed.status_code == 200
+    assert (changed.json()["oidc_config"]["prompt"], changed.json()["oidc_config"]["login_hint"]) == ("", False)
+
+
+def test_a_prompt_keycloak_does_not_send_is_refused_naming_the_field(operator_client):
+    body = {"alias": "p", "provider_id": "oidc", "oidc_config": {"issuer": "https://sso.example.test", "prompt": "x"}}
+    response = operator_client.post("/api/identity-providers", body, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["oidc_config.prompt"]
+    assert IdentityProvider.objects.count() == 0
