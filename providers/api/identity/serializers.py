@@ -322,3 +322,29 @@ class ImportConfigSerializer(StrictSerializer):
         if len(given) != 1:
             raise serializers.ValidationError({"url": ["Send exactly one of `url`, `metadata_xml` or `metadata`."]})
         return attrs
+
+
+class KeycloakIdentityProviderSerializer(serializers.Serializer):
+    """Read shape of `?representation=keycloak`: Keycloak's IdentityProviderRepresentation."""
+
+    alias = serializers.CharField()
+    displayName = serializers.CharField()  # noqa: N815
+    internalId = serializers.CharField()  # noqa: N815
+    providerId = serializers.CharField()  # noqa: N815
+    enabled = serializers.BooleanField()
+    config = serializers.DictField(child=serializers.CharField())
+
+
+KeycloakIdentityProviderSerializer._declared_fields.update(
+    {key: setting_read(field) for key, field in catalogue.KEYCLOAK_TOP_LEVEL.items()}
+)
+
+
+class KeycloakMapperSerializer(serializers.Serializer):
+    """Read shape of `?representation=keycloak`: Keycloak's IdentityProviderMapperRepresentation."""
+
+    id = serializers.CharField()
+    name = serializers.CharField()
+    identityProviderAlias = serializers.CharField()  # noqa: N815
+    identityProviderMapper = serializers.CharField()  # noqa: N815
+    config = serializers.DictField(child=serializers.CharField())

@@ -1,7 +1,13 @@
 """The viewsets of `/api/identity-providers` and `/api/identity-providers/{alias}/mappers`."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -28,6 +34,8 @@ from .serializers import (
     IdentityProviderSerializer,
     IdentityProviderWriteSerializer,
     ImportConfigSerializer,
+    KeycloakIdentityProviderSerializer,
+    KeycloakMapperSerializer,
     MapperSerializer,
     MapperWriteSerializer,
 )
@@ -146,7 +154,15 @@ class IdentityProviderViewSet(
     @extend_schema(
         summary="Get an identity provider",
         parameters=[REPRESENTATION],
-        responses={200: IdentityProviderSerializer, **BAD_REQUEST, **NOT_FOUND},
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="IdentityProviderRead",
+                serializers=[IdentityProviderSerializer, KeycloakIdentityProviderSerializer],
+                resource_type_field_name=None,
+            ),
+            **BAD_REQUEST,
+            **NOT_FOUND,
+        },
     )
     def retrieve(self, request, *args, **kwargs):
         provider = self.get_object()
@@ -269,16 +285,11 @@ class MapperViewSet(viewsets.ViewSet):
             raise serializers.ValidationError({"representation": ["Expected “registry” or “keycloak”."]})
         return representation == "keycloak"
 
-    @extend_schema(
-        summary="List the mappers",
-        parameters=[REPRESENTATION],
-        responses={200: MapperSerializer(many=True), **BAD_REQUEST, **NOT_FOUND},
-    )
+    @extend_schema(summary="List the mappers", responses={200: MapperSerializer(many=True), **NOT_FOUND})
     def list(self, request, alias=None):
-        mappers = identity_selectors.identity_mappers(provider=self._provider())
-        if self._keycloak():
-            return Response([mapper_to_keycloak(mapper, alias=self.kwargs["alias"]) for mapper in mappers])
-        return Response(MapperSerializer(mappers, many=True).data)
+        return Response(
+            MapperSerializer(identity_selectors.identity_mappers(provider=self._provider()), many=True).data
+        )
 
     @extend_schema(
         summary="Add a mapper",
@@ -301,7 +312,15 @@ class MapperViewSet(viewsets.ViewSet):
     @extend_schema(
         summary="Get a mapper",
         parameters=[REPRESENTATION],
-        responses={200: MapperSerializer, **BAD_REQUEST, **NOT_FOUND},
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="MapperRead",
+                serializers=[MapperSerializer, KeycloakMapperSerializer],
+                resource_type_field_name=None,
+            ),
+            **BAD_REQUEST,
+            **NOT_FOUND,
+        },
     )
     def retrieve(self, request, alias=None, mapper_id=None):
         mapper = self._mapper()
