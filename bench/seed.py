@@ -11,8 +11,8 @@ from django.db import connection, transaction
 from accounts.models import User
 from accounts.roles import OPERATORS
 from providers import services
-from providers.identity import services as identity_services
 from providers.catalog import PROVIDER_TYPES
+from providers.identity import services as identity_services
 from providers.models import Credential, IdentityProvider, Project, Provider
 
 BATCH = 5000

@@ -13,8 +13,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from providers.identity import services as identity_services
 from providers.catalog import CREDENTIAL_TYPES, PROVIDER_TYPES
+from providers.identity import services as identity_services
 from providers.models import AuditEvent, Credential, IdentityProvider, Project, Provider
 from tests.factories import ProjectFactory, ProviderFactory
 
