@@ -349,9 +349,15 @@ def run_api_flow(operator, fake_dns) -> IdentityFlow:
     for alias in (canonical, public, jsonapi_alias):
         record(f"canonical detail {alias}", client.get(f"{IDPS}/{alias}"), 200)
         record(f"canonical OPTIONS {alias}", client.options(f"{IDPS}/{alias}"), 200)
+        record(f"keycloak detail {alias}", client.get(f"{IDPS}/{alias}?representation=keycloak"), 200)
     mappers = record("canonical mappers", client.get(f"{canonical_url}/mappers"), 200)
     mapper_id = mappers.json()[0]["id"]
     record("canonical mapper detail", client.get(f"{canonical_url}/mappers/{mapper_id}"), 200)
+    record(
+        "keycloak mapper detail",
+        client.get(f"{canonical_url}/mappers/{mapper_id}?representation=keycloak"),
+        200,
+    )
     record(
         "canonical mappers dry-run",
         client.post(f"{canonical_url}/mappers/dry-run", {"claims": {"email": "a@canary.test"}}, format="json"),

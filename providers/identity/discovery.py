@@ -177,7 +177,7 @@ def certificate_info(pem: str) -> CertificateInfo:
     IdP admin consoles often show it), for display and expiry tracking."""
     text = pem.strip()
     if "-----BEGIN" not in text:
-        text = _pem_from_base64("".join(text.split()))
+        text = pem_from_base64("".join(text.split()))
     try:
         certificate = x509.load_pem_x509_certificate(text.encode("ascii"))
     except ValueError as exc:
@@ -274,7 +274,7 @@ def _signing_certificate(idp: Element) -> str:
         element = descriptor.find(f"{{{SAML_DS}}}KeyInfo/{{{SAML_DS}}}X509Data/{{{SAML_DS}}}X509Certificate")
         if element is None or not (element.text or "").strip():
             continue
-        pem = _pem_from_base64("".join((element.text or "").split()))
+        pem = pem_from_base64("".join((element.text or "").split()))
         try:
             certificate_info(pem)
         except ValidationError as exc:
@@ -283,7 +283,7 @@ def _signing_certificate(idp: Element) -> str:
     raise _metadata_error('The IDPSSODescriptor has no signing certificate (KeyDescriptor use="signing").')
 
 
-def _pem_from_base64(data: str) -> str:
+def pem_from_base64(data: str) -> str:
     """Re-encode base64 DER as PEM with 64-character lines; invalid base64 yields text the PEM
     loader rejects, so callers report one error for both cases."""
     try:

@@ -192,3 +192,21 @@ def test_a_prompt_keycloak_does_not_send_is_refused_naming_the_field(operator_cl
     assert response.status_code == 400
     assert list(response.json()) == ["oidc_config.prompt"]
     assert IdentityProvider.objects.count() == 0
+
+
+def test_a_client_secret_sent_to_a_saml_provider_is_refused_not_kept_in_clear(operator_client, certificate_pem):
+    body = "".join(certificate_pem.strip().splitlines()[1:-1])
+    entry = {
+        "alias": "corp-saml",
+        "providerId": "saml",
+        "config": {
+            "singleSignOnServiceUrl": "https://idp.example.test/sso",
+            "signingCertificate": body,
+            "clientSecret": "saml-has-no-client-secret",
+        },
+    }
+    response = operator_client.post("/api/identity-providers", entry, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["config.clientSecret"]
+    assert "saml-has-no-client-secret" not in response.content.decode()
+    assert IdentityProvider.objects.count() == 0

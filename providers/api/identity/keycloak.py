@@ -3,8 +3,6 @@
 and given back on request (`?representation=keycloak`). The names come from the field catalogue;
 keys Keycloak defines that the registry does not act on are kept and returned unchanged."""
 
-import base64
-import binascii
 import json
 import re
 from typing import Any
@@ -13,6 +11,7 @@ from rest_framework import serializers
 
 from providers.catalog import SAML
 from providers.identity import catalogue
+from providers.identity.discovery import pem_from_base64
 from providers.identity.mappers import MAPPER_TYPES
 from providers.identity.services import SECRET_MASK
 from providers.models import IdentityProviderMapper, Provider
@@ -31,17 +30,8 @@ def _setting_value(field: catalogue.IdpField, value: Any) -> Any:
     if field.kind == catalogue.BOOLEAN and value in ("true", "false"):
         return value == "true"
     if field.name == "signing_certificate" and isinstance(value, str) and value and "-----BEGIN" not in value:
-        return "".join(_pem(part.strip()) for part in value.split(",") if part.strip())
+        return "".join(pem_from_base64(part.strip()) for part in value.split(",") if part.strip())
     return value
-
-
-def _pem(der_base64: str) -> str:
-    try:
-        base64.b64decode(der_base64, validate=True)
-    except (binascii.Error, ValueError):
-        return der_base64  # refused by the certificate check, naming the field
-    lines = "\n".join(der_base64[i : i + 64] for i in range(0, len(der_base64), 64))
-    return f"-----BEGIN CERTIFICATE-----\n{lines}\n-----END CERTIFICATE-----\n"
 
 
 def from_keycloak(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -83,6 +73,9 @@ def from_keycloak(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]
         for key, value in config.items():
             if key in fields:
                 translated[fields[key].name] = _setting_value(fields[key], value)
+            elif key in catalogue.KEYCLOAK_CONFIG and catalogue.KEYCLOAK_CONFIG[key].secret:
+                # A secret is only ever stored encrypted, in its own field: never kept as sent.
+                raise serializers.ValidationError({f"config.{key}": ["Not used by this protocol."]})
             elif catalogue.keycloak_knows(key):
                 kept_config[key] = value
             else:

@@ -56,11 +56,14 @@ def setting_read(field: catalogue.IdpField) -> serializers.Field:
     return serializers.CharField(source=source)
 
 
-def with_settings(*sections: str, make=setting_input):
-    """Adds the catalogue's settings of `sections` to a serializer class, after its own fields."""
+def with_settings(*sections: str, make=setting_input, keycloak_keys: bool = False):
+    """Adds the catalogue's settings of `sections` to a serializer class, after its own fields,
+    under their model names or, with `keycloak_keys`, under Keycloak's."""
 
     def decorate(cls):
-        generated = {f.name: make(f) for f in catalogue.FIELDS if f.section in sections}
+        generated = {
+            (f.keycloak if keycloak_keys else f.name): make(f) for f in catalogue.FIELDS if f.section in sections
+        }
         cls._declared_fields = {**cls._declared_fields, **generated}
         return cls
 
@@ -324,6 +327,7 @@ class ImportConfigSerializer(StrictSerializer):
         return attrs
 
 
+@with_settings(catalogue.BROKER, make=setting_read, keycloak_keys=True)
 class KeycloakIdentityProviderSerializer(serializers.Serializer):
     """Read shape of `?representation=keycloak`: Keycloak's IdentityProviderRepresentation."""
 
@@ -333,11 +337,6 @@ class KeycloakIdentityProviderSerializer(serializers.Serializer):
     providerId = serializers.CharField()  # noqa: N815
     enabled = serializers.BooleanField()
     config = serializers.DictField(child=serializers.CharField())
-
-
-KeycloakIdentityProviderSerializer._declared_fields.update(
-    {key: setting_read(field) for key, field in catalogue.KEYCLOAK_TOP_LEVEL.items()}
-)
 
 
 class KeycloakMapperSerializer(serializers.Serializer):

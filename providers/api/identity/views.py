@@ -48,6 +48,16 @@ REPRESENTATION = OpenApiParameter(
     description="`keycloak`: Keycloak's IdentityProviderRepresentation (settings under Keycloak's keys, config "
     "values as strings, kept keys as they were sent, the client secret masked).",
 )
+
+
+def wants_keycloak(request) -> bool:
+    """Whether a read asks for Keycloak's representation (`?representation=keycloak`)."""
+    representation = request.query_params.get("representation", "registry")
+    if representation not in REPRESENTATIONS:
+        raise serializers.ValidationError({"representation": ["Expected “registry” or “keycloak”."]})
+    return representation == "keycloak"
+
+
 IDP_CONFLICT = {409: OpenApiResponse(CONFLICT, description="The alias is taken.")}
 
 
@@ -166,10 +176,7 @@ class IdentityProviderViewSet(
     )
     def retrieve(self, request, *args, **kwargs):
         provider = self.get_object()
-        representation = request.query_params.get("representation", "registry")
-        if representation not in REPRESENTATIONS:
-            raise serializers.ValidationError({"representation": ["Expected “registry” or “keycloak”."]})
-        body = to_keycloak(provider) if representation == "keycloak" else IdentityProviderSerializer(provider).data
+        body = to_keycloak(provider) if wants_keycloak(request) else IdentityProviderSerializer(provider).data
         return Response(body, headers={"ETag": version_tag(provider)})
 
     @extend_schema(
@@ -279,12 +286,6 @@ class MapperViewSet(viewsets.ViewSet):
             identity_selectors.identity_mappers(provider=self._provider()), pk=int(self.kwargs["mapper_id"])
         )
 
-    def _keycloak(self) -> bool:
-        representation = self.request.query_params.get("representation", "registry")
-        if representation not in REPRESENTATIONS:
-            raise serializers.ValidationError({"representation": ["Expected “registry” or “keycloak”."]})
-        return representation == "keycloak"
-
     @extend_schema(summary="List the mappers", responses={200: MapperSerializer(many=True), **NOT_FOUND})
     def list(self, request, alias=None):
         return Response(
@@ -324,7 +325,7 @@ class MapperViewSet(viewsets.ViewSet):
     )
     def retrieve(self, request, alias=None, mapper_id=None):
         mapper = self._mapper()
-        if self._keycloak():
+        if wants_keycloak(request):
             body = mapper_to_keycloak(mapper, alias=self.kwargs["alias"])
             return Response(body, headers={"ETag": version_tag(mapper)})
         return self._read(mapper)
