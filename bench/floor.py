@@ -1,9 +1,16 @@
 """The floor: bare Django views (no DRF, no authentication, no serializers) that return the same
-rows as the product's endpoints as JSON, each read with a single `.values()` query. What the
-product costs above these is the price of its API layer."""
+rows as the product's endpoints as JSON, each read with a single `.values()` query, and whose
+writes write the same rows as the product's (provider, encrypted credentials, credential version,
+admin history entry, audit events) with plain model calls in one transaction. What the product
+costs above these is the price of its API layer."""
 
 import json
+from datetime import timedelta
+from functools import cache
 
+from django.conf import settings
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -11,11 +18,24 @@ from django.db.models import OuterRef
 from django.db.models.functions import JSONObject
 from django.http import HttpResponse, JsonResponse
 from django.urls import path
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts.models import User
+from bench import seed
 from providers import selectors
+from providers.catalog import PROVIDER_TYPES
 from providers.identity import selectors as identity_selectors
-from providers.models import Credential, IdentityProviderDomain, IdentityProviderMapper, Project, Provider
+from providers.models import (
+    AuditEvent,
+    Credential,
+    CredentialVersion,
+    IdentityProviderDomain,
+    IdentityProviderMapper,
+    Project,
+    Provider,
+)
+from providers.services import credential_fingerprint
 
 PAGE = 50
 PROVIDER_FIELDS = [
@@ -90,25 +110,108 @@ def identity_provider_mappers(request, alias):
     return _json({"results": list(rows.values("id", "name", "mapper_type", "sync_mode", "config", "created_at"))})
 
 
+@cache
+def _operator() -> tuple[int, str]:
+    """The user the floor's rows are attributed to (it has no authentication): the harness's
+    operator, looked up once per process."""
+    return User.objects.values_list("pk", "username").get(username=seed.OPERATOR)
+
+
+def _history(request, provider: Provider, *, flag: int, message: list, audits: list[tuple[str, list[str]]]) -> None:
+    """The admin history entry and the audit events the product writes for the same change."""
+    user_id, username = _operator()
+    LogEntry.objects.create(
+        user_id=user_id,
+        content_type_id=ContentType.objects.get_for_model(Provider).pk,
+        object_id=str(provider.pk),
+        object_repr=str(provider)[:200],
+        action_flag=flag,
+        change_message=json.dumps(message),
+    )
+    for action, fields in audits:
+        AuditEvent.objects.create(
+            actor_id=user_id,
+            actor_name=username,
+            action=action,
+            object_type="provider",
+            object_id=provider.provider_id,
+            object_repr=str(provider)[:200],
+            fields=fields,
+            source="api",
+            ip=request.META.get("REMOTE_ADDR"),
+        )
+
+
+def _credential_values(credentials: dict) -> dict:
+    content = credentials["content"]
+    return {
+        "type": credentials["type"],
+        "secret": json.dumps(content),  # encrypted by the field, as in the product
+        "fingerprint": credential_fingerprint(content),
+        "expires_at": credentials.get("expiresAt"),
+        "updated_by_id": _operator()[0],
+    }
+
+
 @csrf_exempt
 def providers_create(request):
-    """The same writes as the product's create: a provider and its encrypted credentials, atomically."""
+    """The rows the product's create writes (the provider, its encrypted credentials, the admin
+    history entry, the audit event) in one transaction, then the same read as the floor's detail."""
     body = json.loads(request.body)
+    ptype = PROVIDER_TYPES[body["type"]]
     with transaction.atomic():
-        provider = Provider.objects.create(provider_id=body["id"], label=body["label"], type=body["type"])
-        Credential.objects.create(
-            provider=provider,
-            type=body["credentials"]["type"],
-            secret=json.dumps(body["credentials"]["content"]),
-            fingerprint="floor",
+        provider = Provider.objects.create(
+            provider_id=body["id"],
+            label=body["label"],
+            type=body["type"],
+            base_url=ptype.base_url,
+            api_base_url=ptype.api_base_url,
+            created_by_id=_operator()[0],
+            updated_by_id=_operator()[0],
         )
-    return _json({"id": provider.provider_id}, status=201)
+        Credential.objects.create(provider=provider, **_credential_values(body["credentials"]))
+        _history(request, provider, flag=ADDITION, message=[{"added": {}}], audits=[("create", [])])
+    response = provider_detail(request, provider.provider_id)
+    response.status_code = 201
+    return response
 
 
 @csrf_exempt
 def provider_patch(request, provider_id):
+    """The rows the product's PATCH writes: the provider (locked, as the product locks it to check
+    If-Match); with credentials, the replaced ones kept as a version, versions past the rollback
+    window deleted, the new ones encrypted; the history entry and the audit events. Then the read."""
     body = json.loads(request.body)
-    Provider.objects.filter(provider_id=provider_id).update(label=body["label"])
+    credentials = body.get("credentials")
+    with transaction.atomic():
+        provider = Provider.objects.select_for_update().get(provider_id=provider_id)
+        changed = [name for name in ("label",) if name in body]
+        for name in changed:
+            setattr(provider, name, body[name])
+        provider.updated_by_id = _operator()[0]
+        provider.save(update_fields=[*changed, "updated_at", "updated_by"])
+        audits = []
+        if credentials is not None:
+            current = Credential.objects.get(provider=provider)
+            CredentialVersion.objects.create(
+                provider=provider,
+                type=current.type,
+                secret=current.secret,
+                fingerprint=current.fingerprint,
+                expires_at=current.expires_at,
+                set_at=current.updated_at,
+                set_by_id=current.updated_by_id,
+                replaced_by_id=_operator()[0],
+            )
+            cutoff = timezone.now() - timedelta(days=settings.CREDENTIAL_ROLLBACK_DAYS)
+            CredentialVersion.objects.filter(provider=provider, replaced_at__lt=cutoff).delete()
+            for name, value in _credential_values(credentials).items():
+                setattr(current, name, value)
+            current.save()
+            audits.append(("rotate", ["credentials"]))
+            changed.append("credentials")
+        audits.append(("update", changed))
+        _history(request, provider, flag=CHANGE, message=[{"changed": {"fields": changed}}], audits=audits)
     return provider_detail(request, provider_id)
 
 

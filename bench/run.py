@@ -8,6 +8,10 @@ gunicorn, again in alternating rounds: "1M vs 1k" then compares figures taken si
 than minutes apart. Writes docs/benchmarks.json; `python -m bench.report` renders it.
 
     python -m bench.run [--sizes 1k,100k,1M] [--seconds 1.5] [--rounds 2] [--quick]
+                        [--only writes] [--output PATH]
+
+`--only writes` measures the API's writes alone (no admin pages, key rotation or side-by-side
+comparison) and, being partial, writes its figures only where `--output` says.
 """
 
 import argparse
@@ -45,6 +49,9 @@ class Case:
     port: int | None = None  # another server than the main one
 
 
+# The writes, each measured against the floor writing the same rows (and the naive baseline where it
+# has the same endpoint).
+WRITES = ("create with credentials", "PATCH label", "PATCH with credentials")
 # Compared side by side between the smallest and the largest size.
 SIZE_SENSITIVE = ("providers list (page of 50)", "provider detail", "projects list (page 1)")
 
@@ -128,6 +135,9 @@ def api_cases(size: str, token: str, providers: int, projects: int) -> list[Case
     def label_body(n: int) -> bytes:
         return json.dumps({"label": f"Label {n}"}).encode()
 
+    def rotate_body(n: int) -> bytes:
+        return json.dumps({"credentials": {"type": "token", "content": {"accessToken": f"bench-rotated-{n}"}}}).encode()
+
     cases = [
         ("providers list (page of 50)", "product", Request("GET", "/api/backend/providers?page_size=50", auth)),
         ("providers list (page of 50)", "floor", Request("GET", "/floor/providers")),
@@ -143,6 +153,10 @@ def api_cases(size: str, token: str, providers: int, projects: int) -> list[Case
         ("PATCH label", "product", Request("PATCH", f"/api/backend/providers/{some_provider}", write, label_body)),
         ("PATCH label", "floor", Request("PATCH", f"/floor/providers/{some_provider}", write, label_body)),
         ("PATCH label", "naive", Request("PATCH", f"/naive/providers/{some_provider}", write, label_body)),
+        # No naive variant: ModelSerializer's update would ignore the credentials, writing none of the rows.
+        ("PATCH with credentials", "product",
+         Request("PATCH", f"/api/backend/providers/{some_provider}", write, rotate_body)),
+        ("PATCH with credentials", "floor", Request("PATCH", f"/floor/providers/{some_provider}", write, rotate_body)),
         ("projects list (page 1)", "product", Request("GET", "/api/backend/projects?page_size=50", auth)),
         ("projects list (page 1)", "floor", Request("GET", "/floor/projects")),
         ("projects list (page 1)", "naive", Request("GET", "/naive/projects", auth)),
@@ -207,8 +221,9 @@ def admin_session() -> str:
     from django.contrib.sessions.backends.db import SessionStore
 
     from accounts.models import User
+    from bench import seed
 
-    user = User.objects.get(username="bench-operator")
+    user = User.objects.get(username=seed.OPERATOR)
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
@@ -257,6 +272,22 @@ def measure(port: int, cases: list[Case], *, rounds: int, seconds: float, max_re
             flush=True,
         )
     return rows
+
+
+def print_ratios(rows: list[dict]) -> None:
+    """Each comparison's product against its floor and naive baseline, as the targets judge them."""
+    by = {(row["comparison"], row["variant"]): row for row in rows}
+    for comparison in dict.fromkeys(row["comparison"] for row in rows):
+        product, floor, naive = (by.get((comparison, variant)) for variant in ("product", "floor", "naive"))
+        if product is None or floor is None:
+            continue
+        figures = [f"p50 {product['p50_ms'] / floor['p50_ms']:.2f}× floor"]
+        if naive is not None:
+            to_naive, floor_to_naive = product["rps"] / naive["rps"], floor["rps"] / naive["rps"]
+            figures.append(f"req/s {to_naive:.2f}× naive (floor {floor_to_naive:.2f}×)")
+        queries = f"queries product {product['queries']:g}, floor {floor['queries']:g}"
+        figures.append(queries + (f", naive {naive['queries']:g}" if naive is not None else ""))
+        print(f"  {comparison:<32} " + "; ".join(figures), flush=True)
 
 
 def side_by_side(port: int, small_port: int, token: str, session: str, small: str, large: str, options, concurrency):
@@ -346,7 +377,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2, help="Client connections (2).")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2).")
     parser.add_argument("--quick", action="store_true", help="One short round per case: a smoke test.")
+    parser.add_argument("--only", choices=["writes"], help="Only these cases (a partial run; see --output).")
+    parser.add_argument("--output", type=Path, help=f"Where to write the figures (default {RESULTS.relative_to(ROOT)}; "
+                        "a partial run writes them only when given).")  # fmt: skip
     args = parser.parse_args()
+    output = args.output or (None if args.only else RESULTS)
     if args.quick:
         args.rounds, args.seconds = 1, 0.3
     sizes = [size.strip() for size in args.sizes.split(",")]
@@ -374,7 +409,7 @@ def main() -> None:
     session = admin_session()
     port = free_port()
     small_url = None
-    if len(sizes) > 1:
+    if len(sizes) > 1 and not args.only:
         # A copy of the database at the smallest size, for the side-by-side comparison at the largest.
         first = SIZES[sizes[0]]
         print(f"\nSize {sizes[0]} (also copied for the side-by-side comparison)", flush=True)
@@ -386,6 +421,7 @@ def main() -> None:
         recreate_database(small_url, template=args.database_url)
     results: dict = {
         "command": "make bench  # " + " ".join(sys.argv[1:]),
+        "only": args.only,
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "settings": {
@@ -408,9 +444,12 @@ def main() -> None:
                   f"{identity_providers} identity providers", flush=True)  # fmt: skip
             seed.grow(providers=providers, projects=projects, identity_providers=identity_providers)
             cases = [*api_cases(size, token, providers, projects), revalidation_case(port)]
+            if args.only == "writes":
+                cases = [case for case in cases if case.comparison in WRITES]
             options = {"rounds": args.rounds, "seconds": args.seconds, "max_requests": args.max_requests}
             api = measure(port, cases, concurrency=args.concurrency, **options)
-            admin = measure(port, admin_cases(session), concurrency=1, **options)
+            print_ratios(api)
+            admin = [] if args.only else measure(port, admin_cases(session), concurrency=1, **options)
             results["sizes"][size] = {
                 "providers": providers,
                 "projects": projects,
@@ -422,7 +461,7 @@ def main() -> None:
                 results["side_by_side"] = side_by_side(
                     port, small_port, token, session, sizes[0], size, options, args.concurrency
                 )
-            if size == sizes[0] or size == sizes[-1]:
+            if not args.only and (size == sizes[0] or size == sizes[-1]):
                 results["rotation"].append(rotation(env, size))
     finally:
         for process in (server, small_server):
@@ -430,8 +469,11 @@ def main() -> None:
                 process.terminate()
                 process.wait(timeout=30)
     results["seconds"] = round(time.monotonic() - started)
-    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
-    print(f"\nWrote {RESULTS.relative_to(ROOT)} in {results['seconds']} s", flush=True)
+    if output is None:
+        print(f"\nPartial run ({args.only}) in {results['seconds']} s; figures not written (see --output)", flush=True)
+        return
+    output.write_text(json.dumps(results, indent=1) + "\n")
+    print(f"\nWrote {output} in {results['seconds']} s", flush=True)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ BATCH = 5000
 GIT_TYPES = ["github", "gitlab", "bitbucket", "azure-devops"]
 OWNERS = 200
 MAPPERS_PER_IDENTITY_PROVIDER = 5
+OPERATOR = "bench-operator"  # the API token's user; the floor attributes its writes to it
 
 
 def progress(label: str, done: int, total: int, started: float) -> None:
@@ -40,7 +41,7 @@ def project_id(number: int) -> str:
 
 
 def users() -> tuple[User, list[User]]:
-    operator, created = User.objects.get_or_create(username="bench-operator", defaults={"is_staff": True})
+    operator, created = User.objects.get_or_create(username=OPERATOR, defaults={"is_staff": True})
     if created:
         operator.set_password("bench-operator-pass")
         operator.save()

@@ -1,7 +1,6 @@
 """Every write with a side effect. The API and the admin both call these, so both enforce the
 same rules; each function validates with `full_clean()` and runs in one transaction."""
 
-import contextlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,7 +11,7 @@ from cryptography.fernet import InvalidToken
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -34,6 +33,15 @@ class ConflictError(Exception):
         self.message = message
         self.field = field
         self.related = related or []
+
+
+def violates(exc: IntegrityError, *, constraint: str, table: str, column: str) -> bool:
+    """Whether `exc` is a violation of the named unique constraint. PostgreSQL names the
+    constraint; SQLite names only the table and column (“UNIQUE constraint failed: t.c”)."""
+    diag = getattr(exc.__cause__, "diag", None)
+    if diag is not None:
+        return diag.constraint_name == constraint
+    return str(exc) == f"UNIQUE constraint failed: {table}.{column}"
 
 
 class FieldPermissionDenied(PermissionDenied):
@@ -124,31 +132,25 @@ def credential_fingerprint(content: dict[str, Any]) -> str:
     return f"hmac-sha256:{digest[:16]}"
 
 
+def _current_credential(provider: Provider) -> tuple[Credential | None, str | None]:
+    """The provider's current credentials and their decrypted content, read in one query. If no
+    configured key decrypts them, their metadata alone (the value is then replaced without being
+    kept as a version)."""
+    try:
+        current = Credential.objects.filter(provider=provider).first()
+    except InvalidToken:
+        return Credential.metadata.filter(provider=provider).first(), None
+    return current, None if current is None else current.secret
+
+
 def _credential_store(*, provider: Provider, credentials: CredentialInput, actor, creating: bool = False) -> Credential:
     """Make `credentials` current. The credentials they replace become a version that can be
     restored during CREDENTIAL_ROLLBACK_DAYS; older versions are deleted. `creating`: the provider
-    is new in this transaction, so there is nothing to replace."""
+    is new in this transaction, so there is nothing to replace. Otherwise the caller holds the
+    provider's row lock, so no other write can add or replace its credentials meanwhile."""
     credential_validate(provider_type=provider.type, credentials=credentials)
     fields = CREDENTIAL_TYPES[credentials.type].all_fields
     content = {name: credentials.content[name] for name in fields if credentials.content.get(name)}
-    previous = None if creating else Credential.metadata.filter(provider=provider).first()
-    previous_secret = None
-    if previous is not None:
-        # Loads and decrypts the deferred column; if its key is gone, the unreadable value is
-        # replaced without being kept as a version.
-        with contextlib.suppress(InvalidToken):
-            previous_secret = previous.secret
-    if previous is not None and previous_secret is not None:
-        CredentialVersion.objects.create(
-            provider=provider,
-            type=previous.type,
-            secret=previous_secret,
-            fingerprint=previous.fingerprint,
-            expires_at=previous.expires_at,
-            set_at=previous.updated_at,
-            set_by=previous.updated_by,
-            replaced_by=actor_user(actor),
-        )
     values = {
         "type": credentials.type,
         "secret": json.dumps(content),
@@ -158,12 +160,28 @@ def _credential_store(*, provider: Provider, credentials: CredentialInput, actor
     }
     if creating:
         return Credential.objects.create(provider=provider, **values)
+    previous, previous_secret = _current_credential(provider)
+    if previous is not None and previous_secret is not None:
+        CredentialVersion.objects.create(
+            provider=provider,
+            type=previous.type,
+            secret=previous_secret,
+            fingerprint=previous.fingerprint,
+            expires_at=previous.expires_at,
+            set_at=previous.updated_at,
+            set_by_id=previous.updated_by_id,
+            replaced_by=actor_user(actor),
+        )
     rollback_cutoff = timezone.now() - timedelta(days=settings.CREDENTIAL_ROLLBACK_DAYS)
     CredentialVersion.objects.filter(provider=provider, replaced_at__lt=rollback_cutoff).delete()
-    credential, _ = Credential.metadata.update_or_create(provider=provider, defaults=values)
-    if previous is not None:
-        audit.record(action="rotate", actor=actor, obj=provider, fields=["credentials"])
-    return credential
+    if previous is None:
+        return Credential.objects.create(provider=provider, **values)
+    # The row just read is updated in place: the lock makes a second read (update_or_create) moot.
+    for name, value in values.items():
+        setattr(previous, name, value)
+    previous.save()
+    audit.record(action="rotate", actor=actor, obj=provider, fields=["credentials"])
+    return previous
 
 
 def credential_rollback_deadline(version: CredentialVersion) -> datetime:
@@ -211,8 +229,8 @@ def actor_user(actor):
 def provider_clean(provider: Provider) -> None:
     """`full_clean()` without the checks that would only repeat, in queries, what is already
     enforced: the actor columns are set by the services from the signed-in user, the id's
-    uniqueness is checked up front (409) and the table's constraints mirror the field validators
-    (and the database enforces them still)."""
+    uniqueness is the constraint `provider_id_unique` (a violation is answered 409) and the
+    table's constraints mirror the field validators (and the database enforces them still)."""
     provider.full_clean(exclude=["created_by", "updated_by"], validate_constraints=False)
 
 
@@ -290,11 +308,11 @@ def provider_create(
     api_base_url: str = "",
     enabled: bool = True,
 ) -> Provider:
-    """Create a provider together with its credentials: both are written or neither is."""
+    """Create a provider together with its credentials: both are written or neither is. A taken id
+    is refused (ConflictError) by the unique constraint itself rather than by a lookup first, which
+    would cost a query on every create and still race with a concurrent one."""
     if provider_id.lower() in RESERVED_PROVIDER_IDS:
         raise ValidationError({"provider_id": [f"“{provider_id}” is reserved by the API; choose another id."]})
-    if Provider.objects.filter(provider_id=provider_id).exists():
-        raise ConflictError(f"A provider with id “{provider_id}” already exists.", field="provider_id")
     provider = Provider(
         provider_id=provider_id,
         label=label,
@@ -309,7 +327,15 @@ def provider_create(
     _apply_url_defaults(provider)
     provider_clean(provider)
     provider_validate(provider=provider, changed=[], credentials=credentials, creating=True)
-    provider.save()
+    try:
+        provider.save()
+    except IntegrityError as exc:
+        # Nothing is written yet, and nothing more runs in this transaction (on PostgreSQL the
+        # failed INSERT has aborted it): the ConflictError leaving the atomic block rolls it back,
+        # or back to its savepoint when a caller's transaction encloses it.
+        if not violates(exc, constraint="provider_id_unique", table=Provider._meta.db_table, column="provider_id"):
+            raise
+        raise ConflictError(f"A provider with id “{provider_id}” already exists.", field="provider_id") from None
     assert credentials is not None
     _credential_store(provider=provider, credentials=credentials, actor=actor, creating=True)
     history.log_addition(actor=actor, obj=provider)
