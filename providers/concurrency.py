@@ -19,8 +19,12 @@ def version_tag(obj: models.Model) -> str:
 def row_version_tag(model: type[models.Model], row: dict[str, Any]) -> str:
     """The same tag from a `.values()` row holding `pk` and `updated_at`."""
     updated_at = row["updated_at"]
-    raw = f"{model._meta.label}:{row['pk']}:{updated_at.isoformat() if updated_at else ''}"
-    return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
+    return entity_tag(f"{model._meta.label}:{row['pk']}:{updated_at.isoformat() if updated_at else ''}")
+
+
+def entity_tag(version: str) -> str:
+    """A strong ETag for whatever `version` names (a row's identity and last change, a list's state)."""
+    return '"' + hashlib.sha256(version.encode()).hexdigest()[:32] + '"'
 
 
 def header_names_tag(header: str | None, tag: str) -> bool:

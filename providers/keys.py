@@ -53,11 +53,6 @@ def _fernet_keys() -> list[Any]:
     return keys
 
 
-def primary_fernet() -> Fernet:
-    """The key new writes are encrypted with (the first of FERNET_KEYS)."""
-    return Fernet(_fernet_keys()[0])
-
-
 def all_fernets() -> list[Fernet]:
     """Every configured key, first one first."""
     return [Fernet(key) for key in _fernet_keys()]

@@ -85,10 +85,6 @@ def providers_without_id_prefix(queryset: QuerySet[Provider], prefix: str) -> Qu
     return queryset.alias(id_key=provider_id_key()).exclude(_id_prefix_range(prefix))
 
 
-def provider_get(*, provider_id: str) -> Provider | None:
-    return provider_list().filter(provider_id=provider_id).first()
-
-
 PROVIDER_ROW_COLUMNS = (
     "pk", "provider_id", "label", "description", "type", "base_url", "api_base_url", "enabled", "created_at",
     "updated_at", "last_tested_at", "last_test_ok", "last_test_message", "linked_projects",

@@ -32,8 +32,7 @@ from werkzeug import Request, Response
 
 from accounts.services import api_token_create
 from providers import keys, services
-from providers.identity import services as identity_services
-from providers.models import AuditEvent, Credential, CredentialVersion, Provider
+from providers.models import AuditEvent, Credential, CredentialVersion, IdentityProvider, Provider
 from tests.conftest import client_for
 from tests.factories import ProjectOwnerFactory
 from tests.providers.test_keys import _clear_field_caches
@@ -799,7 +798,7 @@ def crash_requests(operator, httpserver, monkeypatch, caplog) -> list[Crash]:
     monkeypatch.undo()
 
     # Identity providers: a client secret in each dialect's body, the service crashing on it.
-    monkeypatch.setattr(identity_services, "_apply_preset", injected_failure)
+    monkeypatch.setattr(IdentityProvider, "fill_from_preset", injected_failure)
     client_secret = canaries.secret("idp-client-secret")
     bodies = [
         ("API canonical identity POST", "/api/identity-providers", canonical_body("crash-oidc", client_secret), None),

@@ -179,7 +179,7 @@ class IdentityProviderAdmin(ServiceLoggedAdmin):
         "protocol",
         "known_provider",
         "status",
-        "is_enabled",
+        "enabled",
         "mapper_count",
         "certificate_expires_at",
     ]
@@ -253,11 +253,8 @@ class IdentityProviderAdmin(ServiceLoggedAdmin):
         return obj.provider.label
 
     @admin.display(description="enabled", boolean=True, ordering="provider__enabled")
-    def is_enabled(self, obj: IdentityProvider) -> bool:
-        return obj.provider.enabled
-
-    @admin.display(description="enabled", boolean=True)
     def enabled(self, obj: IdentityProvider) -> bool:
+        """The list's column, and the read-only form's field for viewers (the flag is the provider's)."""
         return obj.provider.enabled
 
     @admin.display(description="domains")

@@ -2,7 +2,6 @@
 OAuth 2.0 / OIDC providers, in the shape of the public-list reference document. A thin dialect
 over the same identity services as the canonical API."""
 
-import hashlib
 import json
 import uuid
 
@@ -15,13 +14,13 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
 
 from providers.catalog import OAUTH2, OIDC
-from providers.concurrency import header_names_tag, version_tag
+from providers.concurrency import entity_tag, header_names_tag, version_tag
 from providers.identity import selectors as identity_selectors
 from providers.identity import services as identity_services
 from providers.models import IdentityProvider, Provider
 from providers.services import provider_delete
 
-from .fields import ChoiceField, StrictBooleanField, StrictCharField, StrictSerializer
+from .fields import ChoiceField, StrictBooleanField, StrictCharField, StrictSerializer, iso_datetime
 from .permissions import ModelPermissions
 from .schema import AUTH_ERRORS, BAD_REQUEST, IF_MATCH, NOT_FOUND, DocumentSchema
 
@@ -74,7 +73,7 @@ def public_item(provider: Provider) -> dict:
         "type": provider.identity.protocol,
         "display_name": provider.label,
         "enabled": provider.enabled,
-        "created_at": provider.created_at.isoformat().replace("+00:00", "Z"),
+        "created_at": iso_datetime(provider.created_at),
     }
 
 
@@ -127,9 +126,7 @@ class IdpViewSet(viewsets.ViewSet):
         },
     )
     def list(self, request):
-        etag = (
-            '"' + hashlib.sha256(identity_selectors.public_identity_providers_version().encode()).hexdigest()[:32] + '"'
-        )
+        etag = entity_tag(identity_selectors.public_identity_providers_version())
         headers = {"ETag": etag, "Cache-Control": f"public, max-age={settings.PUBLIC_IDPS_MAX_AGE}, must-revalidate"}
         if header_names_tag(request.headers.get("If-None-Match"), etag):
             return HttpResponseNotModified(headers=headers)

@@ -16,14 +16,14 @@ from rest_framework.response import Response
 
 from providers.catalog import OIDC
 from providers.concurrency import version_tag
+from providers.identity import catalogue
 from providers.identity import selectors as identity_selectors
 from providers.identity import services as identity_services
-from providers.identity.services import SECRET_MASK
 from providers.models import IdentityProvider, Provider
 from providers.services import provider_delete
 
 from .errors import exception_handler
-from .fields import SafeJSONParser, StrictBooleanField, StrictCharField, StrictSerializer
+from .fields import SafeJSONParser, StrictBooleanField, StrictCharField, StrictSerializer, iso_datetime
 from .pagination import KeysetPagination
 from .permissions import ModelPermissions
 from .schema import AUTH_ERRORS, IF_MATCH, JSONAPI_MEDIA_TYPE, NOT_FOUND
@@ -107,9 +107,6 @@ def resource(provider: Provider, request) -> dict[str, Any]:
     identity = provider.identity
     self_url = request.build_absolute_uri(f"/api/identity_providers/{identity.internal_id}")
 
-    def stamp(value):
-        return value.isoformat().replace("+00:00", "Z") if value else None
-
     return {
         "id": str(identity.internal_id),
         "type": RESOURCE_TYPE,
@@ -117,7 +114,7 @@ def resource(provider: Provider, request) -> dict[str, Any]:
         "attributes": {
             "name": provider.label,
             "client_id": identity.client_id,
-            "client_secret": SECRET_MASK if identity.client_secret_updated_at else None,
+            "client_secret": catalogue.masked_secret(identity),
             "issuer": identity.issuer,
             "status": identity.status,
             "domains": ",".join(row.domain for row in identity.domains.all()),
@@ -126,12 +123,12 @@ def resource(provider: Provider, request) -> dict[str, Any]:
             "jwks_url": identity.jwks_url,
             "txt_record": identity.txt_record,
             "organization": identity.organization,
-            "created_at": stamp(provider.created_at),
-            "updated_at": stamp(provider.updated_at),
+            "created_at": iso_datetime(provider.created_at),
+            "updated_at": iso_datetime(provider.updated_at),
             "reference": identity.reference,
             "reference_origin": identity.reference_origin,
             "metadata": identity.metadata,
-            "disabled_at": stamp(identity.disabled_at),
+            "disabled_at": iso_datetime(identity.disabled_at),
         },
         "relationships": {"user": {"links": {"self": f"{self_url}/relationships/user", "related": f"{self_url}/user"}}},
     }

@@ -104,6 +104,14 @@ class IdpField:
 
 
 URL_LENGTH = 500
+# What reads show of a stored secret, and what a write may send back to keep it.
+SECRET_MASK = "**********"
+
+
+def masked_secret(identity) -> str | None:
+    """The client secret as every read shows it: the mask once one is stored, else None."""
+    return SECRET_MASK if identity.client_secret_updated_at else None
+
 
 FIELDS: tuple[IdpField, ...] = (
     IdpField(

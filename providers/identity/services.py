@@ -14,13 +14,9 @@ from django.utils import timezone
 
 from providers import history
 from providers.catalog import (
-    IDENTITY,
     KNOWN_PROVIDERS,
-    OAUTH2,
-    OIDC,
     PROTOCOLS,
     PROVIDER_TYPES,
-    SAML,
     identity_provider_type,
 )
 from providers.concurrency import check_if_match
@@ -33,7 +29,7 @@ from .discovery import certificate_info
 from .domains import DnsLookupError, txt_records
 from .mappers import MapperSpec, MappingResult, apply_mappers, mapper_config_validate
 
-SECRET_MASK = "**********"
+SECRET_MASK = catalogue.SECRET_MASK
 METADATA_MAX_BYTES = 16_384
 MAX_DOMAINS = 50
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -76,26 +72,6 @@ def _validate_metadata(value: Any) -> None:
         raise ValidationError({"metadata": [f"At most {METADATA_MAX_BYTES} bytes of JSON."]})
 
 
-def _validate_protocol(identity: IdentityProvider, *, has_secret: bool) -> None:
-    """The rules each protocol needs to be usable for a login."""
-    errors: dict[str, list[str]] = {}
-    if identity.protocol == OIDC and not identity.issuer and not (identity.authorization_url and identity.token_url):
-        errors["issuer"] = ["Give the issuer (to discover the endpoints) or the authorization and token URLs."]
-    if identity.protocol == OAUTH2:
-        for name in ("authorization_url", "token_url"):
-            if not getattr(identity, name):
-                errors[name] = ["This field is required for OAuth 2.0."]
-    if identity.protocol in (OIDC, OAUTH2) and has_secret and not identity.client_id:
-        errors["client_id"] = ["A client secret needs its client id."]
-    if identity.protocol == SAML:
-        if not identity.single_sign_on_service_url:
-            errors["single_sign_on_service_url"] = ["This field is required for SAML."]
-        if not identity.signing_certificate:
-            errors["signing_certificate"] = ["This field is required for SAML."]
-    if errors:
-        raise ValidationError(errors)
-
-
 def _merge_kept(stored: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
     """Kept Keycloak keys replace the stored ones key by key (inside `config` too), so a partial
     Keycloak-style update keeps what it does not mention."""
@@ -111,15 +87,6 @@ def _apply_certificate(identity: IdentityProvider) -> None:
         identity.certificate_expires_at = info.not_after
     else:
         identity.certificate_expires_at = None
-
-
-def _apply_preset(identity: IdentityProvider) -> None:
-    preset = KNOWN_PROVIDERS.get(identity.known_provider)
-    if preset is None or identity.protocol not in (OIDC, OAUTH2):
-        return
-    for name, value in preset.defaults(identity.issuer).items():
-        if not getattr(identity, name):
-            setattr(identity, name, value)
 
 
 def _check_protocol_fits_type(*, protocol: str, known_provider: str) -> str:
@@ -218,12 +185,12 @@ def identity_provider_create(
     if client_secret:
         identity.client_secret = client_secret
         identity.client_secret_updated_at = timezone.now()
-    _apply_preset(identity)
+    identity.fill_from_preset()
     _apply_certificate(identity)
     _validate_metadata(identity.metadata)
     # Its constraints repeat the field rules: internal_id is generated unique, protocol is a choice.
+    # `clean()` holds the protocol rules.
     identity.full_clean(exclude=["provider"], validate_constraints=False)
-    _validate_protocol(identity, has_secret=bool(client_secret))
     clean_domains = _normalize_domains(domains or [])
     provider.save()
     identity.provider = provider
@@ -268,7 +235,7 @@ def identity_provider_update(
         setattr(provider if name in PROVIDER_FIELDS else identity, name, value)
     if "known_provider" in data:
         provider.type = _check_protocol_fits_type(protocol=identity.protocol, known_provider=identity.known_provider)
-    _apply_preset(identity)
+    identity.fill_from_preset()
     changed = [
         name
         for name in (*PROVIDER_FIELDS, *IDENTITY_FIELDS)
@@ -290,8 +257,8 @@ def identity_provider_update(
     _validate_metadata(identity.metadata)
     provider_clean(provider)
     # Its constraints repeat the field rules: internal_id is generated unique, protocol is a choice.
+    # `clean()` holds the protocol rules.
     identity.full_clean(exclude=["provider"], validate_constraints=False)
-    _validate_protocol(identity, has_secret=bool(identity.client_secret_updated_at))
     if changed:
         provider.updated_by = actor_user(actor)
         provider.save()
@@ -409,8 +376,3 @@ def mappers_dry_run(*, provider: Provider, claims: dict[str, Any]) -> MappingRes
         for row in identity.mappers.order_by("id")
     ]
     return apply_mappers(mappers=specs, claims=claims, alias=provider.provider_id)
-
-
-def is_identity_type(provider_type: str) -> bool:
-    ptype = PROVIDER_TYPES.get(provider_type)
-    return bool(ptype and IDENTITY in ptype.capabilities)

@@ -4,9 +4,10 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
-from providers.catalog import KNOWN_PROVIDER_CHOICES, PROTOCOL_CHOICES, PROTOCOLS
+from providers.catalog import KNOWN_PROVIDER_CHOICES, KNOWN_PROVIDERS, OAUTH2, OIDC, PROTOCOL_CHOICES, PROTOCOLS, SAML
 from providers.identity import catalogue
 
 from .provider import Provider
@@ -76,6 +77,36 @@ class IdentityProvider(models.Model):
 
     def __str__(self) -> str:
         return str(self.provider)
+
+    def fill_from_preset(self) -> None:
+        """Endpoints and scope left empty take the known provider's defaults (OIDC and OAuth 2.0)."""
+        preset = KNOWN_PROVIDERS.get(self.known_provider)
+        if preset is None or self.protocol not in (OIDC, OAUTH2):
+            return
+        for name, value in preset.defaults(self.issuer).items():
+            if not getattr(self, name):
+                setattr(self, name, value)
+
+    def clean(self) -> None:
+        """What each protocol needs to be usable for a login, once the preset has filled what was
+        left empty. A stored client secret needs its client id."""
+        self.fill_from_preset()
+        errors: dict[str, list[str]] = {}
+        if self.protocol == OIDC and not self.issuer and not (self.authorization_url and self.token_url):
+            errors["issuer"] = ["Give the issuer (to discover the endpoints) or the authorization and token URLs."]
+        if self.protocol == OAUTH2:
+            for name in ("authorization_url", "token_url"):
+                if not getattr(self, name):
+                    errors[name] = ["This field is required for OAuth 2.0."]
+        if self.protocol in (OIDC, OAUTH2) and self.client_secret_updated_at and not self.client_id:
+            errors["client_id"] = ["A client secret needs its client id."]
+        if self.protocol == SAML:
+            if not self.single_sign_on_service_url:
+                errors["single_sign_on_service_url"] = ["This field is required for SAML."]
+            if not self.signing_certificate:
+                errors["signing_certificate"] = ["This field is required for SAML."]
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def txt_record(self) -> str:

@@ -131,8 +131,13 @@ def test_placeholder_urls_of_a_test_realm_are_refused_naming_the_field(operator_
     entry = export("keycloak-testsuite-saml-broker.json")["identityProviders"][0]
     response = operator_client.post("/api/identity-providers", entry, format="json")
     assert response.status_code == 400
-    # Named in the canonical spelling: the model's URL check answers after the translation.
-    assert set(response.json()) == {"saml_config.single_sign_on_service_url", "saml_config.single_logout_service_url"}
+    # Every problem at once, named in the canonical spelling (the model's checks answer after the
+    # translation): the placeholder URLs, and the signing certificate the test realm leaves out.
+    assert set(response.json()) == {
+        "saml_config.single_sign_on_service_url",
+        "saml_config.single_logout_service_url",
+        "saml_config.signing_certificate",
+    }
     assert IdentityProvider.objects.count() == 0
 
 

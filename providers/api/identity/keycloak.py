@@ -13,7 +13,6 @@ from providers.catalog import SAML
 from providers.identity import catalogue
 from providers.identity.discovery import pem_from_base64
 from providers.identity.mappers import MAPPER_TYPES
-from providers.identity.services import SECRET_MASK
 from providers.models import IdentityProviderMapper, Provider
 
 PEM_BODY = re.compile(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.S)
@@ -117,8 +116,8 @@ def to_keycloak(provider: Provider) -> dict[str, Any]:
     config: dict[str, str] = {}
     for key, field in catalogue.keycloak_config_fields(identity.protocol).items():
         if field.secret:
-            if identity.client_secret_updated_at:
-                config[key] = SECRET_MASK
+            if catalogue.masked_secret(identity):
+                config[key] = catalogue.SECRET_MASK
             continue
         value = getattr(identity, field.name)
         if value not in ("", None):

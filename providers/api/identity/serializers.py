@@ -227,13 +227,9 @@ class IdentityProviderWriteSerializer(StrictSerializer):
         return result
 
 
-def masked_secret(identity: IdentityProvider) -> str | None:
-    return SECRET_MASK if identity.client_secret_updated_at else None
-
-
 def oidc_config(identity: IdentityProvider) -> dict[str, Any]:
     config: dict[str, Any] = {name: getattr(identity, name) for name in OIDC_FIELDS}
-    config["client_secret"] = masked_secret(identity)
+    config["client_secret"] = catalogue.masked_secret(identity)
     config["sync_mode"] = identity.sync_mode
     return config
 
