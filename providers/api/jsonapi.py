@@ -7,7 +7,6 @@ from typing import Any
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils.text import slugify
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
@@ -132,17 +131,6 @@ def resource(provider: Provider, request) -> dict[str, Any]:
         },
         "relationships": {"user": {"links": {"self": f"{self_url}/relationships/user", "related": f"{self_url}/user"}}},
     }
-
-
-def unique_alias(name: str) -> str:
-    """An alias for a provider created by name only: its slug, numbered if taken."""
-    base = slugify(name)[:56].strip("-_.") or "identity-provider"
-    alias = base
-    for number in range(2, 1000):
-        if not Provider.objects.filter(provider_id=alias).exists():
-            return alias
-        alias = f"{base}-{number}"
-    return f"{base}-{uuid.uuid4().hex[:8]}"
 
 
 def jsonapi_errors(response: Response) -> Response:
@@ -314,7 +302,7 @@ class JsonApiIdentityProviderViewSet(viewsets.GenericViewSet):
         data = self._document(request, partial=False)
         provider = identity_services.identity_provider_create(
             actor=request.user,
-            alias=unique_alias(data["label"]),
+            alias=None,
             display_name=data.pop("label"),
             protocol=OIDC,
             client_secret=data.pop("client_secret"),

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from providers import history
 from providers.catalog import (
@@ -22,7 +23,8 @@ from providers.catalog import (
 from providers.concurrency import check_if_match
 from providers.identity import catalogue
 from providers.models import IdentityProvider, IdentityProviderDomain, IdentityProviderMapper, Provider
-from providers.services import ConflictError, actor_user, provider_clean, provider_touch
+from providers.selectors import providers_with_id_prefix
+from providers.services import ConflictError, actor_user, provider_clean, provider_touch, violates
 from providers.validation import MAX_JSON_DEPTH, json_depth
 
 from .discovery import certificate_info
@@ -70,6 +72,26 @@ def _validate_metadata(value: Any) -> None:
         raise ValidationError({"metadata": [f"Nested at most {MAX_JSON_DEPTH} levels deep."]})
     if len(json.dumps(value)) > METADATA_MAX_BYTES:
         raise ValidationError({"metadata": [f"At most {METADATA_MAX_BYTES} bytes of JSON."]})
+
+
+def _free_alias(name: str) -> str:
+    """The name's slug, or the slug numbered with the first free number: one query for the slug and
+    its numbered forms. Two writers racing for it meet at the unique constraint (409)."""
+    base = slugify(name)[:56].strip("-_.") or "identity-provider"
+    number = re.compile(rf"{re.escape(base)}-([0-9]+)")
+    # The numbered forms are one range of the byte-order index on the id.
+    numbered = providers_with_id_prefix(Provider.objects.all(), f"{base}-").order_by()
+    exact = Provider.objects.filter(provider_id=base).order_by()
+    taken = exact.values_list("provider_id", flat=True).union(numbered.values_list("provider_id", flat=True))
+    numbers = set()
+    for provider_id in taken:
+        if provider_id == base:
+            numbers.add(1)
+        elif match := number.fullmatch(provider_id):
+            numbers.add(int(match.group(1)))
+    if 1 not in numbers:
+        return base
+    return f"{base}-{min(set(range(2, len(numbers) + 3)) - numbers)}"
 
 
 def _merge_kept(stored: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
@@ -147,7 +169,7 @@ def _refresh_status(identity: IdentityProvider) -> None:
 def identity_provider_create(
     *,
     actor,
-    alias: str,
+    alias: str | None,
     display_name: str,
     protocol: str,
     data: dict[str, Any] | None = None,
@@ -156,15 +178,17 @@ def identity_provider_create(
     mappers: list[MapperInput] | None = None,
 ) -> Provider:
     """Create the provider row and its identity configuration, domains and mappers, all or nothing.
-    Presets fill the endpoints and scope left empty; with domains the provider starts `pending`."""
+    Presets fill the endpoints and scope left empty; with domains the provider starts `pending`.
+    Without an alias (a client that names providers by display name only) the alias is the name's
+    slug, numbered when taken. A taken alias is refused by the unique constraint itself."""
     data = dict(data or {})
     unknown = set(data) - set(IDENTITY_FIELDS) - set(PROVIDER_FIELDS)
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
     known_provider = data.get("known_provider") or ""
     provider_type = _check_protocol_fits_type(protocol=protocol, known_provider=known_provider)
-    if Provider.objects.filter(provider_id=alias).exists():
-        raise ConflictError(f"An identity provider or provider with alias “{alias}” already exists.", field="alias")
+    if alias is None:
+        alias = _free_alias(display_name)
     provider = Provider(
         provider_id=alias,
         label=display_name,
@@ -192,7 +216,14 @@ def identity_provider_create(
     # `clean()` holds the protocol rules.
     identity.full_clean(exclude=["provider"], validate_constraints=False)
     clean_domains = _normalize_domains(domains or [])
-    provider.save()
+    try:
+        provider.save()
+    except IntegrityError as exc:
+        if not violates(exc, constraint="provider_id_unique", table=Provider._meta.db_table, column="provider_id"):
+            raise
+        raise ConflictError(
+            f"An identity provider or provider with alias “{alias}” already exists.", field="alias"
+        ) from None
     identity.provider = provider
     identity.status = IdentityProvider.Status.PENDING if clean_domains else IdentityProvider.Status.ACTIVE
     if not provider.enabled:

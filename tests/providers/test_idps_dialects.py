@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from providers.identity.services import SECRET_MASK
 from providers.models import IdentityProvider, Provider
+from tests.factories import ProviderFactory
 
 IDPS = "/api/idps"
 JSONAPI = "/api/identity_providers"
@@ -677,3 +678,21 @@ def test_public_list_query_count_is_flat(operator_client, client):
         assert not any("client_secret" in query["sql"] for query in first)
 
     assert counts[1] == counts[20] == counts[100] == (2, 1), counts
+
+
+def test_jsonapi_aliases_are_the_name_numbered_with_the_first_free_number_in_one_query(operator_client):
+    def create() -> str:
+        response = operator_client.post(JSONAPI, json.dumps(JSONAPI_CREATE_EXAMPLE), content_type=MEDIA_TYPE)
+        assert response.status_code == 201, response.content
+        return response.json()["data"]["id"]
+
+    create()
+    create()
+    ProviderFactory(provider_id="org-auth0-4")  # a gap at 3, and an id that only starts like them
+    ProviderFactory(provider_id="org-auth0-team")
+    with CaptureQueriesContext(connection) as queries:
+        create()
+    aliases = sorted(Provider.objects.filter(provider_id__startswith="org-auth0").values_list("provider_id", flat=True))
+    assert aliases == ["org-auth0", "org-auth0-2", "org-auth0-3", "org-auth0-4", "org-auth0-team"]
+    lookups = [q["sql"] for q in queries.captured_queries if "org-auth0" in str(q["sql"]) and "SELECT" in q["sql"]]
+    assert len(lookups) == 1, lookups
