@@ -96,10 +96,13 @@ class IdentityProviderAdminForm(forms.ModelForm):
     def run_service(self, actor):
         arguments = self.service_arguments()
         if self.instance.pk:
-            data = {**arguments["data"], "label": arguments["display_name"], "domains": arguments["domains"]}
-            if arguments["client_secret"]:
-                data["client_secret"] = arguments["client_secret"]
-            return identity_services.identity_provider_update(provider=self.instance.provider, actor=actor, data=data)
+            return identity_services.identity_provider_update(
+                provider=self.instance.provider,
+                actor=actor,
+                data={**arguments["data"], "label": arguments["display_name"]},
+                client_secret=arguments["client_secret"],
+                domains=arguments["domains"],
+            )
         return identity_services.identity_provider_create(actor=actor, **arguments)
 
     def clean(self):

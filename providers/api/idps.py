@@ -226,11 +226,15 @@ class IdpViewSet(viewsets.ViewSet):
         serializer = IdpUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         body = serializer.validated_data
-        data = {name: body[name] for name in ("client_id", "enabled", "client_secret") if name in body}
+        data = {name: body[name] for name in ("client_id", "enabled") if name in body}
         if "display_name" in body:
             data["label"] = body["display_name"]
         identity_services.identity_provider_update(
-            provider=provider, actor=request.user, data=data, if_match=request.headers.get("If-Match")
+            provider=provider,
+            actor=request.user,
+            data=data,
+            client_secret=body.get("client_secret"),
+            if_match=request.headers.get("If-Match"),
         )
         return Response({"message": "Identity provider updated"})
 

@@ -359,8 +359,14 @@ class JsonApiIdentityProviderViewSet(viewsets.GenericViewSet):
     def partial_update(self, request, resource_id=None):
         provider = self._get(resource_id)
         data = self._document(request, partial=True, resource_id=resource_id)
+        client_secret, domains = data.pop("client_secret", None), data.pop("domains", None)
         identity_services.identity_provider_update(
-            provider=provider, actor=request.user, data=data, if_match=request.headers.get("If-Match")
+            provider=provider,
+            actor=request.user,
+            data=data,
+            client_secret=client_secret,
+            domains=domains,
+            if_match=request.headers.get("If-Match"),
         )
         provider = self.get_queryset().get(pk=provider.pk)
         return Response({"data": resource(provider, request)}, headers={"ETag": version_tag(provider)})

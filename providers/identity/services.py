@@ -238,19 +238,23 @@ def identity_provider_create(
 
 @transaction.atomic
 def identity_provider_update(
-    *, provider: Provider, actor, data: dict[str, Any], if_match: str | None = None
+    *,
+    provider: Provider,
+    actor,
+    data: dict[str, Any],
+    client_secret: str | None = None,
+    domains: list[str] | None = None,
+    mappers: list[MapperInput] | None = None,
+    if_match: str | None = None,
 ) -> Provider:
-    """Apply the given fields. `client_secret` absent, empty or the mask keeps the stored secret;
-    moving the token endpoint or issuer of a provider with a stored secret needs the secret again.
-    `domains` and `mappers`, when given, replace the current lists."""
+    """Apply the given fields (model names). `client_secret` None, empty or the mask keeps the
+    stored secret; moving the token endpoint or issuer of a provider with a stored secret needs the
+    secret again. `domains` and `mappers`, when given, replace the current lists."""
     data = dict(data)
     if "provider_id" in data and data.pop("provider_id") != provider.provider_id:
         raise ValidationError({"provider_id": ["The alias cannot be changed."]})
     if "protocol" in data and data.pop("protocol") != provider.identity.protocol:
         raise ValidationError({"protocol": ["The protocol cannot be changed; create a new identity provider."]})
-    client_secret = data.pop("client_secret", None)
-    domains = data.pop("domains", None)
-    mappers = data.pop("mappers", None)
     unknown = set(data) - set(IDENTITY_FIELDS) - set(PROVIDER_FIELDS)
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})

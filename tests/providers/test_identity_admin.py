@@ -145,7 +145,7 @@ def test_lifecycle_buttons(client, operator, operation, enabled):
 def test_verify_button_checks_dns(client, operator, fake_dns):
     identity = existing(operator)
     identity_services.identity_provider_update(
-        provider=identity.provider, actor=operator, data={"domains": ["corp.test"]}
+        provider=identity.provider, actor=operator, data={}, domains=["corp.test"]
     )
     identity.refresh_from_db()
     fake_dns.records["corp.test"] = [identity.txt_record]

@@ -121,11 +121,14 @@ class IdentityProviderViewSet(
             data["provider_id"] = body["alias"]
         if "protocol" in body:
             data["protocol"] = body["protocol"]
-        for name in ("client_secret", "domains", "mappers"):
-            if body.get(name) is not None:
-                data[name] = body[name]
         provider = identity_services.identity_provider_update(
-            provider=provider, actor=request.user, data=data, if_match=request.headers.get("If-Match")
+            provider=provider,
+            actor=request.user,
+            data=data,
+            client_secret=body["client_secret"],
+            domains=body.get("domains"),
+            mappers=body.get("mappers"),
+            if_match=request.headers.get("If-Match"),
         )
         return Response(self._read(provider), headers={"ETag": version_tag(Provider.objects.get(pk=provider.pk))})
 
