@@ -3,11 +3,24 @@ admin's "History" page shows API and admin changes alike, each mirrored in the a
 Field names only, never values."""
 
 import json
+from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.db import models
 
 from . import audit
+
+
+def field_values(obj: models.Model, names: Iterable[str]) -> dict[str, Any]:
+    """The values a write starts from, for `changed_fields` once it has set the new ones."""
+    return {name: getattr(obj, name) for name in names}
+
+
+def changed_fields(obj: models.Model, before: dict[str, Any]) -> list[str]:
+    """The fields whose value really changed since `field_values`: what a write saves and what
+    its history entry and audit event name."""
+    return [name for name, value in before.items() if getattr(obj, name) != value]
 
 
 def _log(*, actor, obj: models.Model, action_flag: int, message: list | None) -> None:

@@ -61,6 +61,12 @@ def provider_choices() -> QuerySet[Provider]:
     return Provider.objects.only("pk", "provider_id", "label")
 
 
+def provider_id_taken(provider_id: str) -> bool:
+    """Whether a provider (git or identity) has this id: for forms that say so before saving; the
+    unique constraint is the guard."""
+    return Provider.objects.filter(provider_id=provider_id).exists()
+
+
 def provider_id_key():
     """The provider id compared byte by byte (collation "C" on PostgreSQL, SQLite's default), so
     that ids with a given prefix form one range of an index (migration 0010)."""

@@ -286,13 +286,13 @@ def provider_apply_changes(*, provider: Provider, data: dict[str, Any]) -> list[
     """Set the given fields (type defaults filling empty URLs) and return those whose value really
     changed. An empty URL means its type's default, before and after: clearing a URL back to the
     default, or a stored empty URL being filled with it, is no change."""
-    before = {name: getattr(provider, name) for name in PROVIDER_EDITABLE_FIELDS}
+    before = history.field_values(provider, PROVIDER_EDITABLE_FIELDS)
     before["base_url"], before["api_base_url"] = _default_urls(provider.type, provider.base_url, provider.api_base_url)
     for name in PROVIDER_EDITABLE_FIELDS:
         if name in data:
             setattr(provider, name, data[name])
     _apply_url_defaults(provider)
-    return [name for name in PROVIDER_EDITABLE_FIELDS if getattr(provider, name) != before[name]]
+    return history.changed_fields(provider, before)
 
 
 @transaction.atomic
@@ -426,15 +426,14 @@ def project_update(*, project: Project, actor, data: dict[str, Any], if_match: s
     project_check_fields(user=actor, project=project, fields=set(data))
     project = Project.objects.select_for_update().get(pk=project.pk)
     check_if_match(project, if_match)
-    changed = []
-    for name, value in data.items():
-        if name == "owners":
-            if set(project.owners.all()) != set(value):
-                project.owners.set(value)
-                changed.append(name)
-        elif getattr(project, name) != value:
-            setattr(project, name, value)
-            changed.append(name)
+    fields = {name: value for name, value in data.items() if name != "owners"}
+    before = history.field_values(project, fields)
+    for name, value in fields.items():
+        setattr(project, name, value)
+    changed = history.changed_fields(project, before)
+    if "owners" in data and set(project.owners.all()) != set(data["owners"]):
+        project.owners.set(data["owners"])
+        changed.append("owners")
     project.full_clean()
     if changed:
         project.save()

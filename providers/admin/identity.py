@@ -4,7 +4,6 @@ the mapper inline, the lifecycle buttons and bulk actions."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -21,22 +20,19 @@ from providers.identity import catalogue
 from providers.identity import selectors as identity_selectors
 from providers.identity import services as identity_services
 from providers.identity.mappers import MAPPER_TYPES, mapper_config_validate
-from providers.models import IdentityProvider, IdentityProviderMapper
+from providers.models import IdentityProvider, IdentityProviderMapper, Provider
+from providers.selectors import provider_id_taken
 
 from .common import JSON_FIELDS, ServiceLoggedAdmin, confirm_bulk
-
-
-class _DryRunError(Exception):
-    """Raised inside a transaction to roll back a validation-only run of a service."""
-
 
 IDENTITY_FORM_NAMES = {"provider_id": "alias", "label": "display_name", "domains": "domain_names"}
 
 
 class IdentityProviderAdminForm(forms.ModelForm):
     """The identity provider and its provider row in one form. The client secret input never shows
-    a value; left blank, the stored secret stays. Validation runs the identity service itself in a
-    rolled-back transaction, so the admin enforces exactly the API's rules."""
+    a value; left blank, the stored secret stays. Validation is the identity service's own, on
+    copies of the rows (`identity_provider_prepare_*`: the model's `clean()` and the rules that
+    span the rows), so the admin enforces exactly the API's rules; saving runs the service."""
 
     alias = forms.SlugField(
         max_length=64, help_text="Unique, URL-safe id used in the API, e.g. “okta-corp”. Cannot be changed later."
@@ -93,15 +89,18 @@ class IdentityProviderAdminForm(forms.ModelForm):
             "domains": domains,
         }
 
+    def _update_arguments(self, arguments: dict) -> dict:
+        return {
+            "data": {**arguments["data"], "label": arguments["display_name"]},
+            "client_secret": arguments["client_secret"],
+            "domains": arguments["domains"],
+        }
+
     def run_service(self, actor):
         arguments = self.service_arguments()
         if self.instance.pk:
             return identity_services.identity_provider_update(
-                provider=self.instance.provider,
-                actor=actor,
-                data={**arguments["data"], "label": arguments["display_name"]},
-                client_secret=arguments["client_secret"],
-                domains=arguments["domains"],
+                provider=self.instance.provider, actor=actor, **self._update_arguments(arguments)
             )
         return identity_services.identity_provider_create(actor=actor, **arguments)
 
@@ -109,12 +108,18 @@ class IdentityProviderAdminForm(forms.ModelForm):
         cleaned = super().clean() or {}
         if self.errors:
             return cleaned
+        arguments = self.service_arguments()
         try:
-            with transaction.atomic():
-                self.run_service(actor=None)
-                raise _DryRunError
-        except _DryRunError:
-            pass
+            if self.instance.pk:
+                identity_services.identity_provider_prepare_update(
+                    provider=Provider.objects.get(pk=self.instance.provider_id),
+                    identity=IdentityProvider.objects.defer("client_secret").get(pk=self.instance.pk),
+                    **self._update_arguments(arguments),
+                )
+            else:
+                identity_services.identity_provider_prepare_create(actor=None, **arguments)
+                if provider_id_taken(arguments["alias"]):
+                    raise identity_services.alias_taken(arguments["alias"])
         except services.ConflictError as exc:
             self.add_error("alias", exc.message)
         except ValidationError as exc:
@@ -122,6 +127,9 @@ class IdentityProviderAdminForm(forms.ModelForm):
                 name = IDENTITY_FORM_NAMES.get(key, key)
                 self.add_error(name if name in self.fields else None, errors)
         return cleaned
+
+    def _post_clean(self):
+        """Nothing more: `clean()` ran the model's validation, through the service's."""
 
 
 class MapperInlineForm(forms.ModelForm):
@@ -288,7 +296,11 @@ class IdentityProviderAdmin(ServiceLoggedAdmin):
             **(extra_context or {}),
             "lifecycle_buttons": [("verify", "Verify domains"), ("enable", "Enable"), ("disable", "Disable")],
         }
-        return super().changeform_view(request, object_id, form_url, extra_context)
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except services.ConflictError as exc:  # another writer took the alias since the form validated
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request, obj, form, change):
         provider = form.run_service(actor=request.user)
