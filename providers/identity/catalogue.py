@@ -6,8 +6,8 @@ The model's columns (`IdentityProvider`), the API dialects' serializers, the adm
 Keycloak's representation in and out and the OpenAPI schema are built from `FIELDS`. Adding a field
 is an entry here, a migration and tests.
 
-`KEYCLOAK_KEPT` lists the keys Keycloak 26 defines that the registry does not act on: accepted,
-stored as they were sent and returned unchanged, so a realm export round-trips."""
+`providers.identity.keycloak_keys` maps Keycloak's keys onto these fields and lists the keys
+Keycloak 26 defines that the registry does not act on."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -429,61 +429,3 @@ SAML_FIELDS = names(SAML_SECTION)
 LIFECYCLE_FIELDS = names(LIFECYCLE)
 # Every setting a write may give, secrets apart (they have their own argument).
 SETTINGS = names(GENERAL, BROKER, OIDC_SECTION, SAML_SECTION, LIFECYCLE)
-
-KEYCLOAK_TOP_LEVEL = {f.keycloak: f for f in FIELDS if f.section == BROKER and f.keycloak}
-KEYCLOAK_CONFIG = {f.keycloak: f for f in FIELDS if f.section != BROKER and f.keycloak}
-
-# Keycloak's provider id → (protocol, known provider). `providerId` names both in Keycloak.
-KEYCLOAK_PROVIDER_IDS: dict[str, tuple[str, str | None]] = {
-    "oidc": ("oidc", None),
-    "keycloak-oidc": ("oidc", "keycloak"),
-    "google": ("oidc", "google"),
-    "microsoft": ("oidc", "entra_id"),
-    "okta": ("oidc", "okta"),
-    "github": ("oauth2", "github"),
-    "oauth2": ("oauth2", None),
-    "saml": ("saml", None),
-}
-KEYCLOAK_PROVIDER_ID_OF = {value: key for key, value in KEYCLOAK_PROVIDER_IDS.items()}
-
-# The keys Keycloak 26 defines that the registry keeps without acting on them (IdentityProvider
-# Representation; IdentityProviderModel and the OAuth 2.0, OIDC, SAML and social configs): accepted,
-# stored as sent and returned unchanged. Listed, not acted on, in docs/api.md.
-KEYCLOAK_KEPT_TOP_LEVEL = frozenset(
-    {"internalId", "postBrokerLoginFlowAlias", "organizationId", "types", "updateProfileFirstLogin"}
-)
-KEYCLOAK_KEPT_CONFIG = frozenset(
-    {
-        "acceptsPromptNoneForwardFromClient", "addExtensionsElementWithKeyInfo", "allowCreate", "allowedClockSkew",
-        "apiUrl", "artifactBindingResponse", "artifactResolutionServiceUrl", "attributeConsumingServiceIndex",
-        "attributeConsumingServiceName", "authnContextClassRefs", "authnContextComparisonType", "authnContextDeclRefs",
-        "backchannelSupported", "baseUrl", "caseSensitiveOriginalUsername", "claimFilterName", "claimFilterValue",
-        "clientAssertionAudience", "clientAssertionSigningAlg", "descriptorCacheSeconds", "disableNonce",
-        "disableTypeClaimCheck", "disableUserInfo", "doNotStoreUsers", "emailClaim", "emailUrl",
-        "enabledFromMetadata", "encryptionAlgorithm", "encryptionPublicKey", "entityId", "familyNameClaim",
-        "fetchedFields", "filteredByClaim", "forceAuthn", "forwardParameters", "fullNameClaim", "givenNameClaim",
-        "guiOrder", "hideOnLoginPage", "hostedDomain", "isAccessTokenJWT", "jwtAuthorizationGrantAllowedClockSkew",
-        "jwtAuthorizationGrantAssertionReuseAllowed", "jwtAuthorizationGrantAssertionSignatureAlg",
-        "jwtAuthorizationGrantEnabled", "jwtAuthorizationGrantMaxAllowedAssertionExpiration",
-        "jwtX509HeadersEnabled", "kc.org", "kc.org.broker.public", "kc.org.broker.redirect.mode.email-matches",
-        "kc.org.domain", "key", "metadataDescriptorUrl", "minValidityToken", "offlineAccess",
-        "passMaxAge", "postBindingLogout", "principalAttribute", "principalType",
-        "publicKeySignatureVerifier", "publicKeySignatureVerifierKeyId", "requiresShortStateParameter", "sandbox",
-        "sendClientIdOnLogout", "sendIdTokenOnLogout", "showInAccountConsole", "signSpMetadata",
-        "signatureAlgorithm", "supportsClientAssertionReuse", "supportsClientAssertions", "tenantId",
-        "tokenIntrospectionUrl", "uiLocales", "useMetadataDescriptorUrl", "userIDClaim", "userIp", "userNameClaim",
-        "wantAssertionsEncrypted", "wantAssertionsSigned", "xmlSigKeyInfoKeyNameTransformer",
-    }
-)  # fmt: skip
-KEYCLOAK_KEPT_MAX_BYTES = 16_384
-
-
-def keycloak_config_fields(protocol: str) -> dict[str, IdpField]:
-    """Keycloak config key → the setting it maps to for a provider of `protocol`. The other
-    protocol's keys (e.g. `validateSignature` on a SAML provider) are kept, not acted on."""
-    section = SAML_SECTION if protocol == "saml" else OIDC_SECTION
-    return {key: f for key, f in KEYCLOAK_CONFIG.items() if f.section in (GENERAL, section)}
-
-
-def keycloak_knows(key: str) -> bool:
-    return key in KEYCLOAK_CONFIG or key in KEYCLOAK_KEPT_CONFIG

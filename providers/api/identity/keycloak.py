@@ -10,7 +10,7 @@ from typing import Any
 from rest_framework import serializers
 
 from providers.catalog import SAML
-from providers.identity import catalogue
+from providers.identity import catalogue, keycloak_keys
 from providers.identity.discovery import pem_from_base64
 from providers.identity.mappers import MAPPER_TYPES
 from providers.models import IdentityProviderMapper, Provider
@@ -43,20 +43,20 @@ def from_keycloak(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]
     if "displayName" in body:
         body["display_name"] = body.pop("displayName")
         sent["display_name"] = "displayName"
-    for key, field in catalogue.KEYCLOAK_TOP_LEVEL.items():
+    for key, field in keycloak_keys.KEYCLOAK_TOP_LEVEL.items():
         if key in body:
             _either(body, key, field.name)
             body[field.name] = body.pop(key)
             sent[field.name] = key
-    for key in catalogue.KEYCLOAK_KEPT_TOP_LEVEL & set(body):
+    for key in keycloak_keys.KEYCLOAK_KEPT_TOP_LEVEL & set(body):
         kept[key] = body.pop(key)
     if "providerId" in body:
         _either(body, "providerId", "provider_id")
         keycloak_id = body.pop("providerId")
-        if keycloak_id not in catalogue.KEYCLOAK_PROVIDER_IDS:
-            valid = ", ".join(catalogue.KEYCLOAK_PROVIDER_IDS)
+        if keycloak_id not in keycloak_keys.KEYCLOAK_PROVIDER_IDS:
+            valid = ", ".join(keycloak_keys.KEYCLOAK_PROVIDER_IDS)
             raise serializers.ValidationError({"providerId": [f"Not a valid choice (expected one of: {valid})."]})
-        protocol, known_provider = catalogue.KEYCLOAK_PROVIDER_IDS[keycloak_id]
+        protocol, known_provider = keycloak_keys.KEYCLOAK_PROVIDER_IDS[keycloak_id]
         body["provider_id"] = protocol
         if known_provider and "known_provider" not in body:
             body["known_provider"] = known_provider
@@ -65,17 +65,17 @@ def from_keycloak(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]
         config = body.pop("config")
         if not isinstance(config, dict):
             raise serializers.ValidationError({"config": ["Expected an object."]})
-        fields = catalogue.keycloak_config_fields(body.get("provider_id", ""))
+        fields = keycloak_keys.keycloak_config_fields(body.get("provider_id", ""))
         section = "saml_config" if body.get("provider_id") == SAML else "oidc_config"
         translated: dict[str, Any] = {}
         kept_config: dict[str, Any] = {}
         for key, value in config.items():
             if key in fields:
                 translated[fields[key].name] = _setting_value(fields[key], value)
-            elif key in catalogue.KEYCLOAK_CONFIG and catalogue.KEYCLOAK_CONFIG[key].secret:
+            elif key in keycloak_keys.KEYCLOAK_CONFIG and keycloak_keys.KEYCLOAK_CONFIG[key].secret:
                 # A secret is only ever stored encrypted, in its own field: never kept as sent.
                 raise serializers.ValidationError({f"config.{key}": ["Not used by this protocol."]})
-            elif catalogue.keycloak_knows(key):
+            elif keycloak_keys.keycloak_knows(key):
                 kept_config[key] = value
             else:
                 raise serializers.ValidationError({f"config.{str(key)[:64]}": ["Unknown field."]})
@@ -87,8 +87,10 @@ def from_keycloak(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]
         if kept_config:
             kept["config"] = kept_config
     if kept:
-        if len(json.dumps(kept)) > catalogue.KEYCLOAK_KEPT_MAX_BYTES:
-            raise serializers.ValidationError({"config": [f"At most {catalogue.KEYCLOAK_KEPT_MAX_BYTES} bytes kept."]})
+        if len(json.dumps(kept)) > keycloak_keys.KEYCLOAK_KEPT_MAX_BYTES:
+            raise serializers.ValidationError(
+                {"config": [f"At most {keycloak_keys.KEYCLOAK_KEPT_MAX_BYTES} bytes kept."]}
+            )
         body["keycloak_kept"] = kept
     return body, sent
 
@@ -114,7 +116,7 @@ def to_keycloak(provider: Provider) -> dict[str, Any]:
     kept = dict(identity.keycloak_kept or {})
     kept_config = kept.pop("config", {})
     config: dict[str, str] = {}
-    for key, field in catalogue.keycloak_config_fields(identity.protocol).items():
+    for key, field in keycloak_keys.keycloak_config_fields(identity.protocol).items():
         if field.secret:
             if catalogue.masked_secret(identity):
                 config[key] = catalogue.SECRET_MASK
@@ -126,11 +128,11 @@ def to_keycloak(provider: Provider) -> dict[str, Any]:
         "alias": provider.provider_id,
         "displayName": provider.label,
         "internalId": str(identity.internal_id),
-        "providerId": catalogue.KEYCLOAK_PROVIDER_ID_OF.get(
+        "providerId": keycloak_keys.KEYCLOAK_PROVIDER_ID_OF.get(
             (identity.protocol, identity.known_provider or None), identity.protocol
         ),
         "enabled": provider.enabled,
-        **{key: getattr(identity, field.name) for key, field in catalogue.KEYCLOAK_TOP_LEVEL.items()},
+        **{key: getattr(identity, field.name) for key, field in keycloak_keys.KEYCLOAK_TOP_LEVEL.items()},
         **kept,
         "config": {**config, **kept_config},
     }
