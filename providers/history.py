@@ -23,6 +23,13 @@ def changed_fields(obj: models.Model, before: dict[str, Any]) -> list[str]:
     return [name for name, value in before.items() if getattr(obj, name) != value]
 
 
+def field_labels(model: type[models.Model], names: list[str]) -> list[str]:
+    """The changed fields as the history shows them: the model's verbose names; a name that is
+    not one of its fields (`credentials`) as it is."""
+    fields = {field.name: field for field in model._meta.get_fields() if hasattr(field, "verbose_name")}
+    return [str(fields[name].verbose_name) if name in fields else name for name in names]
+
+
 def _log(*, actor, obj: models.Model, action_flag: int, message: list | None) -> None:
     if actor is None or not actor.is_authenticated:
         return

@@ -763,7 +763,7 @@ def crash_requests(operator, httpserver, monkeypatch, caplog) -> list[Crash]:
         crashes.append(Crash(label, records[-1].request, records[-1].exc_info, [*secrets, api_token]))
         caplog.clear()
 
-    monkeypatch.setattr(services, "credential_fingerprint", injected_failure)
+    monkeypatch.setattr("providers.services.credentials.credential_fingerprint", injected_failure)
 
     # The admin change form with every secret input filled in (form-encoded POST).
     secret_inputs = {

@@ -1,0 +1,92 @@
+"""Writes for projects, and which of a project's fields a user may change."""
+
+from typing import Any
+
+from django.db import transaction
+
+from providers import history
+from providers.concurrency import check_if_match
+from providers.models import Project, Provider
+from providers.selectors import can_manage_all_projects
+
+from .common import ConflictError, FieldPermissionDenied
+
+PROJECT_FIELDS = ("name", "description", "provider", "repository_path", "owners")
+PROJECT_OWNER_FIELDS = frozenset({"description", "provider", "repository_path"})
+
+
+def project_editable_fields(*, user, project: Project | None = None) -> frozenset[str]:
+    """Which project fields a user may change: all for operators; for an owner of the project
+    (with the change permission), the description and the repository part only."""
+    if not user.has_perm("providers.change_project"):
+        return frozenset()
+    if can_manage_all_projects(user):
+        return frozenset(PROJECT_FIELDS)
+    if project is not None and not project.owners.filter(pk=user.pk).exists():
+        return frozenset()
+    if not user.has_perm("providers.select_provider"):
+        return PROJECT_OWNER_FIELDS - {"provider"}
+    return PROJECT_OWNER_FIELDS
+
+
+def project_check_fields(*, user, project: Project, fields: set[str]) -> None:
+    """Refuse (403 naming them) the fields the user may not change on this project. Called before
+    the request's values are even looked up, so nobody can probe for user names or provider ids."""
+    forbidden = sorted(fields - project_editable_fields(user=user, project=project))
+    if forbidden:
+        raise FieldPermissionDenied(forbidden)
+
+
+@transaction.atomic
+def project_update(*, project: Project, actor, data: dict[str, Any], if_match: str | None = None) -> Project:
+    """Change a project's fields, refusing any the actor may not change (PermissionDenied)."""
+    project_check_fields(user=actor, project=project, fields=set(data))
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    check_if_match(project, if_match)
+    fields = {name: value for name, value in data.items() if name != "owners"}
+    before = history.field_values(project, fields)
+    for name, value in fields.items():
+        setattr(project, name, value)
+    changed = history.changed_fields(project, before)
+    if "owners" in data and set(project.owners.all()) != set(data["owners"]):
+        project.owners.set(data["owners"])
+        changed.append("owners")
+    project.full_clean()
+    if changed:
+        project.save()
+    history.log_change(actor=actor, obj=project, fields=history.field_labels(Project, changed))
+    return project
+
+
+@transaction.atomic
+def project_delete(*, project: Project, actor) -> None:
+    history.log_deletion(actor=actor, obj=project)
+    project.delete()
+
+
+@transaction.atomic
+def project_create(
+    *,
+    actor,
+    project_id: str,
+    name: str,
+    description: str = "",
+    provider: Provider | None = None,
+    repository_path: str = "",
+    owners: list | None = None,
+) -> Project:
+    if Project.objects.filter(project_id=project_id).exists():
+        raise ConflictError(f"A project with id “{project_id}” already exists.", field="project_id")
+    project = Project(
+        project_id=project_id,
+        name=name,
+        description=description,
+        provider=provider,
+        repository_path=repository_path,
+    )
+    project.full_clean()
+    project.save()
+    if owners:
+        project.owners.set(owners)
+    history.log_addition(actor=actor, obj=project)
+    return project
