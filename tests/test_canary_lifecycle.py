@@ -608,7 +608,7 @@ def store_token_provider(operator, httpserver, canaries: Canaries, provider_id: 
         credentials=services.CredentialInput("token", canaries.content("token", token_url=""), in_days(3)),
     )
     return services.provider_update(
-        provider=provider,
+        provider_id=provider.provider_id,
         actor=operator,
         data={},
         credentials=services.CredentialInput("token", canaries.content("token", token_url=""), in_days(3)),

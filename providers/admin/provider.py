@@ -313,7 +313,9 @@ class ProviderAdmin(ServiceLoggedAdmin):
             data = {
                 name: form.cleaned_data[name] for name in form.changed_data if name in services.PROVIDER_EDITABLE_FIELDS
             }
-            services.provider_update(provider=obj, actor=request.user, data=data, credentials=credentials)
+            services.provider_update(
+                provider_id=obj.provider_id, actor=request.user, data=data, credentials=credentials
+            )
         else:
             fields = {name: form.cleaned_data[name] for name in ProviderAdminForm.Meta.fields}
             created = services.provider_create(actor=request.user, credentials=credentials, **fields)
@@ -353,7 +355,7 @@ class ProviderAdmin(ServiceLoggedAdmin):
             return page
         count = 0
         for provider in to_change:
-            services.provider_update(provider=provider, actor=request.user, data={"enabled": enabled})
+            services.provider_update(provider_id=provider.provider_id, actor=request.user, data={"enabled": enabled})
             count += 1
         self.message_user(request, f"{count} provider(s) {state}.", messages.SUCCESS)
         return None

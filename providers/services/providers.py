@@ -133,19 +133,20 @@ def provider_create(
 @transaction.atomic
 def provider_update(
     *,
-    provider: Provider,
+    provider_id: str,
     actor,
     data: dict[str, Any],
     credentials: CredentialInput | None = None,
     if_match: str | None = None,
 ) -> Provider:
-    """Apply the given fields and, when given, replace the credentials."""
-    if "provider_id" in data and data["provider_id"] != provider.provider_id:
+    """Apply the given fields and, when given, replace the credentials. The provider is found by
+    its id with the lock (Provider.DoesNotExist when there is none): a caller needs no read first."""
+    if "provider_id" in data and data["provider_id"] != provider_id:
         raise ValidationError({"provider_id": ["The provider id cannot be changed."]})
     unknown = set(data) - set(PROVIDER_EDITABLE_FIELDS) - {"provider_id"}
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
-    provider = Provider.objects.select_for_update().get(pk=provider.pk)
+    provider = Provider.objects.select_for_update().get(provider_id=provider_id)
     check_if_match(provider, if_match)
     changed = provider_apply_changes(provider=provider, data=data)
     provider_clean(provider)

@@ -3,7 +3,7 @@ statement through a cursor, savepoints included, transaction control not (psycop
 commits PostgreSQL's transactions itself; SQLite's backend sends its BEGIN as a statement, which is
 left out here so both databases give the same list).
 The bench floor (bench/floor.py) writes the same rows with bare Django; the product may send one
-statement more, the API token's lookup, plus the view's lookup of the provider before a PATCH.
+statement more, the API token's lookup.
 
 The tests run outside a test transaction (`transaction=True`), so each service's transaction is
 the outermost one, as in production, and no test savepoint is counted. The token's last-used
@@ -90,7 +90,7 @@ def test_create_with_credentials_sends_six_statements(client):
     assert not any("ghp-first" in sql for sql in raw)  # the secret is sent encrypted only
 
 
-def test_patch_of_a_label_sends_seven_statements(client):
+def test_patch_of_a_label_sends_six_statements(client):
     client.post(PROVIDERS, create_body(), format="json")
 
     response, sent, raw = statements(lambda: client.patch(f"{PROVIDERS}/acme", {"label": "New"}, format="json"))
@@ -99,18 +99,17 @@ def test_patch_of_a_label_sends_seven_statements(client):
     assert response.json()["label"] == "New"
     assert sent == [
         TOKEN,
-        "SELECT providers_provider",  # the view's lookup (404, permissions), before the transaction
-        "SELECT providers_provider",  # the same row locked (FOR UPDATE) for If-Match and the rules
+        "SELECT providers_provider",  # found by its id and locked (FOR UPDATE): If-Match, the rules
         "UPDATE providers_provider",
         "INSERT django_admin_log",
         "INSERT providers_auditevent",
         READ,
     ], raw
     if connection.vendor == "postgresql":
-        assert raw[2].endswith("FOR UPDATE")
+        assert raw[1].endswith("FOR UPDATE")
 
 
-def test_patch_with_new_credentials_sends_twelve_statements(client):
+def test_patch_with_new_credentials_sends_eleven_statements(client):
     client.post(PROVIDERS, create_body(), format="json")
     body = {"credentials": {"type": "token", "content": {"accessToken": "ghp-second"}}}
 
@@ -119,7 +118,6 @@ def test_patch_with_new_credentials_sends_twelve_statements(client):
     assert response.status_code == 200, response.content
     assert sent == [
         TOKEN,
-        "SELECT providers_provider",
         "SELECT providers_provider",
         "UPDATE providers_provider",
         "SELECT providers_credential",  # the current credentials with their content, in one read
@@ -142,6 +140,33 @@ def test_patch_with_new_credentials_sends_twelve_statements(client):
         "update",
     ]
     assert not any(token in sql for sql in raw for token in ("ghp-first", "ghp-second"))
+
+
+@pytest.mark.parametrize(
+    ("credentials", "named"),
+    [({}, ["credentials.type", "credentials.content"]), ({"content": {"accessToken": "t"}}, ["credentials.type"])],
+    ids=["empty", "without-type"],
+)
+def test_patch_with_partial_credentials_is_400_naming_what_is_missing(client, credentials, named):
+    client.post(PROVIDERS, create_body(), format="json")
+
+    response = client.patch(f"{PROVIDERS}/acme", {"credentials": credentials}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert {name: response.json()[name] for name in named} == {name: ["This field is required."] for name in named}
+    assert services.credential_content(provider=Provider.objects.get(provider_id="acme")) == {
+        "accessToken": "ghp-first"
+    }
+
+
+def test_patch_of_an_unknown_provider_is_404_and_writes_nothing(client):
+    before = {model: model.objects.count() for model in (Provider, LogEntry, AuditEvent)}
+
+    response = client.patch(f"{PROVIDERS}/nobody", {"label": "New"}, format="json")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+    assert {model: model.objects.count() for model in before} == before
 
 
 def test_duplicate_id_is_409_from_the_constraint_and_writes_nothing(client):

@@ -53,6 +53,13 @@ class CredentialsInputSerializer(StrictSerializer):
         required=False, allow_null=True, help_text="When the provider stops accepting them (for expiry reports)."
     )
 
+    def validate(self, attrs):
+        """Credentials are replaced whole, on a PATCH too (where DRF would make every field optional)."""
+        missing = [name for name in ("type", "content") if name not in attrs]
+        if missing:
+            raise serializers.ValidationError({name: ["This field is required."] for name in missing})
+        return attrs
+
 
 REFERENCE_PROVIDER_EXAMPLE = OpenApiExample(
     "GitHub provider with a token (reference request)",

@@ -141,12 +141,11 @@ class ProviderViewSet(
         return response
 
     def partial_update(self, request, *args, **kwargs):
-        provider = self.get_object()
         serializer = ProviderWriteSerializer(data=request.data, partial=True, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         fields, credentials = serializer.to_service_data()
-        provider = services.provider_update(
-            provider=provider,
+        provider = services.provider_update(  # finds the provider with its lock: 404 when there is none
+            provider_id=kwargs[self.lookup_url_kwarg],
             actor=request.user,
             data=fields,
             credentials=credentials,
