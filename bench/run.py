@@ -8,10 +8,12 @@ gunicorn, again in alternating rounds: "1M vs 1k" then compares figures taken si
 than minutes apart. Writes docs/benchmarks.json; `python -m bench.report` renders it.
 
     python -m bench.run [--sizes 1k,100k,1M] [--seconds 1.5] [--rounds 2] [--quick]
-                        [--only writes] [--output PATH]
+                        [--only writes|identity] [--output PATH]
 
-`--only writes` measures the API's writes alone (no admin pages, key rotation or side-by-side
-comparison) and, being partial, writes its figures only where `--output` says.
+`--only writes` measures the API's writes alone, `--only identity` the identity-provider reads
+(detail and mappers) alone, next to their floor and naive baseline as in a full run: no admin
+pages, key rotation or side-by-side comparison. Being partial, such a run writes its figures only
+where `--output` says.
 """
 
 import argparse
@@ -52,6 +54,8 @@ class Case:
 # The writes, each measured against the floor writing the same rows (and the naive baseline where it
 # has the same endpoint).
 WRITES = ("create with credentials", "PATCH label", "PATCH with credentials")
+# What `--only` measures.
+ONLY = {"writes": WRITES, "identity": ("identity-provider detail", "identity-provider mappers")}
 # Compared side by side between the smallest and the largest size.
 SIZE_SENSITIVE = ("providers list (page of 50)", "provider detail", "projects list (page 1)")
 
@@ -377,7 +381,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2, help="Client connections (2).")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2).")
     parser.add_argument("--quick", action="store_true", help="One short round per case: a smoke test.")
-    parser.add_argument("--only", choices=["writes"], help="Only these cases (a partial run; see --output).")
+    parser.add_argument("--only", choices=list(ONLY), help="Only these cases (a partial run; see --output).")
     parser.add_argument("--output", type=Path, help=f"Where to write the figures (default {RESULTS.relative_to(ROOT)}; "
                         "a partial run writes them only when given).")  # fmt: skip
     args = parser.parse_args()
@@ -444,8 +448,8 @@ def main() -> None:
                   f"{identity_providers} identity providers", flush=True)  # fmt: skip
             seed.grow(providers=providers, projects=projects, identity_providers=identity_providers)
             cases = [*api_cases(size, token, providers, projects), revalidation_case(port)]
-            if args.only == "writes":
-                cases = [case for case in cases if case.comparison in WRITES]
+            if args.only:
+                cases = [case for case in cases if case.comparison in ONLY[args.only]]
             options = {"rounds": args.rounds, "seconds": args.seconds, "max_requests": args.max_requests}
             api = measure(port, cases, concurrency=args.concurrency, **options)
             print_ratios(api)

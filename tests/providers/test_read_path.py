@@ -2,13 +2,16 @@
 process, the filter backend passing unfiltered lists through, and prepared statements on
 PostgreSQL (docs/benchmarks.md)."""
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from providers import selectors
 from providers.identity import selectors as identity_selectors
@@ -123,3 +126,67 @@ def test_search_indexes_take_new_rows_at_once(db):
         )
         options = dict(cursor.fetchall())
     assert options == {"provider_search_trgm": ["fastupdate=off"], "project_search_trgm": ["fastupdate=off"]}
+
+
+def without_token(queries) -> list[str]:
+    return [query["sql"] for query in queries if '"accounts_apitoken"' not in query["sql"]]
+
+
+def test_identity_provider_reads_answer_as_the_generic_serializers_in_fewer_queries(operator_client, operator):
+    """The detail reads only the columns it shows, through a serializer made once per process; the
+    mapper list reads plain rows joined on the alias, with no lookup of the provider first."""
+    from providers.api.identity.serializers import IdentityProviderSerializer, MapperSerializer
+    from providers.identity import services as identity_services
+    from providers.identity.services import MapperInput
+
+    provider = identity_services.identity_provider_create(
+        actor=operator,
+        alias="corp",
+        display_name="Corp",
+        protocol="oidc",
+        client_secret="s3cret",
+        data={"issuer": "https://sso.corp.test", "client_id": "registry"},
+        domains=["b.corp.test", "a.corp.test"],
+    )
+    for name in ("first", "second"):
+        identity_services.mapper_create(
+            provider=provider,
+            actor=operator,
+            mapper=MapperInput(name, "oidc-user-attribute-idp-mapper", {"claim": name, "user_attribute": name}),
+        )
+    operator_client.get("/api/identity-providers/corp")  # the token's first use is recorded once
+
+    with CaptureQueriesContext(connection) as detail:
+        response = operator_client.get("/api/identity-providers/corp")
+    generic = IdentityProviderSerializer(identity_selectors.identity_provider_list().get(pk=provider.pk)).data
+    assert response.status_code == 200
+    assert response.json() == json.loads(json.dumps(generic, cls=DjangoJSONEncoder))
+    assert [domain["domain"] for domain in response.json()["domains"]] == ["a.corp.test", "b.corp.test"]
+    assert len(without_token(detail.captured_queries)) == 2  # the provider row, its domains
+    assert not any('"client_secret"' in sql for sql in without_token(detail.captured_queries))
+
+    with CaptureQueriesContext(connection) as mappers:
+        response = operator_client.get("/api/identity-providers/corp/mappers")
+    generic = MapperSerializer(identity_selectors.identity_mappers(provider=provider), many=True).data
+    assert response.status_code == 200
+    assert response.json() == json.loads(json.dumps(generic, cls=DjangoJSONEncoder))
+    assert [mapper["name"] for mapper in response.json()] == ["first", "second"]
+    assert len(without_token(mappers.captured_queries)) == 1  # was 2: the provider, then its mappers
+
+    identity_services.identity_provider_create(
+        actor=operator,
+        alias="bare",
+        display_name="Bare",
+        protocol="oidc",
+        client_secret=None,
+        data={"issuer": "https://sso.bare.test"},
+    )
+    assert operator_client.get("/api/identity-providers/bare/mappers").json() == []
+    ProviderFactory(provider_id="git-only")
+    for alias in ("nobody", "git-only"):
+        response = operator_client.get(f"/api/identity-providers/{alias}/mappers")
+        assert response.status_code == 404
+        assert response.json() == {"detail": "No Provider matches the given query."}
+        assert operator_client.get(f"/api/identity-providers/{alias}").json() == response.json()
+    for template in (identity_selectors._identity_provider_read(), identity_selectors._identity_mapper_rows()):
+        assert template._result_cache is None

@@ -1,6 +1,7 @@
 """Request and read shapes of `/api/identity-providers` and its mappers: shape checks and name
 translation only; the identity services hold every rule."""
 
+from functools import cache
 from typing import Any
 
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
@@ -293,6 +294,15 @@ class MapperSerializer(serializers.Serializer):
     config = serializers.JSONField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+
+@cache
+def reader(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
+    """One read serializer of this class per process, for reads that render with
+    `to_representation`: each new serializer first copies every declared field (most of an
+    identity provider's come from the catalogue), which costs more than rendering one provider or
+    a page of mappers. It is never given an instance, data or context, so it holds only its fields."""
+    return serializer_class()
 
 
 class MapperWriteSerializer(MapperInputSerializer):

@@ -38,6 +38,7 @@ from .serializers import (
     KeycloakMapperSerializer,
     MapperSerializer,
     MapperWriteSerializer,
+    reader,
 )
 
 REPRESENTATIONS = ("registry", "keycloak")
@@ -178,8 +179,12 @@ class IdentityProviderViewSet(
         },
     )
     def retrieve(self, request, *args, **kwargs):
-        provider = self.get_object()
-        body = to_keycloak(provider) if wants_keycloak(request) else IdentityProviderSerializer(provider).data
+        provider = get_object_or_404(identity_selectors.identity_provider_read(), provider_id=kwargs["alias"])
+        self.check_object_permissions(request, provider)
+        if wants_keycloak(request):
+            body = to_keycloak(provider)
+        else:
+            body = reader(IdentityProviderSerializer).to_representation(provider)
         return Response(body, headers={"ETag": version_tag(provider)})
 
     @extend_schema(
@@ -291,9 +296,10 @@ class MapperViewSet(viewsets.ViewSet):
 
     @extend_schema(summary="List the mappers", responses={200: MapperSerializer(many=True), **NOT_FOUND})
     def list(self, request, alias=None):
-        return Response(
-            MapperSerializer(identity_selectors.identity_mappers(provider=self._provider()), many=True).data
-        )
+        rows = list(identity_selectors.identity_mapper_rows(alias=self.kwargs["alias"]))
+        if not rows:
+            self._provider()  # 404 for an alias no identity provider has
+        return Response([reader(MapperSerializer).to_representation(row) for row in rows])
 
     @extend_schema(
         summary="Add a mapper",
