@@ -131,12 +131,12 @@ def test_placeholder_urls_of_a_test_realm_are_refused_naming_the_field(operator_
     entry = export("keycloak-testsuite-saml-broker.json")["identityProviders"][0]
     response = operator_client.post("/api/identity-providers", entry, format="json")
     assert response.status_code == 400
-    # Every problem at once, named in the canonical spelling (the model's checks answer after the
-    # translation): the placeholder URLs, and the signing certificate the test realm leaves out.
+    # Every problem at once, named as the export names them: the placeholder URLs, and the
+    # signing certificate the test realm leaves out.
     assert set(response.json()) == {
-        "saml_config.single_sign_on_service_url",
-        "saml_config.single_logout_service_url",
-        "saml_config.signing_certificate",
+        "config.singleSignOnServiceUrl",
+        "config.singleLogoutServiceUrl",
+        "config.signingCertificate",
     }
     assert IdentityProvider.objects.count() == 0
 
@@ -215,3 +215,49 @@ def test_a_client_secret_sent_to_a_saml_provider_is_refused_not_kept_in_clear(op
     assert list(response.json()) == ["config.clientSecret"]
     assert "saml-has-no-client-secret" not in response.content.decode()
     assert IdentityProvider.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        (
+            {
+                "providerId": "oidc",
+                "config": {"clientId": "x", "authorizationUrl": "https://a.test/a", "tokenUrl": "no"},
+            },
+            {"config.tokenUrl": ["Enter a valid URL."]},
+        ),
+        (
+            {"providerId": "oidc", "config": {"issuer": "https://a.test", "syncMode": "NOPE"}},
+            {"config.syncMode": ["Not a valid choice (expected one of: INHERIT, IMPORT, LEGACY, FORCE)."]},
+        ),
+        (
+            {"providerId": "oidc", "trustEmail": "yes", "config": {"issuer": "https://a.test", "pkceEnabled": "maybe"}},
+            {"trustEmail": ["Expected true or false."], "config.pkceEnabled": ["Expected true or false."]},
+        ),
+        (
+            {"providerId": "saml", "config": {"singleSignOnServiceUrl": "https://a.test/sso"}},
+            {"config.signingCertificate": ["This field is required for SAML."]},
+        ),
+        (
+            {"providerId": "oidc"},
+            {"config.issuer": ["Give the issuer (to discover the endpoints) or the authorization and token URLs."]},
+        ),
+    ],
+    ids=["serializer-url", "serializer-choice", "top-level-and-config", "model-rule-saml", "model-rule-no-config"],
+)
+def test_errors_of_a_keycloak_style_body_name_keycloaks_keys(operator_client, body, errors):
+    response = operator_client.post("/api/identity-providers", {"alias": "kc", **body}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == errors
+    assert not IdentityProvider.objects.exists()
+
+
+def test_errors_of_a_canonical_body_keep_the_canonical_names(operator_client):
+    body = {"alias": "kc", "provider_id": "oidc", "oidc_config": {"client_id": "x", "sync_mode": "NOPE"}}
+
+    response = operator_client.post("/api/identity-providers", body, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["oidc_config.sync_mode"]

@@ -61,6 +61,9 @@ def from_keycloak(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]
         if known_provider and "known_provider" not in body:
             body["known_provider"] = known_provider
         sent["provider_id"] = "providerId"
+        # A Keycloak-style body: every setting is named in `config`, sent or not.
+        sent.setdefault("oidc_config", "config")
+        sent.setdefault("saml_config", "config")
     if "config" in body:
         config = body.pop("config")
         if not isinstance(config, dict):
@@ -96,8 +99,32 @@ def from_keycloak(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]
 
 
 def sent_name(key: str, sent: dict[str, str]) -> str:
+    """An error's canonical key (`oidc_config.sync_mode`, `trust_email`) as the client spelled it:
+    in a Keycloak-style body, Keycloak's key (`config.syncMode`, `trustEmail`)."""
     head, _, rest = key.partition(".")
+    if rest and sent.get(head) == "config":
+        name, _, tail = rest.partition(".")
+        field = catalogue.BY_NAME.get(name)
+        rest = (field.keycloak if field is not None and field.keycloak else name) + (f".{tail}" if tail else "")
     return sent.get(head, head) + (f".{rest}" if rest else "")
+
+
+def sent_errors(detail: dict, sent: dict[str, str]) -> dict:
+    """A serializer's errors (`{"oidc_config": {"sync_mode": […]}}`) keyed as the client spelled
+    the fields (`{"config.syncMode": […]}`)."""
+    renamed: dict = {}
+    for key, value in detail.items():
+        if isinstance(value, dict) and sent.get(str(key)) == "config":
+            renamed.update({sent_name(f"{key}.{inner}", sent): errors for inner, errors in value.items()})
+        else:
+            renamed[sent_name(str(key), sent)] = value
+    return renamed
+
+
+def sent_names(names: dict[str, str], sent: dict[str, str]) -> dict[str, str]:
+    """Model field → the name a client uses (`names`), as this client spelled it (`sent`)."""
+    model_names = {*names, *(f.name for f in catalogue.FIELDS)}
+    return {name: sent_name(names.get(name, name), sent) for name in model_names}
 
 
 def _config_value(field: catalogue.IdpField, value: Any) -> str:

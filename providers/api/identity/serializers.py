@@ -16,7 +16,7 @@ from providers.identity.services import SECRET_MASK, MapperInput
 from providers.models import IdentityProvider, Provider
 
 from .examples import BROKER_OPTIONS_EXAMPLE, EXAMPLE_CERTIFICATE, OKTA_EXAMPLE
-from .keycloak import from_keycloak, sent_name
+from .keycloak import from_keycloak, sent_errors, sent_names
 
 SYNC_MODE_CHOICES = [(mode, mode) for mode in SYNC_MODES]
 
@@ -164,6 +164,7 @@ class IdentityProviderWriteSerializer(StrictSerializer):
     accepted as another spelling of it (see `from_keycloak`)."""
 
     api_field_names = IDENTITY_API_NAMES
+    error_names = IDENTITY_API_NAMES  # per request: Keycloak's names when the body was Keycloak-style
 
     alias = StrictCharField(max_length=64, help_text="Unique, URL-safe; cannot change.")
     display_name = StrictCharField(max_length=200, required=False, help_text="Defaults to the alias.")
@@ -180,6 +181,7 @@ class IdentityProviderWriteSerializer(StrictSerializer):
         if not isinstance(data, dict):
             return super().to_internal_value(data)
         data, sent = from_keycloak(data)
+        self.error_names = sent_names(IDENTITY_API_NAMES, sent) if sent else IDENTITY_API_NAMES
         kept = data.pop("keycloak_kept", None)
         if not self.partial and "display_name" not in data and isinstance(data.get("alias"), str):
             data["display_name"] = data["alias"]
@@ -188,9 +190,7 @@ class IdentityProviderWriteSerializer(StrictSerializer):
         except serializers.ValidationError as exc:
             if not sent or not isinstance(exc.detail, dict):
                 raise
-            raise serializers.ValidationError(
-                {sent_name(str(key), sent): value for key, value in exc.detail.items()}
-            ) from exc
+            raise serializers.ValidationError(sent_errors(exc.detail, sent)) from exc
         if kept is not None:
             validated["keycloak_kept"] = kept
         return validated

@@ -97,6 +97,7 @@ class IdentityProviderViewSet(
     def create(self, request, *args, **kwargs):
         serializer = IdentityProviderWriteSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
+        self.api_field_names = serializer.error_names  # the services' errors in the names the client sent
         body = serializer.to_service_data()
         provider = identity_services.identity_provider_create(
             actor=request.user,
@@ -116,6 +117,7 @@ class IdentityProviderViewSet(
             data=request.data, partial=partial, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
+        self.api_field_names = serializer.error_names
         body = serializer.to_service_data()
         data = body["data"]
         if "alias" in body:
