@@ -172,22 +172,37 @@ def saml_fetch_metadata(url: str) -> dict[str, Any]:
         raise ValidationError({"url": exc.message_dict["metadata"]}) from exc
 
 
-def certificate_info(pem: str) -> CertificateInfo:
-    """Subject, validity and SHA-256 fingerprint of a PEM certificate (or bare base64 DER, as
-    IdP admin consoles often show it), for display and expiry tracking."""
+def certificates_info(pem: str) -> list[CertificateInfo]:
+    """Subject, validity and SHA-256 fingerprint of each certificate of a PEM bundle (an IdP
+    rolling its key over publishes two), or of bare base64 DER (as IdP admin consoles show it;
+    several separated by commas, as Keycloak writes them), for display and expiry tracking."""
     text = pem.strip()
     if "-----BEGIN" not in text:
-        text = pem_from_base64("".join(text.split()))
+        text = "".join(pem_from_base64("".join(part.split())) for part in text.split(",") if part.strip())
     try:
-        certificate = x509.load_pem_x509_certificate(text.encode("ascii"))
+        certificates = x509.load_pem_x509_certificates(text.encode("ascii"))
     except ValueError as exc:
         raise ValidationError({"signing_certificate": ["Not a valid PEM X.509 certificate."]}) from exc
-    return CertificateInfo(
-        subject=certificate.subject.rfc4514_string(),
-        not_before=certificate.not_valid_before_utc,
-        not_after=certificate.not_valid_after_utc,
-        fingerprint_sha256=certificate.fingerprint(hashes.SHA256()).hex(":").upper(),
-    )
+    return [
+        CertificateInfo(
+            subject=certificate.subject.rfc4514_string(),
+            not_before=certificate.not_valid_before_utc,
+            not_after=certificate.not_valid_after_utc,
+            fingerprint_sha256=certificate.fingerprint(hashes.SHA256()).hex(":").upper(),
+        )
+        for certificate in certificates
+    ]
+
+
+def certificate_info(pem: str) -> CertificateInfo:
+    """The first certificate of `certificates_info`."""
+    return certificates_info(pem)[0]
+
+
+def certificates_expire_at(pem: str) -> datetime:
+    """When the last of the certificates expires: until then a signature can be checked (during a
+    rollover the old certificate's expiry is expected)."""
+    return max(info.not_after for info in certificates_info(pem))
 
 
 def _url_error(message: str) -> ValidationError:
@@ -267,7 +282,9 @@ def _saml_endpoint(idp: Element, tag: str) -> tuple[str, str]:
 
 
 def _signing_certificate(idp: Element) -> str:
-    """The first signing certificate as PEM; KeyDescriptors without ``use`` sign too."""
+    """The signing certificates as PEM, one after the other (two during a key rollover);
+    KeyDescriptors without ``use`` sign too."""
+    pems: list[str] = []
     for descriptor in idp.findall(_md("KeyDescriptor")):
         if descriptor.get("use", "signing") != "signing":
             continue
@@ -279,8 +296,11 @@ def _signing_certificate(idp: Element) -> str:
             certificate_info(pem)
         except ValidationError as exc:
             raise _metadata_error("The signing certificate in the metadata is not a valid X.509 certificate.") from exc
-        return pem
-    raise _metadata_error('The IDPSSODescriptor has no signing certificate (KeyDescriptor use="signing").')
+        if pem not in pems:
+            pems.append(pem)
+    if not pems:
+        raise _metadata_error('The IDPSSODescriptor has no signing certificate (KeyDescriptor use="signing").')
+    return "".join(pems)
 
 
 def pem_from_base64(data: str) -> str:

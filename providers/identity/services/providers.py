@@ -27,7 +27,7 @@ from providers.selectors import providers_with_id_prefix
 from providers.services import ConflictError, actor_user, provider_clean, violates
 from providers.validation import MAX_JSON_DEPTH, json_depth
 
-from ..discovery import certificate_info
+from ..discovery import certificates_expire_at
 from .domains import normalize_domains, refresh_status, set_domains
 from .mappers import MapperInput, mappers_clean
 
@@ -82,8 +82,7 @@ def _merge_kept(stored: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
 
 def _apply_certificate(identity: IdentityProvider) -> None:
     if identity.signing_certificate:
-        info = certificate_info(identity.signing_certificate)
-        identity.certificate_expires_at = info.not_after
+        identity.certificate_expires_at = certificates_expire_at(identity.signing_certificate)
     else:
         identity.certificate_expires_at = None
 

@@ -1,0 +1,106 @@
+"""Several signing certificates, as an identity provider publishes them while rolling its key
+over: each is checked, all are kept and returned, and the expiry tracked is the last one's."""
+
+import datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from providers.identity.discovery import saml_parse_metadata
+from providers.models import IdentityProvider
+
+from .test_discovery import bare_base64
+
+IDPS = "/api/identity-providers"
+
+
+def certificate(name: str, days: int) -> x509.Certificate:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .sign(key, hashes.SHA256())
+    )
+
+
+def pem(cert: x509.Certificate) -> str:
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def saml_body(signing_certificate: str) -> dict:
+    return {
+        "alias": "corp-saml",
+        "provider_id": "saml",
+        "saml_config": {
+            "single_sign_on_service_url": "https://idp.example.test/sso",
+            "signing_certificate": signing_certificate,
+        },
+    }
+
+
+def test_two_certificates_are_kept_and_the_expiry_is_the_later_one(operator_client):
+    old, new = certificate("old", days=10), certificate("new", days=400)
+
+    response = operator_client.post(IDPS, saml_body(pem(old) + pem(new)), format="json")
+
+    assert response.status_code == 201, response.content
+    identity = IdentityProvider.objects.get()
+    assert identity.certificate_expires_at == new.not_valid_after_utc
+    assert response.json()["saml_config"]["signing_certificate"] == (pem(old) + pem(new)).strip()
+    keycloak = operator_client.get(f"{IDPS}/corp-saml?representation=keycloak").json()
+    assert keycloak["config"]["signingCertificate"] == f"{bare_base64(old)},{bare_base64(new)}".replace("\n", "")
+
+
+def test_keycloaks_comma_separated_certificates_are_each_read(operator_client):
+    old, new = certificate("old", days=10), certificate("new", days=400)
+    body = {
+        "alias": "corp-saml",
+        "providerId": "saml",
+        "config": {
+            "singleSignOnServiceUrl": "https://idp.example.test/sso",
+            "signingCertificate": ",".join(bare_base64(c).replace("\n", "") for c in (old, new)),
+        },
+    }
+
+    response = operator_client.post(IDPS, body, format="json")
+
+    assert response.status_code == 201, response.content
+    assert IdentityProvider.objects.get().certificate_expires_at == new.not_valid_after_utc
+
+
+def test_a_broken_second_certificate_is_refused(operator_client):
+    broken = pem(certificate("good", days=10)) + "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+
+    response = operator_client.post(IDPS, saml_body(broken), format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"saml_config.signing_certificate": ["Not a valid PEM X.509 certificate."]}
+    assert not IdentityProvider.objects.exists()
+
+
+def test_metadata_with_two_signing_key_descriptors_gives_both_certificates():
+    old, new = certificate("old", days=10), certificate("new", days=400)
+    descriptors = "".join(
+        f'<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{bare_base64(c)}'
+        "</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
+        for c in (old, new)
+    )
+    xml = f"""<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata"
+        xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="https://idp.example.test">
+      <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">{descriptors}
+        <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+          Location="https://idp.example.test/sso"/>
+      </md:IDPSSODescriptor></md:EntityDescriptor>"""
+
+    config = saml_parse_metadata(xml.encode())["saml_config"]
+
+    assert config["signing_certificate"] == pem(old) + pem(new)
