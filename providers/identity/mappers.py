@@ -1,14 +1,11 @@
-"""Identity-provider mappers: the catalogue of mapper types, validation of their configuration and
-the engine that turns the claims (OIDC/OAuth2) or attributes (SAML) of a login into user attributes,
-groups and a username.
-
-A real login and the API's dry-run both call `apply_mappers`, so what an operator previews is what
-a user gets. Type keys are Keycloak's mapper ids, so clients written for Keycloak can name them
-verbatim."""
+"""Identity-provider mappers: the catalogue of mapper types and the validation of their
+configuration. Type keys are Keycloak's mapper ids, and config keys accept Keycloak's spelling, so
+clients written for Keycloak can name them verbatim. Keycloak's mapper types that act on what the
+registry does not have (roles, user-session notes) are kept: accepted, stored and returned as sent,
+never applied. `providers.identity.mapping` applies the others to a login's claims."""
 
 import json
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
@@ -53,6 +50,7 @@ class MapperType:
     help: str
     protocols: tuple[str, ...]
     fields: tuple[ConfigField, ...]
+    applied: bool = True  # False: one of Keycloak's types, kept as sent and never applied
 
 
 CLAIM = ConfigField(
@@ -171,6 +169,60 @@ MAPPER_TYPES: dict[str, MapperType] = {
     )
 }
 
+KEPT_HELP = (
+    "Keycloak's mapper, kept as sent and returned unchanged; not applied: it acts on roles or user "
+    "sessions, which the registry does not have."
+)
+
+
+def _kept(key: str, label: str, protocols: tuple[str, ...], config_keys: tuple[str, ...]) -> MapperType:
+    fields = tuple(ConfigField(k, k, f"Keycloak's “{k}”.", required=False, keycloak=k) for k in config_keys)
+    return MapperType(key, f"{label} (kept from Keycloak, not applied)", KEPT_HELP, protocols, fields, applied=False)
+
+
+# Keycloak 26's identity-provider mapper types that act on roles or user sessions, with their keys.
+KEPT_MAPPER_TYPES = {
+    m.key: m
+    for m in (
+        _kept("oidc-hardcoded-role-idp-mapper", "Hardcoded role", PROTOCOLS, ("role",)),
+        _kept("oidc-role-idp-mapper", "Claim to role", (OIDC, OAUTH2), ("claim", "claim.value", "role")),
+        _kept(
+            "oidc-advanced-role-idp-mapper",
+            "Advanced claim to role",
+            (OIDC, OAUTH2),
+            ("claims", "are.claim.values.regex", "role"),
+        ),
+        _kept(
+            "keycloak-oidc-role-to-role-idp-mapper", "External role to role", (OIDC, OAUTH2), ("external.role", "role")
+        ),
+        _kept(
+            "oidc-user-session-note-idp-mapper",
+            "Claim to user session",
+            (OIDC, OAUTH2),
+            ("claims", "are.claim.values.regex"),
+        ),
+        _kept(
+            "hardcoded-user-session-attribute-idp-mapper",
+            "Hardcoded user session attribute",
+            PROTOCOLS,
+            ("attribute", "attribute.value"),
+        ),
+        _kept(
+            "saml-role-idp-mapper",
+            "SAML attribute to role",
+            (SAML,),
+            ("attribute.name", "attribute.friendly.name", "attribute.value", "role"),
+        ),
+        _kept(
+            "saml-advanced-role-idp-mapper",
+            "Advanced attribute to role",
+            (SAML,),
+            ("attributes", "are.attribute.values.regex", "role"),
+        ),
+    )
+}
+MAPPER_TYPES.update(KEPT_MAPPER_TYPES)
+
 ATTRIBUTE_IMPORTERS = frozenset({"oidc-user-attribute-idp-mapper", "saml-user-attribute-idp-mapper"})
 VALUE_TO_GROUP = frozenset({"oidc-advanced-group-idp-mapper", "saml-advanced-group-idp-mapper"})
 PLACEHOLDER_RE = re.compile(r"\$\{([^}]*)\}")
@@ -271,143 +323,6 @@ def mapper_config_validate(*, mapper_type: str, config: object, protocol: str | 
     return cleaned
 
 
-@dataclass(frozen=True)
-class MapperSpec:
-    """A configured mapper as the engine needs it; `config` is already validated."""
-
-    name: str
-    mapper_type: str
-    config: dict[str, str]
-    sync_mode: str = "INHERIT"
-
-
-@dataclass
-class MappingResult:
-    """What a login would get: `applied` explains each mapper in order for the dry-run."""
-
-    attributes: dict[str, object]
-    groups: list[str]
-    username: str | None
-    applied: list[dict]
-
-
-_MISSING = object()
-
-
-def _lookup(claims: Mapping, path: str) -> object:
-    """The value at `path`, or _MISSING. A key that exists verbatim wins (namespaced claims such as
-    "https://example.com/roles" contain dots); otherwise the path descends into nested objects,
-    taking the longest matching key at each level. Greedy, without backtracking, so a crafted
-    dry-run payload cannot make the walk exponential."""
-    node: object = claims
-    rest = path
-    while isinstance(node, Mapping):
-        if rest in node:
-            return node[rest]
-        parts = rest.split(".")
-        for cut in range(len(parts) - 1, 0, -1):
-            child = node.get(".".join(parts[:cut]))
-            if isinstance(child, Mapping):
-                node, rest = child, ".".join(parts[cut:])
-                break
-        else:
-            return _MISSING
-    return _MISSING
-
-
-def _as_text(value: object) -> str:
-    """How a claim value reads when compared or put into a username: JSON spelling for booleans,
-    null and containers, so 42, "42" and true/"true" compare equal as they do in the token."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bool | int | float):
-        return json.dumps(value)
-    try:
-        return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
-    except (TypeError, ValueError, RecursionError):
-        return ""  # absurdly deep or self-referencing values never match anything
-
-
-def _claim_value(mapper_type: str, config: Mapping[str, str], claims: Mapping) -> object:
-    # SAML attribute names are URIs and OIDs full of dots, so they are only ever looked up verbatim.
-    if "attribute_name" in config:
-        return claims.get(config["attribute_name"], _MISSING)
-    return _lookup(claims, config.get("claim", ""))
-
-
-def _render_username(template: str, claims: Mapping, alias: str) -> str:
-    def substitute(match: re.Match[str]) -> str:
-        inner = match.group(1)
-        if inner == "ALIAS":
-            return alias
-        value = _lookup(claims, inner[len("CLAIM.") :]) if inner.startswith("CLAIM.") else _MISSING
-        return "" if value is _MISSING else _as_text(value)
-
-    return PLACEHOLDER_RE.sub(substitute, template).strip()
-
-
-def apply_mappers(*, mappers: list[MapperSpec], claims: dict, alias: str = "") -> MappingResult:
-    """Apply `mappers` in order to the claims of one login. Later attribute and username mappers
-    overwrite earlier ones; groups accumulate without duplicates in order of first addition.
-
-    Never raises on unusual claim shapes: values are compared as text. A mapper of an unknown type
-    is reported as not matched rather than failing the whole login."""
-    result = MappingResult(attributes={}, groups=[], username=None, applied=[])
-    claims = claims if isinstance(claims, Mapping) else {}
-
-    def add_group(name: str) -> None:
-        if name not in result.groups:
-            result.groups.append(name)
-
-    for spec in mappers:
-        config = spec.config
-        matched = False
-        if spec.mapper_type in ATTRIBUTE_IMPORTERS:
-            source = config.get("attribute_name") or config.get("claim", "")
-            value = _claim_value(spec.mapper_type, config, claims)
-            if value is _MISSING or value is None:
-                detail = f'"{source}" not present.'
-            else:
-                matched = True
-                result.attributes[config["user_attribute"]] = value
-                detail = f'Set {config["user_attribute"]} from "{source}".'
-        elif spec.mapper_type in VALUE_TO_GROUP:
-            source = config.get("attribute_name") or config.get("claim", "")
-            expected = config.get("claim_value", config.get("attribute_value", ""))
-            value = _claim_value(spec.mapper_type, config, claims)
-            candidates = value if isinstance(value, list | tuple | set | frozenset) else [value]
-            if value is not _MISSING and any(_as_text(item) == expected for item in candidates):
-                matched = True
-                add_group(group_name(config["group"]))
-                detail = f"Added to group {group_name(config['group'])}."
-            elif value is _MISSING:
-                detail = f'"{source}" not present.'
-            else:
-                detail = f'"{source}" does not contain the value.'
-        elif spec.mapper_type == "oidc-hardcoded-group-idp-mapper":
-            matched = True
-            add_group(group_name(config["group"]))
-            detail = f"Added to group {group_name(config['group'])}."
-        elif spec.mapper_type == "hardcoded-attribute-idp-mapper":
-            matched = True
-            result.attributes[config["user_attribute"]] = config["attribute_value"]
-            detail = f"Set {config['user_attribute']}."
-        elif spec.mapper_type == "oidc-username-idp-mapper":
-            username = _render_username(config.get("template", ""), claims, alias)
-            if username:
-                matched = True
-                result.username = username
-                detail = "Username set from template."
-            else:
-                detail = "Template rendered empty; username unchanged."
-        else:
-            detail = "Unknown mapper type; skipped."
-        result.applied.append({"name": spec.name, "type": spec.mapper_type, "matched": matched, "detail": detail})
-    return result
-
-
 def mapper_types_catalogue(protocol: str | None = None) -> list[dict]:
     """The mapper types a client may choose from, JSON-ready, limited to those applicable to
     `protocol` when it is given (an unknown protocol gets an empty list)."""
@@ -433,6 +348,7 @@ def mapper_types_catalogue(protocol: str | None = None) -> list[dict]:
                 "label": mtype.label,
                 "help": mtype.help,
                 "protocols": list(mtype.protocols),
+                "applied": mtype.applied,
                 "config_fields": fields,
             }
         )

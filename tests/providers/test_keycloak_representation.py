@@ -13,8 +13,9 @@ from providers.models import IdentityProvider, IdentityProviderMapper
 DATA = Path(__file__).resolve().parent.parent / "data" / "keycloak"
 # Realm exports whose identity providers are complete (real URLs): each must be accepted as is.
 ACCEPTED = ("tractusx-cx-central.json", "tractusx-cx-central-consortia-dev.json", "cqen-github-example.json")
-# Mapper types of those exports that no mapper type here implements (Keycloak's user-session notes).
-UNSUPPORTED_MAPPERS = {"hardcoded-user-session-attribute-idp-mapper"}
+# Mapper types of those exports that act on what the registry does not have (user-session notes):
+# kept as sent, never applied.
+KEPT_MAPPERS = {"hardcoded-user-session-attribute-idp-mapper"}
 
 
 def export(name: str) -> dict:
@@ -76,17 +77,80 @@ def test_realm_export_mappers_are_accepted_unchanged_and_read_back_the_same(oper
     for mapper in realm["identityProviderMappers"]:
         url = f"/api/identity-providers/{mapper['identityProviderAlias']}/mappers"
         created = operator_client.post(url, mapper, format="json")
-        if mapper["identityProviderMapper"] in UNSUPPORTED_MAPPERS:
-            assert created.status_code == 400
-            continue
         assert created.status_code == 201, created.json()
         read = operator_client.get(f"{url}/{created.json()['id']}?representation=keycloak").json()
         for key in ("name", "identityProviderAlias", "identityProviderMapper"):
             assert read[key] == mapper[key]
         for key, value in mapper["config"].items():
             assert read["config"][key] == value, key
-    supported = [m for m in realm["identityProviderMappers"] if m["identityProviderMapper"] not in UNSUPPORTED_MAPPERS]
-    assert IdentityProviderMapper.objects.count() == len(supported)
+    assert IdentityProviderMapper.objects.count() == len(realm["identityProviderMappers"])
+
+
+def test_a_kept_keycloak_mapper_is_stored_as_sent_and_never_applied(operator_client):
+    realm = export("tractusx-cx-central-consortia-dev.json")
+    mapper = next(m for m in realm["identityProviderMappers"] if m["identityProviderMapper"] in KEPT_MAPPERS)
+    provider = next(p for p in realm["identityProviders"] if p["alias"] == mapper["identityProviderAlias"])
+    operator_client.post("/api/identity-providers", provider, format="json")
+    url = f"/api/identity-providers/{mapper['identityProviderAlias']}/mappers"
+
+    created = operator_client.post(url, mapper, format="json")
+    result = operator_client.post(f"{url}/dry-run", {"claims": {"sub": "1"}}, format="json").json()
+    types = operator_client.get("/api/identity-providers/mapper-types").json()
+
+    assert created.status_code == 201, created.json()
+    assert result["applied"] == [
+        {
+            "name": mapper["name"],
+            "type": "hardcoded-user-session-attribute-idp-mapper",
+            "matched": False,
+            "detail": "Kept from Keycloak; not applied (it acts on roles or user sessions).",
+        }
+    ]
+    assert result["attributes"] == {} and result["groups"] == []
+    kept = next(t for t in types if t["id"] == "hardcoded-user-session-attribute-idp-mapper")
+    assert kept["applied"] is False
+    assert [f["name"] for f in kept["config_fields"]] == ["attribute", "attribute.value"]
+
+
+@pytest.mark.parametrize(
+    ("mapper_type", "config"),
+    [
+        ("oidc-hardcoded-role-idp-mapper", {"role": "realm-admin", "syncMode": "INHERIT"}),
+        ("oidc-role-idp-mapper", {"claim": "groups", "claim.value": "ops", "role": "ops-role"}),
+        (
+            "oidc-advanced-role-idp-mapper",
+            {"claims": '[{"key":"dept","value":"ops"}]', "role": "ops", "are.claim.values.regex": "false"},
+        ),
+    ],
+)
+def test_keycloaks_role_mappers_are_kept(operator_client, mapper_type, config):
+    provider = export("tractusx-cx-central.json")["identityProviders"][0]
+    operator_client.post("/api/identity-providers", provider, format="json")
+    url = "/api/identity-providers/CX-Operator/mappers"
+    body = {
+        "name": "roles",
+        "identityProviderAlias": "CX-Operator",
+        "identityProviderMapper": mapper_type,
+        "config": config,
+    }
+
+    created = operator_client.post(url, body, format="json")
+
+    assert created.status_code == 201, created.json()
+    read = operator_client.get(f"{url}/{created.json()['id']}?representation=keycloak").json()
+    assert read["identityProviderMapper"] == mapper_type
+    assert read["config"] == config | {"syncMode": read["config"]["syncMode"]}
+
+
+def test_an_unknown_key_on_a_kept_mapper_is_refused_naming_it(operator_client):
+    provider = export("tractusx-cx-central.json")["identityProviders"][0]
+    operator_client.post("/api/identity-providers", provider, format="json")
+    body = {"name": "r", "identityProviderMapper": "oidc-hardcoded-role-idp-mapper", "config": {"rolez": "x"}}
+
+    response = operator_client.post("/api/identity-providers/CX-Operator/mappers", body, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["config.rolez"]
 
 
 def test_a_mapper_in_keycloak_keys_applies_like_the_same_mapper_in_the_registry_names(operator_client):

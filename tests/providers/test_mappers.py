@@ -5,13 +5,13 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 
 from providers.identity.mappers import (
+    KEPT_MAPPER_TYPES,
     MAPPER_TYPES,
     SYNC_MODES,
-    MapperSpec,
-    apply_mappers,
     mapper_config_validate,
     mapper_types_catalogue,
 )
+from providers.identity.mapping import MapperSpec, apply_mappers
 
 
 def error_dict(**kwargs) -> dict[str, list[str]]:
@@ -204,6 +204,8 @@ def test_validate_returns_the_cleaned_config_for_every_type():
         "hardcoded-attribute-idp-mapper": {"user_attribute": "source", "attribute_value": "okta"},
         "oidc-username-idp-mapper": {"template": "${CLAIM.email}-${ALIAS}"},
     }
+    # Keycloak's types kept as sent: every key they define, each optional.
+    valid.update({key: {f.name: f"{f.name} value" for f in m.fields} for key, m in KEPT_MAPPER_TYPES.items()})
 
     assert set(valid) == set(MAPPER_TYPES)
     for mapper_type, config in valid.items():
@@ -324,6 +326,14 @@ def test_catalogue_lists_every_type_and_filters_by_protocol():
         "oidc-hardcoded-group-idp-mapper",
         "hardcoded-attribute-idp-mapper",
         "oidc-username-idp-mapper",
+        # Keycloak's, kept and not applied
+        "oidc-hardcoded-role-idp-mapper",
+        "hardcoded-user-session-attribute-idp-mapper",
+        "saml-role-idp-mapper",
+        "saml-advanced-role-idp-mapper",
+    }
+    assert {entry["id"] for entry in saml if not entry["applied"]} == {
+        key for key, m in KEPT_MAPPER_TYPES.items() if "saml" in m.protocols
     }
     assert {entry["id"] for entry in oidc} == {entry["id"] for entry in mapper_types_catalogue("oauth2")}
     assert "saml-user-attribute-idp-mapper" not in {entry["id"] for entry in oidc}
@@ -333,7 +343,8 @@ def test_catalogue_lists_every_type_and_filters_by_protocol():
 def test_catalogue_entries_are_json_ready():
     entry = next(e for e in mapper_types_catalogue() if e["id"] == "oidc-advanced-group-idp-mapper")
 
-    assert set(entry) == {"id", "label", "help", "protocols", "config_fields"}
+    assert set(entry) == {"id", "label", "help", "protocols", "applied", "config_fields"}
+    assert entry["applied"] is True
     assert entry["protocols"] == ["oidc", "oauth2"]
     assert [f["name"] for f in entry["config_fields"]] == ["claim", "claim_value", "group"]
     assert entry["config_fields"][2] == {

@@ -12,7 +12,8 @@ from providers.concurrency import check_if_match
 from providers.models import IdentityProvider, IdentityProviderMapper, Provider
 from providers.services import ConflictError, provider_touch
 
-from ..mappers import MapperSpec, MappingResult, apply_mappers, mapper_config_validate
+from ..mappers import mapper_config_validate
+from ..mapping import MapperSpec, MappingResult, apply_mappers
 
 
 @dataclass(frozen=True)
