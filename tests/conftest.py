@@ -1,34 +1,47 @@
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.roles import IDENTITY_VIEWERS
 from accounts.services import api_token_create
 
 from .factories import OperatorFactory, ProjectOwnerFactory, UserFactory
 
+# The roles the permission tests compare: what each is, built the same way wherever a test needs one.
+ROLES = {
+    "anonymous": lambda: None,
+    "plain": lambda: UserFactory(username="plain"),  # staff, in no group
+    "owner": lambda: ProjectOwnerFactory(username="owner"),
+    "viewer": lambda: UserFactory(username="viewer", groups=[IDENTITY_VIEWERS]),
+    "operator": lambda: OperatorFactory(username="operator"),
+    "superuser": lambda: UserFactory(username="root", is_superuser=True),
+}
+
 
 @pytest.fixture
-def operator(db):
-    return OperatorFactory(username="operator")
+def role_user(db):
+    """`role_user("operator")`: a new user in that role (one of `ROLES`); None for "anonymous"."""
+    return lambda role: ROLES[role]()
 
 
-@pytest.fixture
-def owner(db):
-    return ProjectOwnerFactory(username="owner")
+def role_fixture(role: str):
+    """A fixture giving a user in `role`: `operator`, `owner`, `plain_user`, `superuser` below."""
+
+    @pytest.fixture
+    def user(role_user):
+        return role_user(role)
+
+    return user
+
+
+operator = role_fixture("operator")
+owner = role_fixture("owner")
+plain_user = role_fixture("plain")
+superuser = role_fixture("superuser")
 
 
 @pytest.fixture
 def other_owner(db):
     return ProjectOwnerFactory(username="other-owner")
-
-
-@pytest.fixture
-def plain_user(db):
-    return UserFactory(username="plain")
-
-
-@pytest.fixture
-def superuser(db):
-    return UserFactory(username="root", is_superuser=True)
 
 
 def client_for(user) -> APIClient:
@@ -38,6 +51,12 @@ def client_for(user) -> APIClient:
         _, raw = api_token_create(user=user, name="tests")
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     return client
+
+
+@pytest.fixture
+def role_client(role_user):
+    """`role_client("viewer")`: an API client authenticated as a new user in that role (anonymous: none)."""
+    return lambda role: client_for(role_user(role))
 
 
 @pytest.fixture

@@ -7,9 +7,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from providers import services
-from providers.identity import services as identity_services
+from providers.api.backend.serializers import REFERENCE_PROVIDER_EXAMPLE
+from providers.api.identity.examples import BROKER_OPTIONS_EXAMPLE
 from providers.models import CredentialVersion, Provider
-from tests.factories import ProjectFactory, ProviderFactory
+from tests.factories import IdentityProviderFactory, ProjectFactory, ProviderFactory
 
 METHODS = ("post", "put", "patch")
 # Examples that cannot run here as shown, and why.
@@ -51,13 +52,7 @@ def test_every_request_body_has_an_example(schema):
 
 
 def test_the_reference_documents_requests_are_examples(schema):
-    git_reference = {
-        "id": "my-github-provider",
-        "label": "Mia-Platform GitHub",
-        "type": "github",
-        "urls": {"apiBase": "", "baseUrl": ""},
-        "credentials": {"type": "token", "content": {"accessToken": "my-super-super-super-secret-token"}},
-    }
+    git_reference = REFERENCE_PROVIDER_EXAMPLE.value
     assert git_reference in examples(schema, "/api/backend/providers", "post")
     assert git_reference in examples(schema, "/api/backend/providers/{providerId}", "patch")
     jsonapi = examples(schema, "/api/identity_providers", "post", "application/vnd.api+json")
@@ -71,18 +66,7 @@ def test_the_reference_documents_requests_are_examples(schema):
     assert {"display_name": "GitHub SSO", "enabled": True} in examples(schema, "/api/idps/{idp_id}", "put")
     identity = examples(schema, "/api/identity-providers", "post")
     broker = next(e for e in identity if e.get("providerId") == "keycloak-oidc")
-    assert {k: v for k, v in broker.items() if k != "config"} == {
-        "alias": "keycloak-oidc-2",
-        "providerId": "keycloak-oidc",
-        "enabled": True,
-        "updateProfileFirstLoginMode": "on",
-        "trustEmail": False,
-        "storeToken": False,
-        "addReadTokenRoleOnCreate": False,
-        "authenticateByDefault": False,
-        "linkOnly": False,
-        "firstBrokerLoginFlowAlias": "first broker login",
-    }
+    assert broker == BROKER_OPTIONS_EXAMPLE
     okta = next(e for e in identity if e.get("known_provider") == "okta")
     assert set(okta) >= {"alias", "display_name", "provider_id", "enabled", "oidc_config", "mappers"}
 
@@ -102,21 +86,14 @@ def targets(operator) -> dict[str, str]:
     """The objects the examples' paths point at."""
     provider = ProviderFactory(provider_id="my-github-provider")
     ProjectFactory(project_id="payments-api", provider=None)
-    identity = identity_services.identity_provider_create(
-        actor=operator,
+    identity = IdentityProviderFactory(
         alias="okta-corp",
         display_name="Okta",
-        protocol="oidc",
-        data={"client_id": "registry", "issuer": "https://acme.okta.com/oauth2/default"},
-        client_secret="stored",
-        mappers=[
-            identity_services.MapperInput(
-                name="stored-email",
-                mapper_type="oidc-user-attribute-idp-mapper",
-                config={"claim": "email", "user_attribute": "email"},
-            )
-        ],
-    ).identity
+        issuer="https://acme.okta.com/oauth2/default",
+        authorization_url="",
+        token_url="",
+        mappers=[{"name": "stored-email"}],
+    )
     internal = str(identity.internal_id)
     return {
         "{providerId}": provider.provider_id,

@@ -15,10 +15,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 
 from accounts.services import api_token_create
 from providers import services
-from providers.identity import services as identity_services
-from providers.identity.services import MapperInput
-from providers.models import AuditEvent, IdentityProvider
-from tests.factories import OperatorFactory, ProjectFactory
+from providers.models import AuditEvent
+from tests.factories import IdentityProviderFactory, OperatorFactory, ProjectFactory
 
 CONFIG = schemathesis.Config.from_dict(
     {
@@ -90,41 +88,29 @@ def api_headers(db, no_network, keep_test_connection):
         credentials=services.CredentialInput(type="userPass", content={"userName": "ci", "password": "pw"}),
     )
     ProjectFactory(project_id="seed-project", provider=provider, owners=[operator])
-    oidc = identity_services.identity_provider_create(
-        actor=operator,
+    # Written as the services would: by the operator (a provider whose creator was deleted reads
+    # `createdBy: null`, which the schema does not allow yet).
+    by_operator = {"provider__created_by": operator, "provider__updated_by": operator}
+    oidc = IdentityProviderFactory(
+        **by_operator,
         alias="seed-oidc",
         display_name="Seed OIDC",
-        protocol="oidc",
+        internal_id=OIDC_ID,
         client_secret="seed-client-secret",
-        data={
-            "client_id": "registry",
-            "issuer": "https://sso.example.test/realms/main",
-            "authorization_url": "https://sso.example.test/realms/main/auth",
-            "token_url": "https://sso.example.test/realms/main/token",
-        },
+        base="https://sso.example.test/realms/main",
         domains=["example.test"],
-        mappers=[
-            MapperInput(
-                name="email",
-                mapper_type="oidc-user-attribute-idp-mapper",
-                config={"claim": "email", "user_attribute": "email"},
-            )
-        ],
-    )
-    oauth2 = identity_services.identity_provider_create(
-        actor=operator,
+        mappers=[{"name": "email"}],
+    ).provider
+    IdentityProviderFactory(
+        **by_operator,
         alias="seed-oauth2",
         display_name="Seed OAuth2",
+        internal_id=OAUTH2_ID,
         protocol="oauth2",
         client_secret="seed-oauth2-secret",
-        data={
-            "client_id": "registry",
-            "authorization_url": "https://oauth.example.test/authorize",
-            "token_url": "https://oauth.example.test/token",
-        },
+        issuer="",
+        base="https://oauth.example.test",
     )
-    IdentityProvider.objects.filter(provider=oidc).update(internal_id=OIDC_ID)
-    IdentityProvider.objects.filter(provider=oauth2).update(internal_id=OAUTH2_ID)
     KNOWN.clear()
     KNOWN.update(
         {

@@ -19,7 +19,7 @@ from accounts.services import api_token_create
 from providers import selectors
 from providers.models import Credential, Project, Provider
 from providers.services import credential_content
-from tests.factories import ProjectFactory, ProviderFactory
+from tests.factories import IdentityProviderFactory, ProjectFactory, ProviderFactory
 
 PROVIDERS_CHANGELIST = reverse("admin:providers_provider_changelist")
 PROVIDERS_ADD = reverse("admin:providers_provider_add")
@@ -937,21 +937,12 @@ def test_admin_home_dashboard_for_operators(client, operator, owner, certificate
 
     from django.utils import timezone
 
-    from providers.identity import services as identity_services
-
     soon = ProviderFactory(provider_id="expiring-gh", credential__content={"accessToken": "dash-canary-token"})
     Credential.metadata.filter(provider=soon).update(expires_at=timezone.now() + timedelta(days=3))
     ProviderFactory(provider_id="off-gl", type="gitlab", enabled=False)
     Provider.objects.filter(provider_id="off-gl").update(last_test_ok=False, last_test_message="401 from GitLab")
-    identity_services.identity_provider_create(
-        actor=operator, alias="pending-idp", display_name="Pending", protocol="oidc",
-        data={"issuer": "https://pending.test"}, domains=["pending.test"],
-    )  # fmt: skip
-    identity_services.identity_provider_create(
-        actor=operator, alias="saml-soon", display_name="SAML", protocol="saml",
-        data={"entity_id": "https://idp.test", "single_sign_on_service_url": "https://idp.test/sso",
-              "signing_certificate": certificate_pem},
-    )  # fmt: skip
+    IdentityProviderFactory(alias="pending-idp", domains=["pending.test"])
+    IdentityProviderFactory(alias="saml-soon", saml=True, signing_certificate=certificate_pem)
 
     page = logged_in(client, operator).get(reverse("admin:index")).content.decode()
 

@@ -14,9 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from providers.catalog import CREDENTIAL_TYPES, PROVIDER_TYPES
-from providers.identity import services as identity_services
 from providers.models import AuditEvent, Credential, IdentityProvider, Project, Provider
-from tests.factories import ProjectFactory, ProviderFactory
+from tests.factories import IdentityProviderFactory, ProjectFactory, ProviderFactory
 
 PROVIDERS = reverse("admin:providers_provider_changelist")
 IDENTITIES = reverse("admin:providers_identityprovider_changelist")
@@ -165,14 +164,7 @@ def test_viewers_get_no_bulk_actions(client, plain_user):
     ],
 )
 def test_identity_bulk_actions_confirm_first(client, operator, action, summary):
-    provider = identity_services.identity_provider_create(
-        actor=operator,
-        alias="corp-oidc",
-        display_name="Corporate",
-        protocol="oidc",
-        data={"client_id": "registry", "issuer": "https://sso.corp.test/realms/main"},
-        client_secret="stored-secret",
-    )
+    provider = IdentityProviderFactory().provider
     client.force_login(operator)
     selection = {"action": action, "_selected_action": [provider.identity.pk]}
 
@@ -241,17 +233,8 @@ def test_provider_page_shows_health(client, operator):
 
 
 def test_provider_page_shows_the_saml_certificate_expiry(client, operator, certificate_pem):
-    provider = identity_services.identity_provider_create(
-        actor=operator,
-        alias="corp-saml",
-        display_name="Corporate SAML",
-        protocol="saml",
-        data={
-            "entity_id": "https://idp.corp.test/metadata",
-            "single_sign_on_service_url": "https://idp.corp.test/sso",
-            "signing_certificate": certificate_pem,
-        },
-    )
+    # The test certificate is valid for 30 days: within the warning window.
+    provider = IdentityProviderFactory(saml=True, signing_certificate=certificate_pem).provider
     identity = IdentityProvider.objects.get(provider=provider)
     assert identity.certificate_expires_at is not None
     client.force_login(operator)
@@ -259,7 +242,6 @@ def test_provider_page_shows_the_saml_certificate_expiry(client, operator, certi
     body = text(client.get(change_url(provider)))
 
     expected = timezone.localtime(identity.certificate_expires_at).strftime("%Y-%m-%d")
-    # The test certificate is valid for 30 days: within the warning window.
     assert f'signing certificate <strong class="expiry-soon">⚠ expires {expected} (in 4' in body
     assert reverse("admin:providers_identityprovider_change", args=[identity.pk]) in body
 

@@ -10,11 +10,10 @@ import pytest
 from django.urls import reverse
 from werkzeug import Request, Response
 
-from providers.identity.services import identity_provider_create
 from providers.models import AuditEvent, Provider
 from providers.services import provider_test_connection
 from tests.conftest import client_for
-from tests.factories import ProviderFactory
+from tests.factories import IdentityProviderFactory, ProviderFactory
 
 PROVIDERS = "/api/backend/providers"
 PROVIDERS_CHANGELIST = reverse("admin:providers_provider_changelist")
@@ -255,14 +254,14 @@ def oidc_issuer(httpserver, keys: list | None = None) -> str:
 
 
 def oidc_provider(operator, issuer: str) -> Provider:
-    return identity_provider_create(
-        actor=operator,
+    """An OIDC provider with only its issuer: the endpoints come from the discovery document."""
+    return IdentityProviderFactory(
         alias="corp-oidc",
-        display_name="Corporate",
-        protocol="oidc",
-        data={"client_id": "registry", "issuer": issuer},
         client_secret="oidc-client-secret-value",
-    )
+        issuer=issuer,
+        authorization_url="",
+        token_url="",
+    ).provider
 
 
 def test_oidc_fetches_discovery_document_and_jwks_without_credentials(httpserver, operator, operator_client):
@@ -299,19 +298,9 @@ def test_oidc_discovery_failure_is_reported(httpserver, operator):
     assert result.message == "The discovery document URL returned HTTP 404; expected 200."
 
 
-def test_saml_single_sign_on_url_is_reachable(httpserver, operator, certificate_pem):
+def test_saml_single_sign_on_url_is_reachable(httpserver, operator):
     httpserver.expect_request("/saml/sso").respond_with_data("SAMLRequest missing", status=400)
-    provider = identity_provider_create(
-        actor=operator,
-        alias="corp-saml",
-        display_name="Corporate SAML",
-        protocol="saml",
-        data={
-            "entity_id": "https://idp.corp.test/metadata",
-            "single_sign_on_service_url": httpserver.url_for("/saml/sso"),
-            "signing_certificate": certificate_pem,
-        },
-    )
+    provider = IdentityProviderFactory(saml=True, single_sign_on_service_url=httpserver.url_for("/saml/sso")).provider
 
     result = provider_test_connection(provider=provider, actor=operator)
 

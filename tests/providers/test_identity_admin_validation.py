@@ -44,7 +44,7 @@ def test_an_alias_taken_by_a_git_provider_is_an_error_on_the_alias(client, opera
 
 
 def test_a_refused_change_leaves_the_rows_as_they_were(client, operator):
-    identity = existing(operator)
+    identity = existing()
     client.force_login(operator)
     data = form_data(issuer="https://elsewhere.test/realms/main", client_secret="")
     data.pop("alias")

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from providers import checks, keys
 from providers.models import Credential, CredentialVersion, IdentityProvider, Provider
-from tests.factories import ProviderFactory
+from tests.factories import IdentityProviderFactory, ProviderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -49,13 +49,6 @@ def _snapshot() -> dict:
     }
 
 
-def _identity(provider_id: str, client_secret: str | None) -> IdentityProvider:
-    provider = Provider.objects.create(provider_id=provider_id, label=provider_id, type="oidc")
-    return IdentityProvider.objects.create(
-        provider=provider, protocol="oidc", client_id="client", client_secret=client_secret, verification_token="t"
-    )
-
-
 @pytest.fixture
 def old_data(use_keys):
     """Five credentials, one replaced version and two identity providers (one without a secret),
@@ -69,8 +62,8 @@ def old_data(use_keys):
         fingerprint="x",
         set_at=timezone.now(),
     )
-    _identity("okta-1", "client-secret-1")
-    _identity("okta-2", None)
+    IdentityProviderFactory(alias="okta-1", client_secret="client-secret-1")
+    IdentityProviderFactory(alias="okta-2", client_secret=None)
     expected = {
         "credential": {c.pk: c.secret for c in Credential.objects.all()},
         "version": {v.pk: v.secret for v in CredentialVersion.objects.all()},
@@ -199,7 +192,7 @@ def test_a_concurrent_write_is_not_overwritten(use_keys, old_data, monkeypatch):
 def test_undecryptable_values_are_reported_with_their_provider(use_keys, old_data):
     use_keys("lost-key")
     ProviderFactory(provider_id="gh-lost")
-    _identity("okta-lost", "lost-client-secret")
+    IdentityProviderFactory(alias="okta-lost", client_secret="lost-client-secret")
     use_keys("new-key", "old-key")
 
     out, _ = _rotate(batch_size=2)
@@ -264,7 +257,7 @@ def test_e002_names_the_provider_of_an_undecryptable_sample(use_keys, old_data):
 
     use_keys("lost-key")
     ProviderFactory(provider_id="gh-lost")
-    _identity("okta-lost", "lost-client-secret")
+    IdentityProviderFactory(alias="okta-lost", client_secret="lost-client-secret")
     use_keys("new-key", "old-key")
 
     errors = checks.check_stored_secrets_decrypt()

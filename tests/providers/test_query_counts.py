@@ -6,40 +6,22 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from providers import audit
-from providers.identity import services as identity_services
-from providers.identity.services import MapperInput
-from providers.models import Provider
-from tests.factories import ProjectFactory, ProviderFactory
+from providers.models import IdentityProvider
+from tests.factories import IdentityProviderFactory, IdentityProviderMapperFactory, ProjectFactory, ProviderFactory
 
 SIZES = (1, 20, 100)
 SECRET_COLUMNS = ('"secret"', '"client_secret"')
 
 
-def identity_provider(operator, n: int):
-    return identity_services.identity_provider_create(
-        actor=operator,
-        alias=f"idp-{n:03d}",
-        display_name=f"IdP {n}",
-        protocol="oidc",
-        client_secret=f"secret-{n}",
-        data={"issuer": f"https://sso{n}.test", "client_id": f"client-{n}"},
-        domains=[f"d{n}.test"],
-    )
-
-
 def grow_identity_providers(operator, have: int, want: int) -> None:
     for n in range(have, want):
-        identity_provider(operator, n)
+        IdentityProviderFactory(alias=f"idp-{n:03d}", domains=[f"d{n}.test"])
 
 
 def grow_mappers(operator, have: int, want: int) -> None:
-    provider = identity_provider(operator, 999) if have == 0 else Provider.objects.get(provider_id="idp-999")
+    identity = IdentityProviderFactory(alias="idp-999") if have == 0 else IdentityProvider.objects.get()
     for n in range(have, want):
-        identity_services.mapper_create(
-            provider=provider,
-            actor=operator,
-            mapper=MapperInput(f"m{n}", "oidc-user-attribute-idp-mapper", {"claim": f"c{n}", "user_attribute": "a"}),
-        )
+        IdentityProviderMapperFactory(identity=identity, name=f"m{n}", config={"claim": f"c{n}", "user_attribute": "a"})
 
 
 def grow_audit_events(operator, have: int, want: int) -> None:
