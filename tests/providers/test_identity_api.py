@@ -1,58 +1,36 @@
+import copy
 import json
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 
+from providers.api.identity import examples
 from providers.identity import services as identity_services
 from providers.identity.services import SECRET_MASK
 from providers.models import IdentityProvider, IdentityProviderMapper, Provider
 
-IDPS = "/api/identity-providers"
+from .dialects import CANONICAL as IDPS
+from .dialects import oidc_body
 
 
 # The reference document's example (identity-providers-oidc-saml-mappers.txt) with its
-# "<string>" placeholders filled with real values; every key it names is sent.
+# "<string>" placeholders filled with real values; every key it names is sent: the portal's example
+# with the document's SAML section and the mapper's id (ignored on input).
 def reference_body(certificate_pem: str) -> dict:
-    return {
-        "alias": "okta-corp",
-        "display_name": "Okta (corporate)",
-        "provider_id": "oidc",
-        "enabled": True,
-        "known_provider": "okta",
-        "oidc_config": {
-            "authorization_url": "https://acme.okta.com/oauth2/default/v1/authorize",
-            "token_url": "https://acme.okta.com/oauth2/default/v1/token",
-            "client_id": "0oa1b2c3d4Example",
-            "client_secret": "okta-client-secret-value",
-            "user_info_url": "https://acme.okta.com/oauth2/default/v1/userinfo",
-            "issuer": "https://acme.okta.com/oauth2/default",
-            "default_scope": "openid email profile",
-            "sync_mode": "INHERIT",
-            "validate_signature": True,
-            "use_jwks_url": True,
-            "pkce_enabled": False,
-            "pkce_method": "S256",
-        },
-        "saml_config": {
-            "single_sign_on_service_url": "https://acme.okta.com/app/sso/saml",
-            "single_logout_service_url": "https://acme.okta.com/app/slo/saml",
-            "name_id_policy_format": "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
-            "signing_certificate": certificate_pem,
-            "want_authn_requests_signed": True,
-            "post_binding_authn_request": True,
-            "post_binding_response": True,
-            "sync_mode": "INHERIT",
-        },
-        "mappers": [
-            {
-                "name": "email",
-                "identity_provider_mapper": "oidc-user-attribute-idp-mapper",
-                "id": "ignored-on-input",
-                "config": {"claim": "email", "user_attribute": "email"},
-            }
-        ],
+    body = copy.deepcopy(examples.REFERENCE_EXAMPLE)
+    body["saml_config"] = {
+        "single_sign_on_service_url": "https://acme.okta.com/app/sso/saml",
+        "single_logout_service_url": "https://acme.okta.com/app/slo/saml",
+        "name_id_policy_format": "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
+        "signing_certificate": certificate_pem,
+        "want_authn_requests_signed": True,
+        "post_binding_authn_request": True,
+        "post_binding_response": True,
+        "sync_mode": "INHERIT",
     }
+    body["mappers"][0]["id"] = "ignored-on-input"
+    return body
 
 
 def test_reference_create_example(operator_client, certificate_pem):
@@ -71,28 +49,11 @@ def test_reference_create_example(operator_client, certificate_pem):
     assert body["internal_id"]
     assert body["config"]["client_secret"] == SECRET_MASK
     assert body["config"]["token_url"] == "https://acme.okta.com/oauth2/default/v1/token"
-    assert "okta-client-secret-value" not in response.content.decode()
+    assert "client-secret-value" not in response.content.decode()
     identity = IdentityProvider.objects.get(provider__provider_id="okta-corp")
-    assert identity.client_secret == "okta-client-secret-value"
+    assert identity.client_secret == "client-secret-value"
     assert identity.provider.type == "okta"
     assert identity.mappers.get().config == {"claim": "email", "user_attribute": "email"}
-
-
-def oidc_body(**overrides) -> dict:
-    body = {
-        "alias": "corp-oidc",
-        "display_name": "Corporate OIDC",
-        "provider_id": "oidc",
-        "oidc_config": {
-            "issuer": "https://sso.corp.test/realms/main",
-            "authorization_url": "https://sso.corp.test/realms/main/auth",
-            "token_url": "https://sso.corp.test/realms/main/token",
-            "client_id": "registry",
-            "client_secret": "corp-oidc-secret",
-        },
-    }
-    body.update(overrides)
-    return body
 
 
 def saml_body(certificate_pem: str, **overrides) -> dict:
@@ -240,15 +201,6 @@ def test_bad_identity_provider_input_names_the_field(operator_client, change, fi
     assert not Provider.objects.exists()
 
 
-def test_duplicate_alias_is_409(operator_client):
-    operator_client.post(IDPS, oidc_body(), format="json")
-
-    response = operator_client.post(IDPS, oidc_body(), format="json")
-
-    assert response.status_code == 409
-    assert "alias" in response.json()
-
-
 @pytest.mark.parametrize(
     "known,issuer,expected",
     [
@@ -311,18 +263,6 @@ def test_github_preset_is_oauth2_with_its_scopes(operator_client):
     assert response.json()["oidc_config"]["token_url"] == "https://github.com/login/oauth/access_token"
 
 
-def test_sending_the_mask_back_keeps_the_secret(operator_client):
-    created = operator_client.post(IDPS, oidc_body(), format="json").json()
-    created["oidc_config"]["client_secret"] = SECRET_MASK
-    update = {"display_name": "Renamed", "oidc_config": {"client_secret": SECRET_MASK, "client_id": "registry"}}
-
-    response = operator_client.patch(f"{IDPS}/corp-oidc", update, format="json")
-
-    assert response.status_code == 200, response.content
-    assert IdentityProvider.objects.get().client_secret == "corp-oidc-secret"
-    assert response.json()["display_name"] == "Renamed"
-
-
 def test_put_with_the_read_body_keeps_the_secret(operator_client):
     operator_client.post(IDPS, oidc_body(), format="json")
     read = operator_client.get(f"{IDPS}/corp-oidc").json()
@@ -337,14 +277,6 @@ def test_put_with_the_read_body_keeps_the_secret(operator_client):
 
     assert response.status_code == 200, response.content
     assert IdentityProvider.objects.get().client_secret == "corp-oidc-secret"
-
-
-def test_new_secret_replaces_the_stored_one(operator_client):
-    operator_client.post(IDPS, oidc_body(), format="json")
-
-    operator_client.patch(f"{IDPS}/corp-oidc", {"oidc_config": {"client_secret": "rotated"}}, format="json")
-
-    assert IdentityProvider.objects.get().client_secret == "rotated"
 
 
 def test_moving_the_token_endpoint_needs_the_secret_again(operator_client):
@@ -624,14 +556,6 @@ def test_reads_copy_nothing_secret(operator_client):
         assert "corp-oidc-secret" not in response.content.decode(), path
 
 
-def test_deleting_removes_configuration_mappers_and_domains(operator_client):
-    operator_client.post(IDPS, oidc_body(domains=["corp.test"]), format="json")
-
-    assert operator_client.delete(f"{IDPS}/corp-oidc").status_code == 204
-    assert not IdentityProvider.objects.exists()
-    assert operator_client.get(f"{IDPS}/corp-oidc").status_code == 404
-
-
 def test_generic_providers_api_cannot_change_an_identity_providers_type(operator_client):
     operator_client.post(IDPS, oidc_body(), format="json")
 
@@ -694,20 +618,9 @@ def test_metadata_depth_is_checked_by_the_service_too(operator):
     )
 
 
-# identity-provider-broker-options.txt, "Sample Request Body", verbatim (Keycloak's representation).
-BROKER_OPTIONS_EXAMPLE = {
-    "alias": "keycloak-oidc-2",
-    "providerId": "keycloak-oidc",
-    "enabled": True,
-    "updateProfileFirstLoginMode": "on",
-    "trustEmail": False,
-    "storeToken": False,
-    "addReadTokenRoleOnCreate": False,
-    "authenticateByDefault": False,
-    "linkOnly": False,
-    "firstBrokerLoginFlowAlias": "first broker login",
-    "config": {},
-}
+# identity-provider-broker-options.txt, "Sample Request Body", verbatim (Keycloak's representation):
+# the portal's example without its issuer.
+BROKER_OPTIONS_EXAMPLE = {**examples.BROKER_OPTIONS_EXAMPLE, "config": {}}
 
 
 def test_broker_options_example_verbatim_is_understood_and_asks_for_the_issuer(operator_client):
@@ -715,7 +628,7 @@ def test_broker_options_example_verbatim_is_understood_and_asks_for_the_issuer(o
 
     # Every field is accepted; an OIDC provider with an empty config cannot be used for a login.
     assert response.status_code == 400, response.content
-    assert set(response.json()) == {"oidc_config.issuer"}
+    assert set(response.json()) == {"config.issuer"}  # as Keycloak names it: the example is its representation
     assert not Provider.objects.exists()
 
 
@@ -748,7 +661,7 @@ def test_broker_options_with_a_keycloak_config_create_the_provider(operator_clie
         ({"providerId": "myspace"}, "providerId"),
         ({"trustEmail": "yes"}, "trustEmail"),
         ({"config": {"clientSecretz": "x"}}, "config.clientSecretz"),
-        ({"config": {"issuer": "ftp://x.test"}}, "oidc_config.issuer"),
+        ({"config": {"issuer": "ftp://x.test"}}, "config.issuer"),
         ({"config": []}, "config"),
         ({"trustEmail": True, "trust_email": False}, "trustEmail"),
     ],

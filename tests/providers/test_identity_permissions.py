@@ -2,20 +2,19 @@
 role, with the exact status each gets. `identity_provider_viewer` reads; only
 `access_token_manager` (and superusers) write; the /api/idps list is public."""
 
-import json
-
 import pytest
 from rest_framework.test import APIClient
 
-from providers.identity.services import MapperInput, identity_provider_create
 from providers.models import IdentityProvider, IdentityProviderMapper, Provider
 from tests.conftest import client_for
-from tests.factories import OperatorFactory, ProjectOwnerFactory, UserFactory
+from tests.factories import IdentityProviderFactory
+
+from .dialects import CANONICAL as IDPS
+from .dialects import MEDIA_TYPE
+from .dialects import jsonapi as jsonapi_request
 
 SECRET = "corp-oidc-client-secret-value"
 UNUSED_SECRET = "unused-client-secret-value"
-MEDIA_TYPE = "application/vnd.api+json"
-IDPS = "/api/identity-providers"
 
 NEW_CANONICAL = {
     "alias": "new-canonical",
@@ -145,87 +144,55 @@ READS = {name for name, (method, *_rest) in ENDPOINTS.items() if method == "get"
 # Dry-run and import-config save nothing but are POSTs: they need `change_identityprovider`.
 WRITES = set(ENDPOINTS) - READS
 
+# By role of `tests.conftest.ROLES`: "plain" is in no group, "owner" in project_owner, "viewer" in
+# identity_provider_viewer, "operator" in access_token_manager.
 EXPECTED = {
     "anonymous": {name: 200 if name in PUBLIC else 401 for name in ENDPOINTS},
-    "no-group": {name: 200 if name in PUBLIC else 403 for name in ENDPOINTS},
-    "project-owner": {name: 200 if name in PUBLIC else 403 for name in ENDPOINTS},
-    "identity-provider-viewer": {name: OK[name] if name in READS else 403 for name in ENDPOINTS},
-    "access-token-manager": OK,
+    "plain": {name: 200 if name in PUBLIC else 403 for name in ENDPOINTS},
+    "owner": {name: 200 if name in PUBLIC else 403 for name in ENDPOINTS},
+    "viewer": {name: OK[name] if name in READS else 403 for name in ENDPOINTS},
+    "operator": OK,
     "superuser": OK,
 }
 
 CASES = [(role, endpoint, status) for role, row in EXPECTED.items() for endpoint, status in row.items()]
 
 
-def make_user(role: str):
-    return {
-        "anonymous": lambda: None,
-        "no-group": lambda: UserFactory(username="nogroup"),
-        "project-owner": lambda: ProjectOwnerFactory(username="owner"),
-        "identity-provider-viewer": lambda: UserFactory(username="viewer", groups=["identity_provider_viewer"]),
-        "access-token-manager": lambda: OperatorFactory(username="operator"),
-        "superuser": lambda: UserFactory(username="root", is_superuser=True),
-    }[role]()
-
-
 def make_identity_providers() -> tuple[Provider, Provider]:
-    creator = OperatorFactory(username="creator")
-    corp = identity_provider_create(
-        actor=creator,
+    corp = IdentityProviderFactory(
         alias="corp-oidc",
         display_name="Corporate OIDC",
-        protocol="oidc",
         client_secret=SECRET,
-        data={
-            "client_id": "registry",
-            "issuer": "https://sso.corp.test/realms/main",
-            "authorization_url": "https://sso.corp.test/realms/main/auth",
-            "token_url": "https://sso.corp.test/realms/main/token",
-        },
-        mappers=[
-            MapperInput(
-                name="email",
-                mapper_type="oidc-user-attribute-idp-mapper",
-                config={"claim": "email", "user_attribute": "email"},
-            )
-        ],
+        mappers=[{"name": "email"}],
     )
-    unused = identity_provider_create(
-        actor=creator,
+    unused = IdentityProviderFactory(
         alias="unused",
-        display_name="Unused",
         protocol="oauth2",
+        client_id="unused",
         client_secret=UNUSED_SECRET,
-        data={
-            "client_id": "unused",
-            "enabled": False,
-            "authorization_url": "https://unused.test/authorize",
-            "token_url": "https://unused.test/token",
-        },
+        enabled=False,
+        issuer="",
+        base="https://unused.test",
     )
-    return corp, unused
+    return corp.provider, unused.provider
 
 
 def send(client: APIClient, method: str, path: str, body, jsonapi: bool):
     if jsonapi:
-        extra = {"HTTP_ACCEPT": MEDIA_TYPE}
-        if body is not None:
-            extra.update(data=json.dumps(body), content_type=MEDIA_TYPE)
-        return getattr(client, method)(path, **extra)
+        return jsonapi_request(client, method, path, body)
     if body is not None:
         return getattr(client, method)(path, body, format="json")
     return getattr(client, method)(path)
 
 
-@pytest.mark.django_db
 @pytest.mark.parametrize("role,endpoint,expected", CASES, ids=[f"{r}-{e}" for r, e, _ in CASES])
-def test_identity_permission_matrix(role, endpoint, expected):
-    user = make_user(role)
+def test_identity_permission_matrix(role_user, role, endpoint, expected):
+    user = role_user(role)
     corp, unused = make_identity_providers()
     method, template, body, jsonapi = ENDPOINTS[endpoint]
     mapper = corp.identity.mappers.get()
     path = template.format(corp=corp.identity.internal_id, unused=unused.identity.internal_id, mapper=mapper.pk)
-    client = client_for(user) if user else APIClient()
+    client = client_for(user)
 
     response = send(client, method, path, body, jsonapi)
 
@@ -251,7 +218,6 @@ def test_identity_permission_matrix(role, endpoint, expected):
         assert "url" in response.json()
 
 
-@pytest.mark.django_db
 @pytest.mark.parametrize(
     "path,jsonapi",
     [
@@ -265,12 +231,11 @@ def test_identity_permission_matrix(role, endpoint, expected):
         ("/api/backend/providers", False),
     ],
 )
-def test_viewer_reads_never_show_the_client_secret(path, jsonapi):
-    viewer = UserFactory(username="viewer", groups=["identity_provider_viewer"])
+def test_viewer_reads_never_show_the_client_secret(role_client, path, jsonapi):
     corp, _ = make_identity_providers()
     assert IdentityProvider.objects.get(provider=corp).client_secret == SECRET
 
-    response = send(client_for(viewer), "get", path.format(corp=corp.identity.internal_id), None, jsonapi)
+    response = send(role_client("viewer"), "get", path.format(corp=corp.identity.internal_id), None, jsonapi)
 
     if path == "/api/backend/providers":
         assert response.status_code == 403  # the generic providers API is not the viewer's
@@ -280,11 +245,9 @@ def test_viewer_reads_never_show_the_client_secret(path, jsonapi):
     assert SECRET not in content and UNUSED_SECRET not in content
 
 
-@pytest.mark.django_db
-def test_viewer_detail_reads_show_the_mask_or_nothing():
-    viewer = UserFactory(username="viewer", groups=["identity_provider_viewer"])
+def test_viewer_detail_reads_show_the_mask_or_nothing(role_client):
     corp, _ = make_identity_providers()
-    client = client_for(viewer)
+    client = role_client("viewer")
     internal_id = corp.identity.internal_id
 
     canonical = client.get(f"{IDPS}/corp-oidc").json()
@@ -297,11 +260,9 @@ def test_viewer_detail_reads_show_the_mask_or_nothing():
     assert jsonapi["data"]["attributes"]["client_secret"] == "**********"
 
 
-@pytest.mark.django_db
-def test_viewer_cannot_replace_the_secret_through_any_dialect():
-    viewer = UserFactory(username="viewer", groups=["identity_provider_viewer"])
+def test_viewer_cannot_replace_the_secret_through_any_dialect(role_client):
     corp, _ = make_identity_providers()
-    client = client_for(viewer)
+    client = role_client("viewer")
     internal_id = corp.identity.internal_id
     document = {"data": {"type": "identity_providers", "attributes": {"client_secret": "x"}}}
 
