@@ -325,3 +325,26 @@ def test_errors_of_a_canonical_body_keep_the_canonical_names(operator_client):
 
     assert response.status_code == 400
     assert list(response.json()) == ["oidc_config.sync_mode"]
+
+
+def test_the_mapper_list_in_keycloaks_representation_gives_back_a_realm_exports_mappers(operator_client):
+    realm = export("tractusx-cx-central-consortia-dev.json")
+    for entry in realm["identityProviders"]:
+        operator_client.post("/api/identity-providers", entry, format="json")
+    for mapper in realm["identityProviderMappers"]:
+        url = f"/api/identity-providers/{mapper['identityProviderAlias']}/mappers"
+        assert operator_client.post(url, mapper, format="json").status_code == 201
+    alias = realm["identityProviderMappers"][0]["identityProviderAlias"]
+    sent = [m for m in realm["identityProviderMappers"] if m["identityProviderAlias"] == alias]
+
+    response = operator_client.get(f"/api/identity-providers/{alias}/mappers?representation=keycloak")
+
+    assert response.status_code == 200
+    read = response.json()
+    assert [(m["name"], m["identityProviderMapper"]) for m in read] == [
+        (m["name"], m["identityProviderMapper"]) for m in sent
+    ]
+    for one, mapper in zip(read, sent, strict=True):
+        assert one["identityProviderAlias"] == alias
+        assert {key: one["config"].get(key) for key in mapper["config"]} == mapper["config"]
+    assert operator_client.get("/api/identity-providers/nobody/mappers?representation=keycloak").status_code == 404

@@ -296,8 +296,24 @@ class MapperViewSet(viewsets.ViewSet):
             identity_selectors.identity_mappers(provider=self._provider()), pk=int(self.kwargs["mapper_id"])
         )
 
-    @extend_schema(summary="List the mappers", responses={200: MapperSerializer(many=True), **NOT_FOUND})
+    @extend_schema(
+        summary="List the mappers",
+        parameters=[REPRESENTATION],
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="MapperList",
+                serializers=[MapperSerializer(many=True), KeycloakMapperSerializer(many=True)],
+                resource_type_field_name=None,
+                many=False,
+            ),
+            **BAD_REQUEST,
+            **NOT_FOUND,
+        },
+    )
     def list(self, request, alias=None):
+        if wants_keycloak(request):
+            mappers = identity_selectors.identity_mappers(provider=self._provider())
+            return Response([mapper_to_keycloak(mapper, alias=self.kwargs["alias"]) for mapper in mappers])
         rows = list(identity_selectors.identity_mapper_rows(alias=self.kwargs["alias"]))
         if not rows:
             self._provider()  # 404 for an alias no identity provider has
