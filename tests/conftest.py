@@ -1,10 +1,14 @@
+import socket
+
 import pytest
 from rest_framework.test import APIClient
 
 from accounts.roles import IDENTITY_VIEWERS
 from accounts.services import api_token_create
 
+from .certificates import pem, self_signed
 from .factories import OperatorFactory, ProjectOwnerFactory, UserFactory
+from .fakes.dns_server import FakeDnsServer
 
 # The roles the permission tests compare: what each is, built the same way wherever a test needs one.
 ROLES = {
@@ -72,24 +76,27 @@ def owner_client(owner):
 @pytest.fixture(scope="session")
 def certificate_pem() -> str:
     """A real self-signed X.509 certificate (RSA 2048, valid 30 days), generated for the tests."""
-    from datetime import UTC, datetime, timedelta
+    return pem(self_signed("idp.example.test", days=30)[0])
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "idp.example.test")])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=1))
-        .not_valid_after(now + timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+@pytest.fixture
+def connect_attempts(monkeypatch):
+    """Records every outgoing socket connect made while the test runs."""
+    attempts = []
+    real_connect = socket.socket.connect
+
+    def recording_connect(sock, address):
+        attempts.append(address)
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", recording_connect)
+    return attempts
+
+
+@pytest.fixture
+def fake_dns(settings):
+    """A fake DNS server on 127.0.0.1 that domain-verification lookups are pointed at."""
+    with FakeDnsServer() as server:
+        settings.IDP_DNS_NAMESERVERS = [server.address]
+        settings.IDP_DNS_TIMEOUT = 1.0
+        yield server

@@ -18,6 +18,7 @@ from django.db import connection
 
 from accounts.services import api_token_create
 from providers.models import AuditEvent, Credential, Provider
+from tests.bodies import git_provider_body
 from tests.factories import OperatorFactory
 from tests.fakes.tcp_proxy import TcpProxy
 
@@ -25,13 +26,7 @@ pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the outage is staged between the server and PostgreSQL"
 )
 
-CREATE = {
-    "id": "outage-github",
-    "label": "GitHub",
-    "type": "github",
-    "urls": {"apiBase": "", "baseUrl": ""},
-    "credentials": {"type": "token", "content": {"accessToken": "outage-token"}},
-}
+CREATE = git_provider_body("outage-github", label="GitHub", token="outage-token")
 
 
 def free_port() -> int:

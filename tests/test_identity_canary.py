@@ -20,7 +20,6 @@ from providers.identity.services import SECRET_MASK
 from providers.models import IdentityProvider, IdentityProviderMapper, Provider
 from tests.conftest import client_for
 from tests.factories import UserFactory
-from tests.fakes.dns_server import FakeDnsServer
 from tests.test_canary import (
     FERNET_PREFIX,
     admin_client,
@@ -41,15 +40,6 @@ JSONAPI_TYPE = "application/vnd.api+json"
 
 def new_canary() -> str:
     return f"canary-client-secret-{uuid4().hex}"
-
-
-@pytest.fixture
-def fake_dns(settings):
-    """A fake DNS server on 127.0.0.1 that domain-verification lookups are pointed at."""
-    with FakeDnsServer() as server:
-        settings.IDP_DNS_NAMESERVERS = [server.address]
-        settings.IDP_DNS_TIMEOUT = 1.0
-        yield server
 
 
 def canonical_body(alias: str, secret: str, **overrides) -> dict:

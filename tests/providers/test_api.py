@@ -5,35 +5,32 @@ from django.contrib.admin.models import LogEntry
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from providers.api.backend.serializers import REFERENCE_PROVIDER_EXAMPLE
 from providers.models import Credential, Project, Provider
 from providers.services import credential_content
+from tests.bodies import git_provider_body
 from tests.conftest import client_for
 from tests.factories import ProjectFactory, ProviderFactory
 
 PROVIDERS = "/api/backend/providers"
 
-# The reference document's example request (providers-api-git-providers.txt), with its braces restored.
-REFERENCE_CREATE = {
-    "id": "my-github-provider",
-    "label": "Mia-Platform GitHub",
-    "type": "github",
-    "urls": {"apiBase": "", "baseUrl": ""},
-    "credentials": {"type": "token", "content": {"accessToken": "my-super-super-super-secret-token"}},
-}
+# The reference document's example request (providers-api-git-providers.txt), with its braces
+# restored: the portal's first example.
+REFERENCE_CREATE = REFERENCE_PROVIDER_EXAMPLE.value
 # "identical to the previous one, except that here you have to insert the providerId in the endpoint"
 REFERENCE_EDIT = {key: value for key, value in REFERENCE_CREATE.items() if key != "id"}
 
 
 def provider_body(**overrides) -> dict:
-    body = {
-        "id": "acme-gitlab",
-        "label": "ACME GitLab",
-        "type": "gitlab",
-        "urls": {"base": "https://gitlab.acme.test", "apiBase": "https://gitlab.acme.test/api/v4"},
-        "credentials": {"type": "userPass", "content": {"userName": "svc", "password": "pw-123"}},
-    }
-    body.update(overrides)
-    return body
+    gitlab = "https://gitlab.acme.test"
+    body = git_provider_body(
+        "acme-gitlab",
+        label="ACME GitLab",
+        type="gitlab",
+        urls={"base": gitlab, "apiBase": f"{gitlab}/api/v4"},
+        credentials={"type": "userPass", "content": {"userName": "svc", "password": "pw-123"}},
+    )
+    return {**body, **overrides}
 
 
 def test_reference_create_example_is_accepted_verbatim(operator_client, operator):

@@ -8,17 +8,17 @@ from django.contrib.admin.models import LogEntry
 
 from providers.models import Credential, Provider
 from providers.services import credential_content
+from tests.bodies import git_provider_body
 from tests.factories import ProviderFactory
 
 PROVIDERS = "/api/backend/providers"
 
-VALID = {
-    "id": "acme-gh",
-    "label": "ACME GitHub",
-    "type": "github",
-    "urls": {"base": "https://github.acme.test", "apiBase": "https://github.acme.test/api/v3"},
-    "credentials": {"type": "token", "content": {"accessToken": "ghp-valid"}},
-}
+VALID = git_provider_body(
+    "acme-gh",
+    label="ACME GitHub",
+    urls={"base": "https://github.acme.test", "apiBase": "https://github.acme.test/api/v3"},
+    token="ghp-valid",
+)
 
 
 def without(*path):

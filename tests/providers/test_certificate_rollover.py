@@ -1,15 +1,11 @@
 """Several signing certificates, as an identity provider publishes them while rolling its key
 over: each is checked, all are kept and returned, and the expiry tracked is the last one's."""
 
-import datetime
-
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from providers.identity.discovery import saml_parse_metadata
 from providers.models import IdentityProvider
+from tests.certificates import pem, self_signed
 
 from .test_discovery import bare_base64
 
@@ -17,23 +13,7 @@ IDPS = "/api/identity-providers"
 
 
 def certificate(name: str, days: int) -> x509.Certificate:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(days=days))
-        .sign(key, hashes.SHA256())
-    )
-
-
-def pem(cert: x509.Certificate) -> str:
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
+    return self_signed(name, days=days)[0]
 
 
 def saml_body(signing_certificate: str) -> dict:

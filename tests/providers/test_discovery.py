@@ -1,12 +1,8 @@
 import base64
-import datetime
 import time
 
 import pytest
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from defusedxml import DTDForbidden
 from django.core.exceptions import ValidationError
 
@@ -17,6 +13,9 @@ from providers.identity.discovery import (
     saml_fetch_metadata,
     saml_parse_metadata,
 )
+from tests.certificates import self_signed
+
+from .oidc_documents import keycloak_discovery_document, keycloak_oidc_config, minimal_discovery_document
 
 POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
 REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
@@ -26,37 +25,6 @@ REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 def httpserver_listen_address():
     # The IPv4 loopback the test settings allow, whatever "localhost" resolves to on this host.
     return ("127.0.0.1", 0)
-
-
-def keycloak_discovery_document(issuer):
-    """A discovery document shaped like Keycloak 24's, trimmed of the claims and alg lists."""
-    oidc = f"{issuer}/protocol/openid-connect"
-    return {
-        "issuer": issuer,
-        "authorization_endpoint": f"{oidc}/auth",
-        "token_endpoint": f"{oidc}/token",
-        "introspection_endpoint": f"{oidc}/token/introspect",
-        "userinfo_endpoint": f"{oidc}/userinfo",
-        "end_session_endpoint": f"{oidc}/logout",
-        "frontchannel_logout_session_supported": True,
-        "jwks_uri": f"{oidc}/certs",
-        "check_session_iframe": f"{oidc}/login-status-iframe.html",
-        "grant_types_supported": ["authorization_code", "implicit", "refresh_token", "password", "client_credentials"],
-        "response_types_supported": ["code", "none", "id_token", "token", "id_token token", "code id_token"],
-        "subject_types_supported": ["public", "pairwise"],
-        "id_token_signing_alg_values_supported": ["PS384", "RS384", "EdDSA", "ES384", "HS256", "RS256"],
-        "scopes_supported": ["openid", "address", "microprofile-jwt", "email", "phone", "offline_access", "profile"],
-        "token_endpoint_auth_methods_supported": [
-            "private_key_jwt",
-            "client_secret_basic",
-            "client_secret_post",
-            "tls_client_auth",
-            "client_secret_jwt",
-        ],
-        "code_challenge_methods_supported": ["plain", "S256"],
-        "claims_parameter_supported": True,
-        "request_uri_parameter_supported": True,
-    }
 
 
 def okta_discovery_document(issuer):
@@ -91,19 +59,7 @@ def okta_discovery_document(issuer):
 
 
 def make_certificate(common_name):
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
+    return self_signed(common_name, days=1)[0]
 
 
 def bare_base64(certificate):
@@ -157,25 +113,7 @@ def test_oidc_discover_maps_a_keycloak_document(httpserver):
 
     result = oidc_discover(url)
 
-    oidc = f"{issuer}/protocol/openid-connect"
-    assert result == {
-        "protocol": "oidc",
-        "oidc_config": {
-            "issuer": issuer,
-            "authorization_url": f"{oidc}/auth",
-            "token_url": f"{oidc}/token",
-            "user_info_url": f"{oidc}/userinfo",
-            "jwks_url": f"{oidc}/certs",
-            "logout_url": f"{oidc}/logout",
-            "default_scope": "openid email profile",
-            "pkce_enabled": True,
-            "pkce_method": "S256",
-            "client_auth_method": "client_secret_basic",
-            "validate_signature": True,
-            "use_jwks_url": True,
-        },
-        "source_url": url,
-    }
+    assert result == {"protocol": "oidc", "oidc_config": keycloak_oidc_config(issuer), "source_url": url}
 
 
 def test_oidc_discover_accepts_the_issuer_and_fetches_the_well_known_document(httpserver):
@@ -216,14 +154,7 @@ def test_oidc_discovery_url_rejects_a_non_http_url():
 
 def test_oidc_discover_uses_defaults_when_optional_fields_are_absent(httpserver):
     issuer = "https://accounts.example.com"
-    httpserver.expect_request("/.well-known/openid-configuration").respond_with_json(
-        {
-            "issuer": issuer,
-            "authorization_endpoint": f"{issuer}/authorize",
-            "token_endpoint": f"{issuer}/token",
-            "jwks_uri": f"{issuer}/jwks",
-        }
-    )
+    httpserver.expect_request("/.well-known/openid-configuration").respond_with_json(minimal_discovery_document(issuer))
 
     config = oidc_discover(httpserver.url_for("/"))["oidc_config"]
 
@@ -239,10 +170,7 @@ def test_oidc_discover_follows_what_the_provider_supports(httpserver):
     issuer = "https://accounts.example.com"
     httpserver.expect_request("/.well-known/openid-configuration").respond_with_json(
         {
-            "issuer": issuer,
-            "authorization_endpoint": f"{issuer}/authorize",
-            "token_endpoint": f"{issuer}/token",
-            "jwks_uri": f"{issuer}/jwks",
+            **minimal_discovery_document(issuer),
             "scopes_supported": ["openid", "email"],
             "code_challenge_methods_supported": ["plain"],
             "token_endpoint_auth_methods_supported": ["tls_client_auth", "client_secret_post"],

@@ -1,4 +1,3 @@
-import datetime
 import json
 import socket
 import ssl
@@ -8,33 +7,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 from werkzeug import Request, Response
 
 from providers.fetch import FetchError, fetch
+from tests.certificates import self_signed
 
 
 @pytest.fixture(scope="session")
 def httpserver_listen_address():
     # The IPv4 loopback the test settings allow, whatever "localhost" resolves to on this host.
     return ("127.0.0.1", 0)
-
-
-@pytest.fixture
-def connect_attempts(monkeypatch):
-    """Records every outgoing socket connect made while the test runs."""
-    attempts = []
-    real_connect = socket.socket.connect
-
-    def recording_connect(sock, address):
-        attempts.append(address)
-        return real_connect(sock, address)
-
-    monkeypatch.setattr(socket.socket, "connect", recording_connect)
-    return attempts
 
 
 def pin_name_to_loopback(monkeypatch, name):
@@ -84,21 +67,7 @@ def one_shot_server(response: bytes, tls: ssl.SSLContext | None = None) -> Itera
 
 
 def make_tls_certificate(tmp_path, host):
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
+    certificate, key = self_signed(host, days=1, server=True)
     cert_pem = certificate.public_bytes(serialization.Encoding.PEM)
     (tmp_path / "cert.pem").write_bytes(cert_pem)
     (tmp_path / "key.pem").write_bytes(

@@ -5,21 +5,21 @@ check the endpoint: shapes, field names in errors, the outbound policy and permi
 
 import base64
 import datetime
-import socket
 import time
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 from django.contrib.admin.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.roles import IDENTITY_VIEWERS
 from providers.models import IdentityProvider, IdentityProviderMapper, Provider
+from tests.certificates import self_signed
 from tests.conftest import client_for
 from tests.factories import UserFactory
+
+from .oidc_documents import keycloak_discovery_document, keycloak_oidc_config
 
 IMPORT = "/api/identity-providers/import-config"
 IDPS = "/api/identity-providers"
@@ -41,73 +41,7 @@ def httpserver_listen_address():
 @pytest.fixture(scope="session")
 def signing_certificate() -> x509.Certificate:
     """A self-signed RSA 2048 certificate, as an IdP would publish for signing its assertions."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "idp.acme.test signing")])
-    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
-
-
-@pytest.fixture
-def connect_attempts(monkeypatch) -> list:
-    """Every outgoing socket connect made while the test runs."""
-    attempts: list = []
-    real_connect = socket.socket.connect
-
-    def recording_connect(sock, address):
-        attempts.append(address)
-        return real_connect(sock, address)
-
-    monkeypatch.setattr(socket.socket, "connect", recording_connect)
-    return attempts
-
-
-def discovery_document(issuer: str) -> dict:
-    """Shaped like Keycloak's and Okta's: the fields the import maps plus ones it ignores."""
-    oidc = f"{issuer}/protocol/openid-connect"
-    return {
-        "issuer": issuer,
-        "authorization_endpoint": f"{oidc}/auth",
-        "token_endpoint": f"{oidc}/token",
-        "introspection_endpoint": f"{oidc}/token/introspect",
-        "userinfo_endpoint": f"{oidc}/userinfo",
-        "end_session_endpoint": f"{oidc}/logout",
-        "jwks_uri": f"{oidc}/certs",
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
-        "response_types_supported": ["code", "id_token", "code id_token"],
-        "subject_types_supported": ["public", "pairwise"],
-        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
-        "scopes_supported": ["openid", "address", "email", "phone", "offline_access", "profile"],
-        "code_challenge_methods_supported": ["plain", "S256"],
-        "token_endpoint_auth_methods_supported": ["private_key_jwt", "client_secret_post", "client_secret_basic"],
-        "claims_supported": ["sub", "iss", "email", "email_verified", "name"],
-    }
-
-
-def expected_oidc_config(issuer: str) -> dict:
-    oidc = f"{issuer}/protocol/openid-connect"
-    return {
-        "issuer": issuer,
-        "authorization_url": f"{oidc}/auth",
-        "token_url": f"{oidc}/token",
-        "user_info_url": f"{oidc}/userinfo",
-        "jwks_url": f"{oidc}/certs",
-        "logout_url": f"{oidc}/logout",
-        "default_scope": "openid email profile",
-        "pkce_enabled": True,
-        "pkce_method": "S256",
-        "client_auth_method": "client_secret_basic",
-        "validate_signature": True,
-        "use_jwks_url": True,
-    }
+    return self_signed("idp.acme.test signing", days=365)[0]
 
 
 def der_base64(certificate: x509.Certificate) -> str:
@@ -207,13 +141,13 @@ def requested_paths(httpserver) -> list[str]:
 
 def test_import_maps_an_oidc_discovery_document_from_its_url(operator_client, httpserver):
     issuer = httpserver.url_for("/realms/acme")
-    httpserver.expect_request(DISCOVERY_PATH).respond_with_json(discovery_document(issuer))
+    httpserver.expect_request(DISCOVERY_PATH).respond_with_json(keycloak_discovery_document(issuer))
     url = httpserver.url_for(DISCOVERY_PATH)
 
     response = operator_client.post(IMPORT, {"url": url}, format="json")
 
     assert response.status_code == 200, response.content
-    assert response.json() == {"protocol": "oidc", "oidc_config": expected_oidc_config(issuer), "source_url": url}
+    assert response.json() == {"protocol": "oidc", "oidc_config": keycloak_oidc_config(issuer), "source_url": url}
     [(request, _)] = httpserver.log
     assert request.method == "GET"
     assert request.headers["Accept"] == "application/json"
@@ -224,14 +158,14 @@ def test_import_maps_an_oidc_discovery_document_from_its_url(operator_client, ht
 @pytest.mark.parametrize("suffix", ["", "/"])
 def test_import_accepts_the_issuer_and_fetches_its_well_known_document(operator_client, httpserver, suffix):
     issuer = httpserver.url_for("/realms/acme")
-    httpserver.expect_request(DISCOVERY_PATH).respond_with_json(discovery_document(issuer))
+    httpserver.expect_request(DISCOVERY_PATH).respond_with_json(keycloak_discovery_document(issuer))
 
     response = operator_client.post(IMPORT, {"url": issuer + suffix}, format="json")
 
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["protocol"] == "oidc"
-    assert body["oidc_config"] == expected_oidc_config(issuer)
+    assert body["oidc_config"] == keycloak_oidc_config(issuer)
     assert body["source_url"] == httpserver.url_for(DISCOVERY_PATH)
     assert requested_paths(httpserver) == [DISCOVERY_PATH]
     assert_nothing_saved()
@@ -239,7 +173,7 @@ def test_import_accepts_the_issuer_and_fetches_its_well_known_document(operator_
 
 def test_imported_oidc_config_creates_an_identity_provider(operator_client, httpserver):
     issuer = httpserver.url_for("/realms/acme")
-    httpserver.expect_request(DISCOVERY_PATH).respond_with_json(discovery_document(issuer))
+    httpserver.expect_request(DISCOVERY_PATH).respond_with_json(keycloak_discovery_document(issuer))
     imported = operator_client.post(IMPORT, {"url": issuer}, format="json").json()
 
     body = {
@@ -366,7 +300,7 @@ def test_import_refuses_a_discovery_document_that_is_not_json(operator_client, h
 
 
 def test_import_refuses_a_discovery_document_without_jwks_uri(operator_client, httpserver):
-    document = discovery_document(httpserver.url_for("/realms/acme"))
+    document = keycloak_discovery_document(httpserver.url_for("/realms/acme"))
     del document["jwks_uri"]
     httpserver.expect_request(DISCOVERY_PATH).respond_with_json(document)
 

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 
 from providers import services
 from providers.models import AuditEvent, Credential, CredentialVersion, Provider
+from tests.bodies import git_provider_body
 from tests.factories import ProviderFactory
 
 PROVIDERS = "/api/backend/providers"
@@ -31,12 +32,7 @@ READ = "SELECT providers_provider"  # the response: the provider's row with its 
 
 
 def create_body(provider_id: str = "acme", token: str = "ghp-first") -> dict:
-    return {
-        "id": provider_id,
-        "label": "ACME",
-        "type": "github",
-        "credentials": {"type": "token", "content": {"accessToken": token}},
-    }
+    return git_provider_body(provider_id, label="ACME", token=token)
 
 
 def statement(sql: str) -> str:
