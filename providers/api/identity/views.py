@@ -301,10 +301,10 @@ class MapperViewSet(viewsets.ViewSet):
         parameters=[REPRESENTATION],
         responses={
             200: PolymorphicProxySerializer(
-                component_name="MapperList",
-                serializers=[MapperSerializer(many=True), KeycloakMapperSerializer(many=True)],
+                component_name="MapperRead",
+                serializers=[MapperSerializer, KeycloakMapperSerializer],
                 resource_type_field_name=None,
-                many=False,
+                many=True,
             ),
             **BAD_REQUEST,
             **NOT_FOUND,
