@@ -176,7 +176,6 @@ class IdentityProviderViewSet(
                 serializers=[IdentityProviderSerializer, KeycloakIdentityProviderSerializer],
                 resource_type_field_name=None,
             ),
-            **BAD_REQUEST,
             **NOT_FOUND,
         },
     )
@@ -306,7 +305,6 @@ class MapperViewSet(viewsets.ViewSet):
                 resource_type_field_name=None,
                 many=True,
             ),
-            **BAD_REQUEST,
             **NOT_FOUND,
         },
     )
@@ -346,7 +344,6 @@ class MapperViewSet(viewsets.ViewSet):
                 serializers=[MapperSerializer, KeycloakMapperSerializer],
                 resource_type_field_name=None,
             ),
-            **BAD_REQUEST,
             **NOT_FOUND,
         },
     )
