@@ -21,10 +21,17 @@ from providers.models import (
 from providers.services import credential_fingerprint
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class ModelFactory(factory.django.DjangoModelFactory):
+    """The factories' base: what a post-generation hook changes, it saves itself."""
+
+    class Meta:
+        abstract = True
+        skip_postgeneration_save = True
+
+
+class UserFactory(ModelFactory):
     class Meta:
         model = User
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
@@ -53,12 +60,11 @@ class ProjectOwnerFactory(UserFactory):
         self.groups.add(Group.objects.get(name=PROJECT_OWNERS))
 
 
-class ProviderFactory(factory.django.DjangoModelFactory):
+class ProviderFactory(ModelFactory):
     """A git provider with a token, written straight to the tables (services have their own tests)."""
 
     class Meta:
         model = Provider
-        skip_postgeneration_save = True
 
     provider_id = factory.Sequence(lambda n: f"provider-{n:05d}")
     label = factory.Sequence(lambda n: f"Provider {n}")
@@ -73,7 +79,7 @@ class ProviderFactory(factory.django.DjangoModelFactory):
         CredentialFactory(provider=self, **kwargs)
 
 
-class CredentialFactory(factory.django.DjangoModelFactory):
+class CredentialFactory(ModelFactory):
     class Meta:
         model = Credential
         exclude = ["content"]
@@ -85,10 +91,9 @@ class CredentialFactory(factory.django.DjangoModelFactory):
     fingerprint = factory.LazyAttribute(lambda c: credential_fingerprint(c.content))
 
 
-class ProjectFactory(factory.django.DjangoModelFactory):
+class ProjectFactory(ModelFactory):
     class Meta:
         model = Project
-        skip_postgeneration_save = True
 
     project_id = factory.Sequence(lambda n: f"project-{n:05d}")
     name = factory.Sequence(lambda n: f"Project {n}")
@@ -100,7 +105,7 @@ class ProjectFactory(factory.django.DjangoModelFactory):
             self.owners.set(extracted)
 
 
-class IdentityProviderFactory(factory.django.DjangoModelFactory):
+class IdentityProviderFactory(ModelFactory):
     """An identity provider: the provider row (alias, display name, the type its protocol and preset
     give) and its configuration, written straight to the tables (the create service and the dialects'
     create endpoints have their own tests). By default an OIDC provider with a client id, a client
@@ -111,7 +116,6 @@ class IdentityProviderFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = IdentityProvider
-        skip_postgeneration_save = True
 
     class Params:
         alias = factory.Sequence(lambda n: f"idp-{n:05d}")
@@ -175,7 +179,7 @@ class IdentityProviderFactory(factory.django.DjangoModelFactory):
             IdentityProviderMapperFactory(identity=self, **fields)
 
 
-class IdentityProviderMapperFactory(factory.django.DjangoModelFactory):
+class IdentityProviderMapperFactory(ModelFactory):
     """A mapper copying the `email` claim into the user's e-mail; `identity` defaults to a new OIDC provider."""
 
     class Meta:

@@ -19,6 +19,7 @@ from django.urls import reverse
 from accounts.models import ApiToken
 from accounts.services import api_token_create
 from providers.models import Credential, Project, Provider
+from tests.bodies import git_provider_body
 from tests.conftest import client_for
 from tests.factories import ProjectFactory
 
@@ -58,27 +59,22 @@ def response_text(response) -> str:
 
 
 def token_body(provider_id: str, token: str, **overrides) -> dict:
-    body = {
-        "id": provider_id,
-        "label": f"Canary GitHub {provider_id}",
-        "type": "github",
-        "urls": {"baseUrl": "", "apiBase": ""},
-        "credentials": {"type": "token", "content": {"accessToken": token}},
-    }
-    body.update(overrides)
-    return body
+    body = git_provider_body(
+        provider_id, label=f"Canary GitHub {provider_id}", urls={"baseUrl": "", "apiBase": ""}, token=token
+    )
+    return {**body, **overrides}
 
 
 def user_pass_body(provider_id: str, password: str, **overrides) -> dict:
-    body = {
-        "id": provider_id,
-        "label": f"Canary GitLab {provider_id}",
-        "type": "gitlab",
-        "urls": {"base": "https://gitlab.canary.test", "apiBase": "https://gitlab.canary.test/api/v4"},
-        "credentials": {"type": "userPass", "content": {"userName": "svc-ci", "password": password}},
-    }
-    body.update(overrides)
-    return body
+    gitlab = "https://gitlab.canary.test"
+    body = git_provider_body(
+        provider_id,
+        label=f"Canary GitLab {provider_id}",
+        type="gitlab",
+        urls={"base": gitlab, "apiBase": f"{gitlab}/api/v4"},
+        credentials={"type": "userPass", "content": {"userName": "svc-ci", "password": password}},
+    )
+    return {**body, **overrides}
 
 
 @dataclass

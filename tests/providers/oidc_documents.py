@@ -33,15 +33,16 @@ def keycloak_discovery_document(issuer):
 
 
 def keycloak_oidc_config(issuer):
-    """The OIDC settings `keycloak_discovery_document(issuer)` is mapped to."""
-    oidc = f"{issuer}/protocol/openid-connect"
+    """The OIDC settings `keycloak_discovery_document(issuer)` is mapped to: each endpoint from its
+    field of the document, the rest from what the document says Keycloak supports."""
+    document = keycloak_discovery_document(issuer)
     return {
         "issuer": issuer,
-        "authorization_url": f"{oidc}/auth",
-        "token_url": f"{oidc}/token",
-        "user_info_url": f"{oidc}/userinfo",
-        "jwks_url": f"{oidc}/certs",
-        "logout_url": f"{oidc}/logout",
+        "authorization_url": document["authorization_endpoint"],
+        "token_url": document["token_endpoint"],
+        "user_info_url": document["userinfo_endpoint"],
+        "jwks_url": document["jwks_uri"],
+        "logout_url": document["end_session_endpoint"],
         "default_scope": "openid email profile",
         "pkce_enabled": True,
         "pkce_method": "S256",

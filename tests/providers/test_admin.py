@@ -153,20 +153,18 @@ def test_operator_changelist_shows_provider_columns(client, operator):
         "Linked projects",
         "Last test",
     ]
-    github = row_for(page, "gh-main")
-    assert "Company GitHub" in github
-    assert 'class="field-type">GitHub<' in github
-    assert 'class="field-capability_display">Git provider<' in github
-    assert 'alt="True"' in github
-    assert 'class="field-credential_type">Access token<' in github
-    assert 'class="field-linked_projects">2<' in github
-    okta = row_for(page, "okta-corp")
-    assert "Corporate Okta" in okta
-    assert 'class="field-type">Okta<' in okta
-    assert 'class="field-capability_display">Identity provider<' in okta
-    assert 'alt="False"' in okta
-    assert 'class="field-credential_type">User name and password<' in okta
-    assert 'class="field-linked_projects">0<' in okta
+    cells = {
+        "gh-main": ("Company GitHub", "GitHub", "Git provider", "True", "Access token", "2"),
+        "okta-corp": ("Corporate Okta", "Okta", "Identity provider", "False", "User name and password", "0"),
+    }
+    for provider_id, (label, type_, capability, enabled, credential_type, projects) in cells.items():
+        row = row_for(page, provider_id)
+        assert label in row
+        assert f'class="field-type">{type_}<' in row
+        assert f'class="field-capability_display">{capability}<' in row
+        assert f'alt="{enabled}"' in row
+        assert f'class="field-credential_type">{credential_type}<' in row
+        assert f'class="field-linked_projects">{projects}<' in row
     assert "pw-okta" not in page
 
 

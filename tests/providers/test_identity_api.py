@@ -408,50 +408,30 @@ def test_mapper_crud_and_count(operator_client):
     assert operator_client.get(f"{IDPS}/corp-oidc/mappers/{mapper_id}").status_code == 404
 
 
+def mapper(mapper_type: str, config, name: str = "m") -> dict:
+    return {"name": name, "identity_provider_mapper": mapper_type, "config": config}
+
+
+GROUP, ATTRIBUTE, HARDCODED_GROUP = (
+    "oidc-advanced-group-idp-mapper",
+    "oidc-user-attribute-idp-mapper",
+    "oidc-hardcoded-group-idp-mapper",
+)
+
+
 @pytest.mark.parametrize(
     "mapper,field",
     [
+        (mapper(GROUP, {"claim": "groups", "claim_value": "x", "group": "no-such-group"}), "config.group"),
+        (mapper(GROUP, {"claim": "groups", "group": "admins"}), "config.claim_value"),
+        (mapper(ATTRIBUTE, {"claim": "email", "user_attribute": "email", "extra": "x"}), "config.extra"),
         (
-            {
-                "name": "g",
-                "identity_provider_mapper": "oidc-advanced-group-idp-mapper",
-                "config": {"claim": "groups", "claim_value": "x", "group": "no-such-group"},
-            },
-            "config.group",
-        ),
-        (
-            {
-                "name": "g",
-                "identity_provider_mapper": "oidc-advanced-group-idp-mapper",
-                "config": {"claim": "groups", "group": "admins"},
-            },
-            "config.claim_value",
-        ),
-        (
-            {
-                "name": "a",
-                "identity_provider_mapper": "oidc-user-attribute-idp-mapper",
-                "config": {"claim": "email", "user_attribute": "email", "extra": "x"},
-            },
-            "config.extra",
-        ),
-        (
-            {
-                "name": "s",
-                "identity_provider_mapper": "saml-user-attribute-idp-mapper",
-                "config": {"attribute_name": "mail", "user_attribute": "email"},
-            },
+            mapper("saml-user-attribute-idp-mapper", {"attribute_name": "mail", "user_attribute": "email"}),
             "identity_provider_mapper",
         ),
-        (
-            {"name": "u", "identity_provider_mapper": "oidc-username-idp-mapper", "config": {"template": "${NOPE.x}"}},
-            "config.template",
-        ),
-        (
-            {"name": "", "identity_provider_mapper": "oidc-hardcoded-group-idp-mapper", "config": {"group": "admins"}},
-            "name",
-        ),
-        ({"name": "h", "identity_provider_mapper": "oidc-hardcoded-group-idp-mapper", "config": "admins"}, "config"),
+        (mapper("oidc-username-idp-mapper", {"template": "${NOPE.x}"}), "config.template"),
+        (mapper(HARDCODED_GROUP, {"group": "admins"}, name=""), "name"),
+        (mapper(HARDCODED_GROUP, "admins"), "config"),
     ],
 )
 def test_malformed_mapper_configs_are_rejected(operator_client, mapper, field):
