@@ -106,7 +106,18 @@ JSON_FIELDS: dict[type[models.Field], dict[str, Any]] = {models.JSONField: {"for
 
 
 class ServiceLoggedAdmin(admin.ModelAdmin):
-    """The services write the history entries (for API and admin alike), so the admin's own are off."""
+    """Writes go through the services, which write the history entries (for API and admin alike),
+    so the admin's own are off. Deleting, one or in bulk, is `delete_through_service`."""
+
+    def delete_through_service(self, obj, actor) -> None:
+        raise NotImplementedError
+
+    def delete_model(self, request, obj):
+        self.delete_through_service(obj, request.user)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_through_service(obj, request.user)
 
     def log_addition(self, request, obj, message):
         return None

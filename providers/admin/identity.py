@@ -341,12 +341,8 @@ class IdentityProviderAdmin(ServiceLoggedAdmin):
             else:
                 identity_services.mapper_create(provider=provider, actor=request.user, mapper=values)
 
-    def delete_model(self, request, obj):
-        services.provider_delete(provider=obj.provider, actor=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for identity in queryset:
-            services.provider_delete(provider=identity.provider, actor=request.user)
+    def delete_through_service(self, obj, actor) -> None:
+        services.provider_delete(provider=obj.provider, actor=actor)
 
     def get_urls(self):
         urls = [

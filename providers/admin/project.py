@@ -64,9 +64,5 @@ class ProjectAdmin(ServiceLoggedAdmin):
     def save_related(self, request, form, formsets, change):
         return None
 
-    def delete_model(self, request, obj):
-        services.project_delete(project=obj, actor=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for project in queryset:
-            services.project_delete(project=project, actor=request.user)
+    def delete_through_service(self, obj, actor) -> None:
+        services.project_delete(project=obj, actor=actor)

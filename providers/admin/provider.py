@@ -325,12 +325,8 @@ class ProviderAdmin(ServiceLoggedAdmin):
     def save_related(self, request, form, formsets, change):
         return None
 
-    def delete_model(self, request, obj):
-        services.provider_delete(provider=obj, actor=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for provider in queryset:
-            services.provider_delete(provider=provider, actor=request.user)
+    def delete_through_service(self, obj, actor) -> None:
+        services.provider_delete(provider=obj, actor=actor)
 
     def _set_enabled(self, request, queryset, enabled: bool):
         state = "enabled" if enabled else "disabled"

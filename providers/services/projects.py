@@ -2,14 +2,14 @@
 
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from providers import history
 from providers.concurrency import check_if_match
 from providers.models import Project, Provider
 from providers.selectors import can_manage_all_projects
 
-from .common import ConflictError, FieldPermissionDenied
+from .common import ConflictError, FieldPermissionDenied, violates
 
 PROJECT_FIELDS = ("name", "description", "provider", "repository_path", "owners")
 PROJECT_OWNER_FIELDS = frozenset({"description", "provider", "repository_path"})
@@ -75,8 +75,8 @@ def project_create(
     repository_path: str = "",
     owners: list | None = None,
 ) -> Project:
-    if Project.objects.filter(project_id=project_id).exists():
-        raise ConflictError(f"A project with id “{project_id}” already exists.", field="project_id")
+    """A taken id is refused (ConflictError) by the unique constraint, as for providers: no lookup
+    first, and a concurrent create of the same id gets the same 409."""
     project = Project(
         project_id=project_id,
         name=name,
@@ -84,8 +84,14 @@ def project_create(
         provider=provider,
         repository_path=repository_path,
     )
-    project.full_clean()
-    project.save()
+    # The constraints repeat the field validators; the id's uniqueness is the constraint's.
+    project.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        project.save()
+    except IntegrityError as exc:
+        if not violates(exc, constraint="project_id_unique", table=Project._meta.db_table, column="project_id"):
+            raise
+        raise ConflictError(f"A project with id “{project_id}” already exists.", field="project_id") from None
     if owners:
         project.owners.set(owners)
     history.log_addition(actor=actor, obj=project)

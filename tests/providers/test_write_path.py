@@ -19,7 +19,7 @@ from django.contrib.admin.models import LogEntry
 from django.db import connection, transaction
 
 from providers import services
-from providers.models import AuditEvent, Credential, CredentialVersion, Provider
+from providers.models import AuditEvent, Credential, CredentialVersion, Project, Provider
 from tests.bodies import git_provider_body
 from tests.factories import ProviderFactory
 
@@ -217,3 +217,21 @@ def test_rotation_replaces_credentials_no_key_decrypts_without_keeping_them(clie
     assert services.credential_content(provider=provider) == {"accessToken": "ghp-new"}
     assert not CredentialVersion.objects.filter(provider=provider).exists()
     assert AuditEvent.objects.filter(object_id="acme", action="rotate").exists()
+
+
+def test_a_taken_project_id_is_a_conflict_from_the_constraint_and_the_first_project_stays(operator):
+    services.project_create(actor=operator, project_id="shop", name="Shop")
+
+    with transaction.atomic():
+        sent: list[str] = []
+        with (
+            connection.execute_wrapper(lambda execute, sql, *args: sent.append(sql) or execute(sql, *args)),
+            pytest.raises(services.ConflictError) as refused,
+        ):
+            services.project_create(actor=operator, project_id="shop", name="Another shop")
+        ProviderFactory(provider_id="after-the-conflict")  # the caller's transaction goes on
+
+    assert refused.value.field == "project_id"
+    assert refused.value.message == "A project with id “shop” already exists."
+    assert not any(sql.startswith("SELECT") and "providers_project" in sql for sql in sent)  # no lookup first
+    assert Project.objects.get(project_id="shop").name == "Shop"

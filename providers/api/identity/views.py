@@ -59,6 +59,24 @@ def wants_keycloak(request) -> bool:
     return representation == "keycloak"
 
 
+def representation_read(summary: str, name: str, canonical, keycloak, *, many: bool = False):
+    """The OpenAPI of a read that answers in the registry's or Keycloak's representation
+    (`?representation=`): one of the two shapes (or a list of either)."""
+    return extend_schema(
+        summary=summary,
+        parameters=[REPRESENTATION],
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name=name,
+                serializers=[canonical, keycloak],
+                resource_type_field_name=None,
+                many=many,
+            ),
+            **NOT_FOUND,
+        },
+    )
+
+
 IDP_CONFLICT = {409: OpenApiResponse(CONFLICT, description="The alias is taken.")}
 
 
@@ -167,17 +185,11 @@ class IdentityProviderViewSet(
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(
-        summary="Get an identity provider",
-        parameters=[REPRESENTATION],
-        responses={
-            200: PolymorphicProxySerializer(
-                component_name="IdentityProviderRead",
-                serializers=[IdentityProviderSerializer, KeycloakIdentityProviderSerializer],
-                resource_type_field_name=None,
-            ),
-            **NOT_FOUND,
-        },
+    @representation_read(
+        "Get an identity provider",
+        "IdentityProviderRead",
+        IdentityProviderSerializer,
+        KeycloakIdentityProviderSerializer,
     )
     def retrieve(self, request, *args, **kwargs):
         provider = get_object_or_404(identity_selectors.identity_provider_read(), provider_id=kwargs["alias"])
@@ -295,19 +307,7 @@ class MapperViewSet(viewsets.ViewSet):
             identity_selectors.identity_mappers(provider=self._provider()), pk=int(self.kwargs["mapper_id"])
         )
 
-    @extend_schema(
-        summary="List the mappers",
-        parameters=[REPRESENTATION],
-        responses={
-            200: PolymorphicProxySerializer(
-                component_name="MapperRead",
-                serializers=[MapperSerializer, KeycloakMapperSerializer],
-                resource_type_field_name=None,
-                many=True,
-            ),
-            **NOT_FOUND,
-        },
-    )
+    @representation_read("List the mappers", "MapperRead", MapperSerializer, KeycloakMapperSerializer, many=True)
     def list(self, request, alias=None):
         if wants_keycloak(request):
             mappers = identity_selectors.identity_mappers(provider=self._provider())
@@ -335,18 +335,7 @@ class MapperViewSet(viewsets.ViewSet):
     def _read(mapper: IdentityProviderMapper, **kwargs) -> Response:
         return Response(MapperSerializer(mapper).data, headers={"ETag": version_tag(mapper)}, **kwargs)
 
-    @extend_schema(
-        summary="Get a mapper",
-        parameters=[REPRESENTATION],
-        responses={
-            200: PolymorphicProxySerializer(
-                component_name="MapperRead",
-                serializers=[MapperSerializer, KeycloakMapperSerializer],
-                resource_type_field_name=None,
-            ),
-            **NOT_FOUND,
-        },
-    )
+    @representation_read("Get a mapper", "MapperRead", MapperSerializer, KeycloakMapperSerializer)
     def retrieve(self, request, alias=None, mapper_id=None):
         mapper = self._mapper()
         if wants_keycloak(request):
