@@ -485,26 +485,36 @@ def test_history_entries_never_contain_a_secret(operator):
     assert_no_leak(surfaces, run.secrets)
 
 
-def test_logs_never_contain_a_secret(operator, caplog):
-    capture_all_logs(caplog)
+def with_sql_logged(flows):
+    """Run `flows()` with every SQL statement logged (as DEBUG does), and return what it returns."""
     previous = connection.force_debug_cursor
     connection.force_debug_cursor = True
     try:
-        flow = run_api_flow(operator)
-        run = run_admin_flow(operator, flow)
+        return flows()
     finally:
         connection.force_debug_cursor = previous
 
-    # The capture really saw the SQL writing the credentials (ciphertext there is fine).
+
+def assert_logs_hold_none_of(caplog, secrets: list[str], table: str) -> None:
+    """The logs captured saw the SQL writing `table` (ciphertext there is fine) and the 4xx answers,
+    and none of `secrets` is in their text or in any record's attributes."""
     sql_records = [record for record in caplog.records if record.name == "django.db.backends"]
-    assert any("providers_credential" in record.getMessage() for record in sql_records)
-    assert any(record.name == "django.request" for record in caplog.records)  # the 4xx answers
+    assert any(table in record.getMessage() for record in sql_records)
+    assert any(record.name == "django.request" for record in caplog.records)
     surfaces = [("caplog.text", caplog.text)]
     # Structured handlers (JSON logs) also ship a record's extra attributes (`sql`, `params`, …).
     surfaces += [(f"log record {record.name} attributes", str(vars(record))) for record in caplog.records]
     # SQLite's SQL log shows binary parameters as X'<hex>': an unencrypted blob would hide there.
-    hexed = [variant for secret in run.secrets for variant in (secret.encode().hex(), secret.encode().hex().upper())]
-    assert_no_leak(surfaces, [*run.secrets, *hexed])
+    hexed = [variant for secret in secrets for variant in (secret.encode().hex(), secret.encode().hex().upper())]
+    assert_no_leak(surfaces, [*secrets, *hexed])
+
+
+def test_logs_never_contain_a_secret(operator, caplog):
+    capture_all_logs(caplog)
+
+    run = with_sql_logged(lambda: run_admin_flow(operator, run_api_flow(operator)))
+
+    assert_logs_hold_none_of(caplog, run.secrets, "providers_credential")
 
 
 def test_raw_credential_row_holds_fernet_ciphertext_only(operator):

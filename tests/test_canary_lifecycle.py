@@ -32,6 +32,7 @@ from werkzeug import Request, Response
 
 from accounts.services import api_token_create
 from providers import keys, services
+from providers.admin.provider_form import CREDENTIAL_FORM_FIELDS
 from providers.models import AuditEvent, Credential, CredentialVersion, IdentityProvider, Provider
 from tests.conftest import client_for
 from tests.factories import ProjectOwnerFactory
@@ -365,18 +366,7 @@ def admin_form(provider_id: str, provider_type: str, httpserver, credential_type
         "credential_expires_at": in_days(20).strftime("%Y-%m-%d %H:%M"),
         "_save": "Save",
     }
-    for api_name, form_name in {
-        "accessToken": "access_token",
-        "userName": "user_name",
-        "password": "password",
-        "tokenUrl": "token_url",
-        "clientId": "client_id",
-        "clientSecret": "client_secret",
-        "scope": "scope",
-        "appId": "app_id",
-        "privateKey": "private_key",
-        "installationId": "installation_id",
-    }.items():
+    for api_name, form_name in CREDENTIAL_FORM_FIELDS.items():
         data[form_name] = content.get(api_name, "")
     data.update(extra)
     return data

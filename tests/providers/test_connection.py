@@ -15,6 +15,8 @@ from providers.services import provider_test_connection
 from tests.conftest import client_for
 from tests.factories import IdentityProviderFactory, ProviderFactory
 
+from .oidc_documents import keycloak_discovery_document
+
 PROVIDERS = "/api/backend/providers"
 PROVIDERS_CHANGELIST = reverse("admin:providers_provider_changelist")
 TOKEN = "ghp_connection_test_secret_0123456789"
@@ -94,6 +96,17 @@ def test_github_user_and_password_use_basic_auth(httpserver, operator):
     assert request.headers["Authorization"] == basic("svc-ci", PASSWORD)
 
 
+def served_by(httpserver, provider_id: str, type: str, base: str, api_base: str, *, token: str):
+    """A provider whose web and API addresses are paths of the fake server, with a token."""
+    return ProviderFactory(
+        provider_id=provider_id,
+        type=type,
+        base_url=httpserver.url_for(base),
+        api_base_url=httpserver.url_for(api_base),
+        credential__content={"accessToken": token},
+    )
+
+
 def test_gitlab_token_goes_in_the_private_token_header(httpserver, operator_client):
     def handler(request: Request) -> Response:
         if request.headers.get("PRIVATE-TOKEN") != "glpat-secret-token-value":
@@ -104,13 +117,7 @@ def test_gitlab_token_goes_in_the_private_token_header(httpserver, operator_clie
         )
 
     httpserver.expect_request("/api/v4/user").respond_with_handler(handler)
-    ProviderFactory(
-        provider_id="gl",
-        type="gitlab",
-        base_url=httpserver.url_for("/"),
-        api_base_url=httpserver.url_for("/api/v4"),
-        credential__content={"accessToken": "glpat-secret-token-value"},
-    )
+    served_by(httpserver, "gl", "gitlab", "/", "/api/v4", token="glpat-secret-token-value")
 
     body = operator_client.post(f"{PROVIDERS}/gl/test").json()
 
@@ -201,13 +208,7 @@ def test_azure_devops_pat_goes_as_basic_auth_password_to_connection_data(httpser
     httpserver.expect_request("/acme/_apis/connectionData", query_string="api-version=7.1").respond_with_handler(
         handler
     )
-    ProviderFactory(
-        provider_id="ado",
-        type="azure-devops",
-        base_url=httpserver.url_for("/acme"),
-        api_base_url=httpserver.url_for("/acme"),
-        credential__content={"accessToken": "azure-pat-secret-value"},
-    )
+    served_by(httpserver, "ado", "azure-devops", "/acme", "/acme", token="azure-pat-secret-value")
 
     body = operator_client.post(f"{PROVIDERS}/ado/test").json()
 
@@ -236,15 +237,7 @@ def test_azure_devops_sign_in_page_answer_is_a_failure(httpserver, operator):
 def oidc_issuer(httpserver, keys: list | None = None) -> str:
     issuer = httpserver.url_for("/realms/acme")
     httpserver.expect_request("/realms/acme/.well-known/openid-configuration").respond_with_json(
-        {
-            "issuer": issuer,
-            "authorization_endpoint": f"{issuer}/protocol/openid-connect/auth",
-            "token_endpoint": f"{issuer}/protocol/openid-connect/token",
-            "userinfo_endpoint": f"{issuer}/protocol/openid-connect/userinfo",
-            "jwks_uri": f"{issuer}/protocol/openid-connect/certs",
-            "scopes_supported": ["openid", "email", "profile"],
-            "code_challenge_methods_supported": ["S256"],
-        }
+        keycloak_discovery_document(issuer)
     )
     default_keys = [{"kid": "k1", "kty": "RSA", "alg": "RS256", "use": "sig", "n": "sXch", "e": "AQAB"}]
     httpserver.expect_request("/realms/acme/protocol/openid-connect/certs").respond_with_json(
