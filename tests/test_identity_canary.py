@@ -22,6 +22,7 @@ from tests.conftest import client_for
 from tests.factories import UserFactory
 from tests.test_canary import (
     FERNET_PREFIX,
+    AdminRun,
     admin_client,
     all_table_rows,
     assert_logs_hold_none_of,
@@ -443,12 +444,6 @@ def admin_form_data(response, **overrides) -> dict:
     data.update(overrides)
     data["_save"] = "Save"
     return data
-
-
-@dataclass
-class AdminRun:
-    surfaces: list[tuple[str, str]]
-    secrets: list[str]
 
 
 def run_admin_flow(operator, flow: IdentityFlow) -> AdminRun:
