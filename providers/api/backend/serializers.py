@@ -170,8 +170,8 @@ class ProviderSerializer(serializers.ModelSerializer):
     linkedProjects = serializers.IntegerField(source="linked_projects", read_only=True)  # noqa: N815
     createdAt = serializers.DateTimeField(source="created_at")  # noqa: N815
     updatedAt = serializers.DateTimeField(source="updated_at")  # noqa: N815
-    createdBy = serializers.CharField(source="created_by.username", default=None)  # noqa: N815
-    updatedBy = serializers.CharField(source="updated_by.username", default=None)  # noqa: N815
+    createdBy = serializers.CharField(source="created_by.username", default=None, allow_null=True)  # noqa: N815
+    updatedBy = serializers.CharField(source="updated_by.username", default=None, allow_null=True)  # noqa: N815
     lastTest = LastTestSerializer(source="*", read_only=True)  # noqa: N815
 
     class Meta:
