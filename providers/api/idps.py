@@ -64,6 +64,18 @@ PUBLIC_ITEM_FIELDS: dict[str, serializers.Field] = {
     "created_at": serializers.DateTimeField(),
 }
 MESSAGE = inline_serializer("IdpMessage", {"message": serializers.CharField()})
+# The reference document's "POST /api/idps" request, verbatim (idps-api-public-list.txt).
+IDPS_CREATE_EXAMPLE = {
+    "name": "github",
+    "type": "oauth2",
+    "display_name": "GitHub",
+    "client_id": "Iv1.abc123",
+    "client_secret": "secret123",
+    "authorization_endpoint": "https://github.com/login/oauth/authorize",
+    "token_endpoint": "https://github.com/login/oauth/access_token",
+    "userinfo_endpoint": "https://api.github.com/user",
+    "scopes": "read:user user:email",
+}
 
 
 def public_item(provider: Provider) -> dict:
@@ -144,17 +156,7 @@ class IdpViewSet(viewsets.ViewSet):
             OpenApiExample(
                 "GitHub (reference request)",
                 request_only=True,
-                value={
-                    "name": "github",
-                    "type": "oauth2",
-                    "display_name": "GitHub",
-                    "client_id": "Iv1.abc123",
-                    "client_secret": "secret123",
-                    "authorization_endpoint": "https://github.com/login/oauth/authorize",
-                    "token_endpoint": "https://github.com/login/oauth/access_token",
-                    "userinfo_endpoint": "https://api.github.com/user",
-                    "scopes": "read:user user:email",
-                },
+                value=IDPS_CREATE_EXAMPLE,
             )
         ],
         responses={

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from providers.api.idps import IDPS_CREATE_EXAMPLE  # the reference request, verbatim
 from providers.api.jsonapi import CREATE_EXAMPLE as JSONAPI_CREATE_EXAMPLE
 from providers.identity.services import SECRET_MASK
 
@@ -40,18 +41,6 @@ def oidc_body(**overrides) -> dict:
     return body
 
 
-# idps-api-public-list.txt, "POST /api/idps" request, verbatim.
-IDPS_CREATE_EXAMPLE = {
-    "name": "github",
-    "type": "oauth2",
-    "display_name": "GitHub",
-    "client_id": "Iv1.abc123",
-    "client_secret": "secret123",
-    "authorization_endpoint": "https://github.com/login/oauth/authorize",
-    "token_endpoint": "https://github.com/login/oauth/access_token",
-    "userinfo_endpoint": "https://api.github.com/user",
-    "scopes": "read:user user:email",
-}
 # idps-api-public-list.txt, "PUT /api/idps/:id" request, verbatim.
 IDPS_UPDATE_EXAMPLE = {"display_name": "GitHub SSO", "enabled": True}
 
