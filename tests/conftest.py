@@ -100,3 +100,9 @@ def fake_dns(settings):
         settings.IDP_DNS_NAMESERVERS = [server.address]
         settings.IDP_DNS_TIMEOUT = 1.0
         yield server
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address():
+    # The IPv4 loopback the test settings allow, whatever "localhost" resolves to on this host.
+    return ("127.0.0.1", 0)

@@ -21,12 +21,6 @@ POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
 REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 
 
-@pytest.fixture(scope="session")
-def httpserver_listen_address():
-    # The IPv4 loopback the test settings allow, whatever "localhost" resolves to on this host.
-    return ("127.0.0.1", 0)
-
-
 def okta_discovery_document(issuer):
     """A discovery document shaped like an Okta custom authorization server's."""
     return {

@@ -14,12 +14,6 @@ from providers.fetch import FetchError, fetch
 from tests.certificates import self_signed
 
 
-@pytest.fixture(scope="session")
-def httpserver_listen_address():
-    # The IPv4 loopback the test settings allow, whatever "localhost" resolves to on this host.
-    return ("127.0.0.1", 0)
-
-
 def pin_name_to_loopback(monkeypatch, name):
     """Makes `name` resolve to 127.0.0.1 and returns the list of names looked up."""
     lookups = []
