@@ -1,8 +1,9 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.db import models
 from django.template.response import TemplateResponse
 
-from .models import ApiToken, User
+from .models import ApiToken, Membership, User, Workspace
 from .services import api_token_issue, api_token_revoke
 
 
@@ -74,3 +75,31 @@ class ApiTokenAdmin(admin.ModelAdmin):
         for token in queryset:
             api_token_revoke(token=token, actor=request.user)
         self.message_user(request, f"{queryset.count()} token(s) revoked.", messages.SUCCESS)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(admin.ModelAdmin):
+    """Workspaces (tenants) and their members, for superusers. The name is the URL slug: set once.
+    A workspace that still holds providers or projects cannot be deleted (they are protected)."""
+
+    list_display = ["name", "display_name", "public_id", "member_count", "created_at"]
+    search_fields = ["name", "display_name", "public_id"]
+    inlines = [MembershipInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(members=models.Count("memberships"))
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["public_id", "created_at", "updated_at"] + (["name"] if obj is not None else [])
+
+    @admin.display(description="members", ordering="members")
+    def member_count(self, obj: Workspace) -> int:
+        return obj.members  # type: ignore[attr-defined]  # annotated by get_queryset

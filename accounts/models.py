@@ -3,10 +3,82 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
 TOKEN_PREFIX = "prt_"
+
+# The workspace every row belonged to before workspaces existed, and the one the un-prefixed API
+# paths act on: created with this id by migration accounts.0005.
+DEFAULT_WORKSPACE_ID = 1
+DEFAULT_WORKSPACE_NAME = "default"
+WORKSPACE_NAME_REGEX = r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$"
+PUBLIC_ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def generate_public_id() -> str:
+    """`org_` and nine random base-36 characters, the form the JSON:API document shows (`org_76gsfs5gd`)."""
+    return "org_" + "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(9))
+
+
+class Workspace(models.Model):
+    """A tenant: it owns providers, identity providers, projects, API tokens and audit events, and
+    its members see only its own. `name` is the URL slug (`/api/workspaces/{workspaceName}/…`)."""
+
+    name = models.CharField(
+        max_length=63,
+        unique=True,
+        validators=[
+            RegexValidator(
+                WORKSPACE_NAME_REGEX,
+                "3–63 lowercase letters, digits and hyphens, starting and ending with a letter or digit.",
+            )
+        ],
+        help_text="The workspace's URL name, e.g. “acme”; cannot be changed later.",
+    )
+    display_name = models.CharField(max_length=200, help_text="What people see, e.g. “ACME Corporation”.")
+    public_id = models.CharField(
+        max_length=16,
+        unique=True,
+        default=generate_public_id,
+        editable=False,
+        help_text="The id other systems refer to it by (JSON:API's `organization`), e.g. “org_76gsfs5gd”.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(name__regex=WORKSPACE_NAME_REGEX), name="workspace_name_slug"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.name
+
+
+class Membership(models.Model):
+    """A user's role in one workspace. Members of the global groups (`access_token_manager`,
+    `project_owner`) keep that role in every workspace; superusers see all."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "owner"
+        OPERATOR = "operator", "operator"
+        PROJECT_OWNER = "project_owner", "project owner"
+        VIEWER = "viewer", "viewer"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["workspace__name", "user__username"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "user"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.workspace.name} ({self.get_role_display()})"
 
 
 class User(AbstractUser):
@@ -39,6 +111,14 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True, help_text="Leave empty for a token that does not expire.")
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    workspace = models.ForeignKey(
+        Workspace,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="api_tokens",
+        help_text="Limit the token to this workspace; empty: every workspace its user belongs to.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from .common import workspace_field
+
 
 class AuditEvent(models.Model):
     """Who did what to which object, from where, and whether it was allowed: every write and every
@@ -34,6 +36,8 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     ok = models.BooleanField(default=True)
     detail = models.CharField(max_length=500, blank=True)
+
+    workspace = workspace_field(related_name="audit_events", on_delete=models.CASCADE)
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -6,7 +6,7 @@ from django.db import models
 
 from providers.catalog import GIT, types_with_capability
 
-from .common import SLUG_REGEX, slug_validator
+from .common import SLUG_REGEX, slug_validator, workspace_field
 from .provider import Provider
 
 
@@ -48,6 +48,8 @@ class Project(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    workspace = workspace_field(related_name="projects")
 
     class Meta:
         ordering = ["project_id"]

@@ -7,7 +7,7 @@ from fernet_fields import EncryptedTextField
 
 from providers.catalog import CAPABILITIES, CREDENTIAL_TYPE_CHOICES, PROVIDER_TYPE_CHOICES, PROVIDER_TYPES
 
-from .common import SLUG_REGEX, http_url_validator, slug_validator
+from .common import SLUG_REGEX, http_url_validator, slug_validator, workspace_field
 
 
 class Provider(models.Model):
@@ -72,6 +72,8 @@ class Provider(models.Model):
         editable=False,
         related_name="providers_updated",
     )
+
+    workspace = workspace_field(related_name="providers")
 
     class Meta:
         ordering = ["provider_id"]

@@ -51,7 +51,7 @@ def project_update(*, project: Project, actor, data: dict[str, Any], if_match: s
     if "owners" in data and set(project.owners.all()) != set(data["owners"]):
         project.owners.set(data["owners"])
         changed.append("owners")
-    project.full_clean()
+    project.full_clean(exclude=["workspace"])  # set by the services, not typed in
     if changed:
         project.save()
     history.log_change(actor=actor, obj=project, fields=history.field_labels(Project, changed))
@@ -85,7 +85,7 @@ def project_create(
         repository_path=repository_path,
     )
     # The constraints repeat the field validators; the id's uniqueness is the constraint's.
-    project.full_clean(validate_unique=False, validate_constraints=False)
+    project.full_clean(exclude=["workspace"], validate_unique=False, validate_constraints=False)
     try:
         project.save()
     except IntegrityError as exc:

@@ -25,10 +25,10 @@ URL_FIELDS = ("base_url", "api_base_url")
 
 def provider_clean(provider: Provider) -> None:
     """`full_clean()` without the checks that would only repeat, in queries, what is already
-    enforced: the actor columns are set by the services from the signed-in user, the id's
+    enforced: the actor and workspace columns are set by the services, not typed in, the id's
     uniqueness is the constraint `provider_id_unique` (a violation is answered 409) and the
     table's constraints mirror the field validators (and the database enforces them still)."""
-    provider.full_clean(exclude=["created_by", "updated_by"], validate_constraints=False)
+    provider.full_clean(exclude=["created_by", "updated_by", "workspace"], validate_constraints=False)
 
 
 def _default_urls(provider_type: str, base_url: str, api_base_url: str) -> tuple[str, str]:
