@@ -4,8 +4,8 @@ Credentials of every type (token, userPass, oauth2ClientCredentials, githubApp) 
 secrets; they are created, rotated and rolled back through the API and the admin, tested against a
 local provider that quotes back every credential it is sent, listed in the audit log, re-encrypted
 by the key commands, reported in Django's technical 500 reports and made undecryptable. Every
-surface a person, a log collector or an error mail can see is searched for them. The helpers come
-from tests/test_canary.py so all canary proofs search the same way."""
+surface a person, a log collector or an error mail can see is searched for them. The search comes
+from tests/canary/ so all canary proofs search the same way."""
 
 import base64
 import functools
@@ -34,21 +34,13 @@ from accounts.services import api_token_create
 from providers import keys, services
 from providers.admin.provider_form import CREDENTIAL_FORM_FIELDS
 from providers.models import AuditEvent, Credential, CredentialVersion, IdentityProvider, Provider
+from tests.canary.database import FERNET_PREFIX, all_table_rows, dump_leaks
+from tests.canary.identity_flows import canonical_body, jsonapi_document, public_body
+from tests.canary.logs import capture_all_logs
+from tests.canary.search import admin_client, assert_no_leak, find_leaks, new_canary, response_text
 from tests.conftest import client_for
 from tests.factories import ProjectOwnerFactory
 from tests.providers.test_keys import _clear_field_caches
-from tests.test_canary import (
-    FERNET_PREFIX,
-    admin_client,
-    all_table_rows,
-    assert_no_leak,
-    capture_all_logs,
-    dump_leaks,
-    find_leaks,
-    new_canary,
-    response_text,
-)
-from tests.test_identity_canary import canonical_body, jsonapi_document, public_body
 
 PROVIDERS = "/api/backend/providers"
 AUDIT = "/api/backend/audit-events"
