@@ -28,7 +28,6 @@ class Workspace(models.Model):
 
     name = models.CharField(
         max_length=63,
-        unique=True,
         validators=[
             RegexValidator(
                 WORKSPACE_NAME_REGEX,
@@ -51,6 +50,7 @@ class Workspace(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
+            models.UniqueConstraint(fields=["name"], name="workspace_name_unique"),
             models.CheckConstraint(condition=models.Q(name__regex=WORKSPACE_NAME_REGEX), name="workspace_name_slug"),
         ]
 

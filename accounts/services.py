@@ -1,11 +1,15 @@
 import json
 from datetime import datetime
+from typing import Any
 
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
-from .models import ApiToken, User, generate_token, hash_token
+from .errors import ConflictError, violates
+from .models import DEFAULT_WORKSPACE_ID, ApiToken, Membership, User, Workspace, generate_token, hash_token
 
 
 @transaction.atomic
@@ -39,3 +43,77 @@ def api_token_revoke(*, token: ApiToken, actor=None) -> ApiToken:
                 single_object=True,
             )
     return token
+
+
+WORKSPACE_FIELDS = ("display_name",)
+
+
+def _workspace_save(workspace: Workspace) -> Workspace:
+    # The name's uniqueness is the constraint's: no lookup first, and a concurrent create of the
+    # same name gets the same 409.
+    workspace.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        workspace.save()
+    except IntegrityError as exc:
+        if not violates(
+            exc, constraint="accounts_workspace_name_key", table=Workspace._meta.db_table, column="name"
+        ) and ("name" not in str(exc)):
+            raise
+        raise ConflictError(f"A workspace named “{workspace.name}” already exists.", field="name") from None
+    return workspace
+
+
+@transaction.atomic
+def workspace_create(*, actor, name: str, display_name: str) -> Workspace:
+    return _workspace_save(Workspace(name=name, display_name=display_name))
+
+
+@transaction.atomic
+def workspace_update(*, workspace: Workspace, actor, data: dict[str, Any]) -> Workspace:
+    """Change the display name; the name is the URL of everything in the workspace and stays."""
+    if "name" in data and data.pop("name") != workspace.name:
+        raise ValidationError({"name": ["The name cannot be changed."]})
+    unknown = set(data) - set(WORKSPACE_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
+    workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    for name, value in data.items():
+        setattr(workspace, name, value)
+    return _workspace_save(workspace)
+
+
+@transaction.atomic
+def workspace_delete(*, workspace: Workspace, actor) -> None:
+    """Refused (409 naming the counts) while the workspace holds providers or projects; its
+    memberships, tokens and audit events go with it."""
+    if workspace.pk == DEFAULT_WORKSPACE_ID:
+        raise ConflictError("The default workspace cannot be deleted: the un-prefixed API paths act on it.")
+    counts = {"provider": workspace.providers.count(), "project": workspace.projects.count()}
+    if any(counts.values()):
+        held = " and ".join(f"{n} {what}{'' if n == 1 else 's'}" for what, n in counts.items() if n)
+        raise ConflictError(f"Workspace “{workspace.name}” still holds {held}; delete them first.")
+    try:
+        workspace.delete()
+    except ProtectedError as exc:  # a provider or project was added meanwhile
+        raise ConflictError(f"Workspace “{workspace.name}” still holds providers or projects.") from exc
+
+
+@transaction.atomic
+def membership_set(*, workspace: Workspace, user: User, role: str, actor) -> tuple[Membership, bool]:
+    """Give `user` this role in the workspace; returns the membership and whether it is new."""
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": [f"Expected one of: {', '.join(Membership.Role.values)}."]})
+    membership, created = Membership.objects.select_for_update().get_or_create(
+        workspace=workspace, user=user, defaults={"role": role}
+    )
+    if not created and membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return membership, created
+
+
+@transaction.atomic
+def membership_remove(*, workspace: Workspace, user: User, actor) -> None:
+    deleted, _ = Membership.objects.filter(workspace=workspace, user=user).delete()
+    if not deleted:
+        raise Membership.DoesNotExist

@@ -117,6 +117,8 @@ def api_headers(db, no_network, keep_test_connection):
             "providerId": ["seed-github", "seed-gitlab", "seed-oidc"],
             "projectId": ["seed-project"],
             "alias": ["seed-oidc", "seed-oauth2"],
+            "workspaceName": ["default"],
+            "username": ["operator"],
             "mapper_id": [str(pk) for pk in oidc.identity.mappers.values_list("pk", flat=True)],
             "resource_id": [str(OIDC_ID), str(OAUTH2_ID)],
             "idp_id": [str(OIDC_ID), str(OAUTH2_ID)],

@@ -36,7 +36,6 @@ class Migration(migrations.Migration):
                     models.CharField(
                         help_text="The workspace's URL name, e.g. “acme”; cannot be changed later.",
                         max_length=63,
-                        unique=True,
                         validators=[
                             django.core.validators.RegexValidator(
                                 "^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$",
@@ -65,6 +64,7 @@ class Migration(migrations.Migration):
             options={
                 "ordering": ["name"],
                 "constraints": [
+                    models.UniqueConstraint(fields=("name",), name="workspace_name_unique"),
                     models.CheckConstraint(
                         condition=models.Q(("name__regex", "^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")),
                         name="workspace_name_slug",

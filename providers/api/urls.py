@@ -8,6 +8,7 @@ from .backend.views import ProjectViewSet, ProviderViewSet
 from .identity.views import IdentityProviderViewSet, MapperViewSet
 from .idps import IdpViewSet
 from .jsonapi import JsonApiIdentityProviderViewSet
+from .workspaces import USERNAME, WORKSPACE_NAME, MembershipViewSet, WorkspaceViewSet
 
 
 class OptionalSlashRouter(SimpleRouter):
@@ -22,6 +23,12 @@ backend = OptionalSlashRouter()
 backend.register("providers", ProviderViewSet, basename="provider")
 backend.register("projects", ProjectViewSet, basename="project")
 backend.register("audit-events", AuditEventViewSet, basename="audit-event")
+
+workspaces = OptionalSlashRouter()
+workspaces.register("workspaces", WorkspaceViewSet, basename="workspace")
+WORKSPACE = rf"(?P<workspaceName>{WORKSPACE_NAME})"
+members = MembershipViewSet.as_view({"get": "list"})
+member = MembershipViewSet.as_view({"put": "update", "delete": "destroy"})
 
 identity = OptionalSlashRouter()
 identity.register("identity-providers", IdentityProviderViewSet, basename="identity-provider")
@@ -48,6 +55,9 @@ urlpatterns = [
     re_path(r"^idps/?$", idps, name="idps"),
     re_path(r"^idps/(?P<idp_id>[A-Za-z0-9-]{1,64})/?$", idp, name="idp"),
     path("backend/", include(backend.urls)),
+    re_path(rf"^workspaces/{WORKSPACE}/members/?$", members, name="workspace-members"),
+    re_path(rf"^workspaces/{WORKSPACE}/members/(?P<username>{USERNAME})/?$", member, name="workspace-member"),
+    path("", include(workspaces.urls)),
     re_path(rf"^identity-providers/{ALIAS}/mappers/?$", mappers, name="identity-provider-mappers"),
     re_path(rf"^identity-providers/{ALIAS}/mappers/dry-run/?$", dry_run, name="identity-provider-dry-run"),
     re_path(rf"^identity-providers/{ALIAS}/mappers/(?P<mapper_id>[0-9]{{1,18}})/?$", mapper, name="identity-mapper"),

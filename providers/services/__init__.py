@@ -2,7 +2,9 @@
 `providers`, `credentials`, `projects`, and `common` (what every write shares). The API and the
 admin both call these, so both enforce the same rules. Import from here."""
 
-from .common import ConflictError, FieldPermissionDenied, actor_user, provider_touch, violates
+from accounts.errors import ConflictError, violates
+
+from .common import FieldPermissionDenied, actor_user, provider_touch
 from .credentials import (
     CredentialInput,
     credential_content,

@@ -4,12 +4,13 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from accounts.errors import ConflictError, violates
 from providers import history
 from providers.concurrency import check_if_match
 from providers.models import Project, Provider
 from providers.selectors import can_manage_all_projects
 
-from .common import ConflictError, FieldPermissionDenied, violates
+from .common import FieldPermissionDenied
 
 PROJECT_FIELDS = ("name", "description", "provider", "repository_path", "owners")
 PROJECT_OWNER_FIELDS = frozenset({"description", "provider", "repository_path"})

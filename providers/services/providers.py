@@ -9,13 +9,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from accounts.errors import ConflictError, violates
 from providers import audit, history
 from providers.catalog import GIT, PROVIDER_TYPES
 from providers.concurrency import check_if_match
 from providers.connection import ConnectionResult, probe
 from providers.models import Credential, IdentityProvider, Project, Provider
 
-from .common import ConflictError, actor_user, violates
+from .common import actor_user
 from .credentials import CredentialInput, credential_content, credential_store, credential_validate
 
 RESERVED_PROVIDER_IDS = frozenset({"export"})
