@@ -171,15 +171,16 @@ def targets(results: dict) -> list[str]:
         figures.append(f"{size}: 200 at {to_floor:.2f}×, 304 at {revalidated:.2f}× floor")
     lines.append(
         "| public login list: ETag/304 + Cache-Control, invalidated on change, ≤ 1.2× floor "
-        f"| {'; '.join(figures)} (caching and invalidation: tests/providers/test_idps_dialects.py) | {verdict(ok)} |"
+        f"| {'; '.join(figures)} (caching and invalidation: tests/providers/test_idps_dialect.py) | {verdict(ok)} |"
     )
 
     lists = ("providers list (page of 50)", "projects list (page 1)", "public login list")
     flat = all(len({cell(c, "product", size, "queries") for size in names}) == 1 for c in lists)
     lines.append(
         "| every list: fixed queries whatever the page size, no decryption on list paths "
-        "| asserted at 1, 20 and 100 rows in tests/providers/test_query_counts.py, test_api.py, "
-        f"test_idps_dialects.py; here the same count at every table size: {flat} | {verdict(flat)} |"
+        "| asserted at 1, 20 and 100 rows in tests/providers/test_query_counts.py, test_api_providers_read.py, "
+        "test_api_projects.py, test_idps_dialect.py; "
+        f"here the same count at every table size: {flat} | {verdict(flat)} |"
     )
 
     # Against the smallest size: side by side (a copy of the small database served next to the large
