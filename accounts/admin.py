@@ -1,9 +1,11 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.db import models
 from django.template.response import TemplateResponse
 
 from .models import ApiToken, Membership, User, Workspace
+from .selectors import can_manage_workspace, owned_workspaces
 from .services import api_token_issue, api_token_revoke
 
 
@@ -77,25 +79,90 @@ class ApiTokenAdmin(admin.ModelAdmin):
         self.message_user(request, f"{queryset.count()} token(s) revoked.", messages.SUCCESS)
 
 
+def manages(request, workspace: Workspace | None = None) -> bool:
+    """Whether the user manages this workspace (superusers, its owners), or, without one, any."""
+    if request.user.is_superuser:
+        return True
+    if workspace is None:
+        return owned_workspaces(user=request.user).exists()
+    return can_manage_workspace(user=request.user, workspace=workspace)
+
+
+class MembershipForm(forms.ModelForm):
+    """The member by user name: typed, not picked from a list of every user of every workspace."""
+
+    user = forms.CharField(max_length=150, help_text="The user's name, e.g. “ada”.")
+
+    class Meta:
+        model = Membership
+        fields = ["user", "role"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["user"] = self.instance.user.username
+
+    def clean_user(self):
+        user = User.objects.filter(username=self.cleaned_data["user"]).first()
+        if user is None:
+            raise forms.ValidationError("No user with this name.")
+        return user
+
+
 class MembershipInline(admin.TabularInline):
+    """The members of the workspace on its page, editable by whoever manages the workspace (owners
+    hold no model permissions: their role in the workspace is what counts)."""
+
     model = Membership
+    form = MembershipForm
     extra = 1
-    autocomplete_fields = ["user"]
     fields = ["user", "role", "created_at"]
     readonly_fields = ["created_at"]
+
+    def has_view_permission(self, request, obj=None):
+        return manages(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return manages(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return manages(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return manages(request, obj)
 
 
 @admin.register(Workspace)
 class WorkspaceAdmin(admin.ModelAdmin):
-    """Workspaces (tenants) and their members, for superusers. The name is the URL slug: set once.
-    A workspace that still holds providers or projects cannot be deleted (they are protected)."""
+    """Workspaces (tenants) and their members: superusers manage all of them, a workspace's owners
+    (staff users with the owner role) their own, members included. Only superusers create
+    workspaces. The name is the URL slug: set once. A workspace that still holds providers or
+    projects cannot be deleted (they are protected)."""
 
     list_display = ["name", "display_name", "public_id", "member_count", "created_at"]
     search_fields = ["name", "display_name", "public_id"]
     inlines = [MembershipInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(members=models.Count("memberships"))
+        queryset = super().get_queryset(request).annotate(members=models.Count("memberships"))
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(pk__in=owned_workspaces(user=request.user).values("pk"))
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff and manages(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request) and manages(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_view_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
 
     def get_readonly_fields(self, request, obj=None):
         return ["public_id", "created_at", "updated_at"] + (["name"] if obj is not None else [])

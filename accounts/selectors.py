@@ -27,5 +27,10 @@ def can_manage_workspace(*, user, workspace: Workspace) -> bool:
     return Membership.objects.filter(workspace=workspace, user=user, role=Membership.Role.OWNER).exists()
 
 
+def owned_workspaces(*, user):
+    """The workspaces the user owns (superusers' are all, see `can_manage_workspace`)."""
+    return Workspace.objects.filter(memberships__user=user, memberships__role=Membership.Role.OWNER)
+
+
 def workspace_members(*, workspace: Workspace) -> QuerySet[Membership]:
     return Membership.objects.filter(workspace=workspace).select_related("user").order_by("user__username")

@@ -4,9 +4,10 @@ workspace that still holds providers cannot be deleted."""
 from django.urls import reverse
 
 from accounts.models import DEFAULT_WORKSPACE_ID, Membership, Workspace
-from tests.factories import ProviderFactory
+from tests.factories import ProviderFactory, UserFactory
 
 ADD = reverse("admin:accounts_workspace_add")
+CHANGELIST = reverse("admin:accounts_workspace_changelist")
 
 
 def test_a_superuser_creates_a_workspace_with_an_operator(client, superuser, operator):
@@ -16,7 +17,7 @@ def test_a_superuser_creates_a_workspace_with_an_operator(client, superuser, ope
         "display_name": "ACME Corporation",
         "memberships-TOTAL_FORMS": "1",
         "memberships-INITIAL_FORMS": "0",
-        "memberships-0-user": operator.pk,
+        "memberships-0-user": operator.username,
         "memberships-0-role": "operator",
     }
 
@@ -68,4 +69,51 @@ def test_a_workspace_holding_providers_cannot_be_deleted(client, superuser):
 def test_operators_do_not_manage_workspaces(client, operator):
     client.force_login(operator)
 
+    assert client.get(ADD).status_code == 403
+    assert client.get(CHANGELIST).status_code == 403
+
+
+def test_an_unknown_member_name_is_a_form_error(client, superuser):
+    client.force_login(superuser)
+    data = {"name": "acme", "display_name": "ACME", "memberships-TOTAL_FORMS": "1", "memberships-INITIAL_FORMS": "0",
+            "memberships-0-user": "nobody", "memberships-0-role": "viewer"}  # fmt: skip
+
+    response = client.post(ADD, data)
+
+    assert response.status_code == 200
+    assert "No user with this name." in response.content.decode()
+    assert not Workspace.objects.filter(name="acme").exists()
+
+
+def test_an_owner_manages_only_their_own_workspace_and_its_members(client, db):
+    acme = Workspace.objects.create(name="acme", display_name="ACME")
+    globex = Workspace.objects.create(name="globex", display_name="Globex")
+    owner = UserFactory(username="olga")
+    Membership.objects.create(workspace=acme, user=owner, role=Membership.Role.OWNER)
+    UserFactory(username="bob")
+    client.force_login(owner)
+    change = reverse("admin:accounts_workspace_change", args=[acme.pk])
+    data = {
+        "display_name": "ACME Inc.",
+        "memberships-TOTAL_FORMS": "2",
+        "memberships-INITIAL_FORMS": "1",
+        "memberships-0-id": Membership.objects.get(user=owner).pk,
+        "memberships-0-workspace": acme.pk,
+        "memberships-0-user": "olga",
+        "memberships-0-role": "owner",
+        "memberships-1-workspace": acme.pk,
+        "memberships-1-user": "bob",
+        "memberships-1-role": "viewer",
+    }
+
+    listed = client.get(CHANGELIST)
+    saved = client.post(change, data)
+    other = client.get(reverse("admin:accounts_workspace_change", args=[globex.pk]))
+
+    assert listed.status_code == 200
+    assert [w.name for w in listed.context["cl"].result_list] == ["acme"]
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    assert Workspace.objects.get(pk=acme.pk).display_name == "ACME Inc."
+    assert Membership.objects.get(workspace=acme, user__username="bob").role == "viewer"
+    assert other.status_code == 302  # the admin's "does not exist" redirect: globex is not shown to her
     assert client.get(ADD).status_code == 403
