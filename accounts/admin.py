@@ -4,9 +4,9 @@ from django.contrib.auth.admin import UserAdmin
 from django.db import models
 from django.template.response import TemplateResponse
 
-from .models import ApiToken, Membership, User, Workspace
+from .models import DEFAULT_WORKSPACE_ID, ApiToken, Membership, User, Workspace
 from .selectors import can_manage_workspace, owned_workspaces
-from .services import api_token_issue, api_token_revoke
+from .services import api_token_issue, api_token_revoke, workspace_delete
 
 
 @admin.register(User)
@@ -159,7 +159,18 @@ class WorkspaceAdmin(admin.ModelAdmin):
         return self.has_view_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
+        # The default workspace stays: the un-prefixed API paths act on it (as the service says).
+        if obj is not None and obj.pk == DEFAULT_WORKSPACE_ID:
+            return False
         return self.has_view_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # one at a time, through the service's rules
+        return actions
+
+    def delete_model(self, request, obj):
+        workspace_delete(workspace=obj, actor=request.user)
 
     def has_add_permission(self, request):
         return request.user.is_superuser

@@ -117,7 +117,8 @@ class ApiToken(models.Model):
         null=True,
         blank=True,
         related_name="api_tokens",
-        help_text="Limit the token to this workspace; empty: every workspace its user belongs to.",
+        help_text="The workspace the token is limited to; empty: every workspace its user belongs to. "
+        "Not enforced yet: the API is not scoped by workspace so far.",
     )
 
     class Meta:

@@ -55,9 +55,7 @@ def _workspace_save(workspace: Workspace) -> Workspace:
     try:
         workspace.save()
     except IntegrityError as exc:
-        if not violates(
-            exc, constraint="accounts_workspace_name_key", table=Workspace._meta.db_table, column="name"
-        ) and ("name" not in str(exc)):
+        if not violates(exc, constraint="workspace_name_unique", table=Workspace._meta.db_table, column="name"):
             raise
         raise ConflictError(f"A workspace named “{workspace.name}” already exists.", field="name") from None
     return workspace

@@ -1,7 +1,7 @@
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseBadRequest
 
-from providers.api.errors import RETRY_AFTER_SECONDS, UNAVAILABLE, api_error
+from providers.http_errors import RETRY_AFTER_SECONDS, UNAVAILABLE, api_error
 
 
 class RejectNulBytesMiddleware:

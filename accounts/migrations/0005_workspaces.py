@@ -68,7 +68,7 @@ class Migration(migrations.Migration):
                     models.CheckConstraint(
                         condition=models.Q(("name__regex", "^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")),
                         name="workspace_name_slug",
-                    )
+                    ),
                 ],
             },
         ),
@@ -78,7 +78,7 @@ class Migration(migrations.Migration):
             name="workspace",
             field=models.ForeignKey(
                 blank=True,
-                help_text="Limit the token to this workspace; empty: every workspace its user belongs to.",
+                help_text="The workspace the token is limited to; empty: every workspace its user belongs to. Not enforced yet: the API is not scoped by workspace so far.",
                 null=True,
                 on_delete=django.db.models.deletion.CASCADE,
                 related_name="api_tokens",

@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.db.models import ProtectedError
-from django.http import JsonResponse
 from django.views import defaults
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -19,15 +18,11 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from providers import audit
 from providers.concurrency import PreconditionFailedError
+from providers.http_errors import RETRY_AFTER_SECONDS, UNAVAILABLE, api_error
 from providers.keys import UndecryptableSecret
 from providers.services import ConflictError, FieldPermissionDenied
 
-from .schema import JSONAPI_MEDIA_TYPE, JSONAPI_PREFIX
-
 logger = logging.getLogger(__name__)
-
-UNAVAILABLE = "The service is temporarily unavailable; try again shortly."
-RETRY_AFTER_SECONDS = "5"
 
 
 def _flatten(errors, prefix: str = "") -> dict[str, list[str]]:
@@ -144,19 +139,6 @@ def exception_handler(exc, context):
     if response is not None and isinstance(exc, ValidationError):
         response.data = _flatten(response.data)
     return response
-
-
-def api_error(request, status_code: int, message: str, parameter: str | None = None) -> JsonResponse | None:
-    """An error answered outside DRF, in the body of the API dialect the path belongs to (None
-    outside `/api/`); `parameter` names the query or form parameter at fault."""
-    if request.path.startswith(JSONAPI_PREFIX):
-        error: dict[str, Any] = {"status": str(status_code), "title": message, "detail": message}
-        if parameter:
-            error["source"] = {"parameter": parameter}
-        return JsonResponse({"errors": [error]}, status=status_code, content_type=JSONAPI_MEDIA_TYPE)
-    if request.path.startswith("/api/"):
-        return JsonResponse({parameter: [message]} if parameter else {"detail": message}, status=status_code)
-    return None
 
 
 def _json_or(default_view, status_code: int, message: str):

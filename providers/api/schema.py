@@ -8,15 +8,14 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
+from providers.http_errors import JSONAPI_MEDIA_TYPE, JSONAPI_PREFIX
+
 IF_MATCH = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     description="The `ETag` of your last read: the write is refused with 412 if the object changed since.",
 )
-JSONAPI_PREFIX = "/api/identity_providers"
-JSONAPI_MEDIA_TYPE = "application/vnd.api+json"
-
 ERROR_SCHEMA = {
     "type": "object",
     "description": "`detail` explains a refusal; every other key names a field (dotted, as clients spell it).",

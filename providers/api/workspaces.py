@@ -3,7 +3,6 @@ workspace's owners (and superusers) rename it, delete it and manage its members;
 reads it. A workspace the caller does not see answers 404, never 403: its existence does not leak."""
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
@@ -162,10 +161,9 @@ class MembershipViewSet(WorkspaceLookup):
         body = MembershipWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         workspace = self._managed()
-        with transaction.atomic():
-            membership, created = workspace_services.membership_set(
-                workspace=workspace, user=self._user(), role=body.validated_data["role"], actor=request.user
-            )
+        membership, created = workspace_services.membership_set(
+            workspace=workspace, user=self._user(), role=body.validated_data["role"], actor=request.user
+        )
         return Response(
             MembershipSerializer(membership).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )

@@ -11,6 +11,7 @@ field ("url" or "metadata") with a message the user can act on. URLs go through
 import base64
 import binascii
 import json
+import re
 import textwrap
 from dataclasses import dataclass
 from datetime import datetime
@@ -172,14 +173,30 @@ def saml_fetch_metadata(url: str) -> dict[str, Any]:
         raise ValidationError({"url": exc.message_dict["metadata"]}) from exc
 
 
+CERTIFICATE_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----")
+
+
+def certificates_pem(value: str) -> str:
+    """Certificates as PEM: PEM as given, or bare base64 DER armoured (as IdP admin consoles show
+    it; several separated by commas, as Keycloak writes them)."""
+    text = value.strip()
+    if "-----BEGIN" in text:
+        return text
+    return "".join(pem_from_base64("".join(part.split())) for part in text.split(",") if part.strip())
+
+
 def certificates_info(pem: str) -> list[CertificateInfo]:
-    """Subject, validity and SHA-256 fingerprint of each certificate of a PEM bundle (an IdP
-    rolling its key over publishes two), or of bare base64 DER (as IdP admin consoles show it;
-    several separated by commas, as Keycloak writes them), for display and expiry tracking."""
-    text = pem.strip()
-    if "-----BEGIN" not in text:
-        text = "".join(pem_from_base64("".join(part.split())) for part in text.split(",") if part.strip())
+    """Subject, validity and SHA-256 fingerprint of each certificate (an IdP rolling its key over
+    publishes two), for display and expiry tracking. Only certificates: anything else beside them,
+    a private key above all, is refused rather than stored and shown."""
+    text = certificates_pem(pem)
+    if "PRIVATE KEY" in text:
+        raise ValidationError(
+            {"signing_certificate": ["This holds a private key: send the certificate alone, never the key."]}
+        )
     try:
+        if not text or CERTIFICATE_BLOCK.sub("", text).strip():
+            raise ValueError("text outside the certificates")
         certificates = x509.load_pem_x509_certificates(text.encode("ascii"))
     except ValueError as exc:
         raise ValidationError({"signing_certificate": ["Not a valid PEM X.509 certificate."]}) from exc

@@ -61,3 +61,13 @@ def keycloak_config_fields(protocol: str) -> dict[str, IdpField]:
 
 def keycloak_knows(key: str) -> bool:
     return key in KEYCLOAK_CONFIG or key in KEYCLOAK_KEPT_CONFIG
+
+
+# Mapper config keys Keycloak 26's mappers define that no mapper type here acts on: kept as sent.
+KEYCLOAK_KEPT_MAPPER_CONFIG = frozenset(
+    {
+        "attribute.friendly.name", "attribute.name.format", "target", "claims", "are.claim.values.regex",
+        "attributes", "are.attribute.values.regex", "role", "external.role", "jsonField", "userAttribute",
+        "attribute.xpath",
+    }
+)  # fmt: skip

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 
+from .keycloak_keys import KEYCLOAK_KEPT_MAPPER_CONFIG
+
 OIDC = "oidc"
 OAUTH2 = "oauth2"
 SAML = "saml"
@@ -19,14 +21,6 @@ PROTOCOLS = (OIDC, OAUTH2, SAML)
 SYNC_MODES = ("INHERIT", "IMPORT", "LEGACY", "FORCE")
 
 CONFIG_VALUE_MAX_LENGTH = 1000
-# Mapper config keys Keycloak 26's mappers define that no mapper type here acts on: kept as sent.
-KEYCLOAK_KEPT_CONFIG = frozenset(
-    {
-        "attribute.friendly.name", "attribute.name.format", "target", "claims", "are.claim.values.regex",
-        "attributes", "are.attribute.values.regex", "role", "external.role", "jsonField", "userAttribute",
-        "attribute.xpath",
-    }
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -248,11 +242,18 @@ def _template_errors(template: str) -> list[str]:
     return errors
 
 
-def _field_errors(field: ConfigField, value: str, mapper_type: str) -> list[str]:
+def _value_errors(value: str) -> list[str]:
+    """What every config value must be, whatever its key: short, and free of null characters."""
     if len(value) > CONFIG_VALUE_MAX_LENGTH:
         return [f"Ensure this value has at most {CONFIG_VALUE_MAX_LENGTH} characters."]
     if "\x00" in value:
         return ["Null characters are not allowed."]
+    return []
+
+
+def _field_errors(field: ConfigField, value: str, mapper_type: str) -> list[str]:
+    if errors := _value_errors(value):
+        return errors
     if field.kind == "group" and not Group.objects.filter(name=group_name(value)).exists():
         return [f'No group named "{value}".']
     if field.kind == "json":
@@ -296,8 +297,12 @@ def mapper_config_validate(*, mapper_type: str, config: object, protocol: str | 
             if name in spelled:
                 errors[f"config.{str(key)[:100]}"] = [f"Send either “{name}” or “{key}”."]
             spelled[name] = value
-        elif key in KEYCLOAK_KEPT_CONFIG and isinstance(value, str) and len(value) <= CONFIG_VALUE_MAX_LENGTH:
-            cleaned[key] = value
+        elif key in KEYCLOAK_KEPT_MAPPER_CONFIG:
+            kept_errors = ["Expected a string."] if not isinstance(value, str) else _value_errors(value)
+            if kept_errors:
+                errors[f"config.{key}"] = kept_errors
+            else:
+                cleaned[key] = value
         else:
             errors[f"config.{str(key)[:100]}"] = [f"Unknown field for {mtype.key}."]
     config = spelled

@@ -55,15 +55,16 @@ def test_the_name_is_read_only_once_created(client, superuser):
 
 
 def test_a_workspace_holding_providers_cannot_be_deleted(client, superuser):
-    ProviderFactory(provider_id="gh")
+    acme = Workspace.objects.create(name="acme", display_name="ACME")
+    ProviderFactory(provider_id="gh", workspace=acme)
     client.force_login(superuser)
-    url = reverse("admin:accounts_workspace_delete", args=[DEFAULT_WORKSPACE_ID])
+    url = reverse("admin:accounts_workspace_delete", args=[acme.pk])
 
     page = client.post(url, {"post": "yes"})
 
     assert page.status_code == 200
     assert "Cannot delete workspace" in page.content.decode()
-    assert Workspace.objects.filter(pk=DEFAULT_WORKSPACE_ID).exists()
+    assert Workspace.objects.filter(pk=acme.pk).exists()
 
 
 def test_operators_do_not_manage_workspaces(client, operator):
@@ -117,3 +118,25 @@ def test_an_owner_manages_only_their_own_workspace_and_its_members(client, db):
     assert Membership.objects.get(workspace=acme, user__username="bob").role == "viewer"
     assert other.status_code == 302  # the admin's "does not exist" redirect: globex is not shown to her
     assert client.get(ADD).status_code == 403
+
+
+def test_the_default_workspace_cannot_be_deleted_in_the_admin(client, superuser):
+    client.force_login(superuser)
+    url = reverse("admin:accounts_workspace_delete", args=[DEFAULT_WORKSPACE_ID])
+
+    page = client.post(url, {"post": "yes"})
+    listed = client.get(CHANGELIST)
+
+    assert page.status_code == 403
+    assert Workspace.objects.filter(pk=DEFAULT_WORKSPACE_ID).exists()
+    assert listed.context["action_form"] is None  # no bulk delete
+
+
+def test_an_empty_workspace_is_deleted_in_the_admin(client, superuser):
+    acme = Workspace.objects.create(name="acme", display_name="ACME")
+    client.force_login(superuser)
+
+    page = client.post(reverse("admin:accounts_workspace_delete", args=[acme.pk]), {"post": "yes"})
+
+    assert page.status_code == 302
+    assert not Workspace.objects.filter(pk=acme.pk).exists()

@@ -2,6 +2,8 @@
 over: each is checked, all are kept and returned, and the expiry tracked is the last one's."""
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from providers.identity.discovery import saml_parse_metadata
 from providers.models import IdentityProvider
@@ -84,3 +86,37 @@ def test_metadata_with_two_signing_key_descriptors_gives_both_certificates():
     config = saml_parse_metadata(xml.encode())["saml_config"]
 
     assert config["signing_certificate"] == pem(old) + pem(new)
+
+
+def test_a_private_key_beside_the_certificate_is_refused_and_never_stored(operator_client):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+    response = operator_client.post(IDPS, saml_body(pem(certificate("good", days=10)) + private), format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "saml_config.signing_certificate": ["This holds a private key: send the certificate alone, never the key."]
+    }
+    assert "PRIVATE KEY" not in response.content.decode()
+    assert not IdentityProvider.objects.exists()
+
+
+def test_junk_after_a_comma_of_keycloaks_certificates_is_refused(operator_client):
+    good = bare_base64(certificate("good", days=10)).replace("\n", "")
+    body = {
+        "alias": "corp-saml",
+        "providerId": "saml",
+        "config": {
+            "singleSignOnServiceUrl": "https://idp.example.test/sso",
+            "signingCertificate": f"{good},not a cert!!",
+        },
+    }
+
+    response = operator_client.post(IDPS, body, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"config.signingCertificate": ["Not a valid PEM X.509 certificate."]}
+    assert not IdentityProvider.objects.exists()

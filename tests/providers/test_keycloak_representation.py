@@ -348,3 +348,32 @@ def test_the_mapper_list_in_keycloaks_representation_gives_back_a_realm_exports_
         assert one["identityProviderAlias"] == alias
         assert {key: one["config"].get(key) for key in mapper["config"]} == mapper["config"]
     assert operator_client.get("/api/identity-providers/nobody/mappers?representation=keycloak").status_code == 404
+
+
+def test_a_keycloak_style_patch_of_a_saml_provider_changes_the_setting(operator_client, certificate_pem):
+    certificate = "".join(certificate_pem.strip().splitlines()[1:-1])
+    config = {"singleSignOnServiceUrl": "https://idp.test/sso", "signingCertificate": certificate}
+    body = {"alias": "corp-saml", "providerId": "saml", "config": config}
+    assert operator_client.post("/api/identity-providers", body, format="json").status_code == 201
+
+    changed = operator_client.patch(
+        "/api/identity-providers/corp-saml",
+        {"config": {"singleSignOnServiceUrl": "https://idp.test/new"}},
+        format="json",
+    )
+
+    assert changed.status_code == 200, changed.json()
+    identity = IdentityProvider.objects.get()
+    assert identity.single_sign_on_service_url == "https://idp.test/new"
+    assert "singleSignOnServiceUrl" not in identity.keycloak_kept.get("config", {})
+    read = operator_client.get("/api/identity-providers/corp-saml?representation=keycloak").json()
+    assert read["config"]["singleSignOnServiceUrl"] == "https://idp.test/new"
+
+
+def test_errors_of_a_canonical_section_in_a_keycloak_style_body_keep_its_names(operator_client):
+    body = {"alias": "kc", "providerId": "oidc", "oidc_config": {"issuer": "https://a.test", "sync_mode": "NOPE"}}
+
+    response = operator_client.post("/api/identity-providers", body, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["oidc_config.sync_mode"]

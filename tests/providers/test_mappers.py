@@ -359,3 +359,17 @@ def test_catalogue_entries_are_json_ready():
 
 def test_sync_modes_are_keycloaks():
     assert SYNC_MODES == ("INHERIT", "IMPORT", "LEGACY", "FORCE")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("a\x00b", "Null characters are not allowed."), ("x" * 1001, "Ensure this value has at most 1000 characters.")],
+    ids=["null-character", "too-long"],
+)
+def test_a_kept_keycloak_key_is_checked_like_every_value(value, message):
+    errors = error_dict(
+        mapper_type="oidc-user-attribute-idp-mapper",
+        config={"claim": "email", "user_attribute": "email", "attribute.friendly.name": value},
+    )
+
+    assert errors == {"config.attribute.friendly.name": [message]}

@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from providers.catalog import SAML
 from providers.identity import catalogue, keycloak_keys
-from providers.identity.discovery import pem_from_base64
+from providers.identity.discovery import certificates_pem
 from providers.identity.mappers import MAPPER_TYPES
 from providers.models import IdentityProviderMapper, Provider
 
@@ -28,12 +28,12 @@ def _setting_value(field: catalogue.IdpField, value: Any) -> Any:
     (several comma-separated) for certificates."""
     if field.kind == catalogue.BOOLEAN and value in ("true", "false"):
         return value == "true"
-    if field.name == "signing_certificate" and isinstance(value, str) and value and "-----BEGIN" not in value:
-        return "".join(pem_from_base64(part.strip()) for part in value.split(",") if part.strip())
+    if field.name == "signing_certificate" and isinstance(value, str) and value:
+        return certificates_pem(value)
     return value
 
 
-def from_keycloak(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def from_keycloak(body: dict[str, Any], *, protocol: str | None = None) -> tuple[dict[str, Any], dict[str, str]]:
     """A Keycloak-style body in canonical names, and canonical name → the name the client sent (so
     errors name what was sent). Kept keys go to `keycloak_kept`. Canonical bodies pass unchanged."""
     body = dict(body)
@@ -61,15 +61,18 @@ def from_keycloak(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]
         if known_provider and "known_provider" not in body:
             body["known_provider"] = known_provider
         sent["provider_id"] = "providerId"
-        # A Keycloak-style body: every setting is named in `config`, sent or not.
-        sent.setdefault("oidc_config", "config")
-        sent.setdefault("saml_config", "config")
+        # A Keycloak-style body: the settings it does not send in canonical sections are `config`'s.
+        for section_name in ("oidc_config", "saml_config"):
+            if section_name not in body:
+                sent.setdefault(section_name, "config")
     if "config" in body:
         config = body.pop("config")
         if not isinstance(config, dict):
             raise serializers.ValidationError({"config": ["Expected an object."]})
-        fields = keycloak_keys.keycloak_config_fields(body.get("provider_id", ""))
-        section = "saml_config" if body.get("provider_id") == SAML else "oidc_config"
+        # The protocol sent, or on an update (which sends none) the stored one's.
+        body_protocol = body.get("provider_id") or protocol or ""
+        fields = keycloak_keys.keycloak_config_fields(body_protocol)
+        section = "saml_config" if body_protocol == SAML else "oidc_config"
         translated: dict[str, Any] = {}
         kept_config: dict[str, Any] = {}
         for key, value in config.items():
@@ -137,8 +140,9 @@ def _config_value(field: catalogue.IdpField, value: Any) -> str:
 
 def to_keycloak(provider: Provider) -> dict[str, Any]:
     """The identity provider as Keycloak's IdentityProviderRepresentation: the catalogue's settings
-    under Keycloak's keys (config values as strings, the client secret as the mask), then the kept keys
-    as they were sent. Empty settings are left out, as Keycloak leaves out unset keys."""
+    under Keycloak's keys (config values as strings, the client secret as the mask), and the kept keys
+    as they were sent (a setting's own value wins over a kept one). Empty settings are left out, as
+    Keycloak leaves out unset keys."""
     identity = provider.identity
     kept = dict(identity.keycloak_kept or {})
     kept_config = kept.pop("config", {})
@@ -161,7 +165,7 @@ def to_keycloak(provider: Provider) -> dict[str, Any]:
         "enabled": provider.enabled,
         **{key: getattr(identity, field.name) for key, field in keycloak_keys.KEYCLOAK_TOP_LEVEL.items()},
         **kept,
-        "config": {**config, **kept_config},
+        "config": {**kept_config, **config},
     }
     return representation
 

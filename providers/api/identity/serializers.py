@@ -180,7 +180,7 @@ class IdentityProviderWriteSerializer(StrictSerializer):
     def to_internal_value(self, data):
         if not isinstance(data, dict):
             return super().to_internal_value(data)
-        data, sent = from_keycloak(data)
+        data, sent = from_keycloak(data, protocol=self.context.get("protocol"))
         self.error_names = sent_names(IDENTITY_API_NAMES, sent) if sent else IDENTITY_API_NAMES
         kept = data.pop("keycloak_kept", None)
         if not self.partial and "display_name" not in data and isinstance(data.get("alias"), str):

@@ -132,7 +132,9 @@ class IdentityProviderViewSet(
     def _update(self, request, partial: bool):
         provider = self.get_object()
         serializer = IdentityProviderWriteSerializer(
-            data=request.data, partial=partial, context=self.get_serializer_context()
+            data=request.data,
+            partial=partial,
+            context={**self.get_serializer_context(), "protocol": provider.identity.protocol},
         )
         serializer.is_valid(raise_exception=True)
         self.api_field_names = serializer.error_names

@@ -1,0 +1,26 @@
+"""Error bodies answered outside DRF, by the middleware and Django's error handlers, in the shape
+of the API dialect the path belongs to: JSON:API's `errors` array under `/api/identity_providers`,
+the API's JSON elsewhere under `/api/`. Here rather than in `providers.api` so the middleware does
+not import the API."""
+
+from typing import Any
+
+from django.http import JsonResponse
+
+JSONAPI_PREFIX = "/api/identity_providers"
+JSONAPI_MEDIA_TYPE = "application/vnd.api+json"
+UNAVAILABLE = "The service is temporarily unavailable; try again shortly."
+RETRY_AFTER_SECONDS = "5"
+
+
+def api_error(request, status_code: int, message: str, parameter: str | None = None) -> JsonResponse | None:
+    """An error answered outside DRF, in the body of the API dialect the path belongs to (None
+    outside `/api/`); `parameter` names the query or form parameter at fault."""
+    if request.path.startswith(JSONAPI_PREFIX):
+        error: dict[str, Any] = {"status": str(status_code), "title": message, "detail": message}
+        if parameter:
+            error["source"] = {"parameter": parameter}
+        return JsonResponse({"errors": [error]}, status=status_code, content_type=JSONAPI_MEDIA_TYPE)
+    if request.path.startswith("/api/"):
+        return JsonResponse({parameter: [message]} if parameter else {"detail": message}, status=status_code)
+    return None
