@@ -4,14 +4,16 @@ render a value, bounded JSON inputs, and history written by the services instead
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.forms.fields import InvalidJSONInput
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 
+from accounts.errors import ConflictError
 from providers.validation import MAX_JSON_DEPTH, json_depth
 
 CONFIRM_SHOWN = 20  # objects listed on a bulk action's confirmation page
@@ -107,10 +109,19 @@ JSON_FIELDS: dict[type[models.Field], dict[str, Any]] = {models.JSONField: {"for
 
 class ServiceLoggedAdmin(admin.ModelAdmin):
     """Writes go through the services, which write the history entries (for API and admin alike),
-    so the admin's own are off. Deleting, one or in bulk, is `delete_through_service`."""
+    so the admin's own are off. Deleting, one or in bulk, is `delete_through_service`. A write that
+    a concurrent one beat to an id (the unique constraint's 409) goes back to the page with the
+    reason instead of failing."""
 
     def delete_through_service(self, obj, actor) -> None:
         raise NotImplementedError
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ConflictError as exc:  # another writer took the id since the form validated
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(request.get_full_path())
 
     def delete_model(self, request, obj):
         self.delete_through_service(obj, request.user)

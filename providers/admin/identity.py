@@ -296,11 +296,7 @@ class IdentityProviderAdmin(ServiceLoggedAdmin):
             **(extra_context or {}),
             "lifecycle_buttons": [("verify", "Verify domains"), ("enable", "Enable"), ("disable", "Disable")],
         }
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except services.ConflictError as exc:  # another writer took the alias since the form validated
-            messages.error(request, exc.message)
-            return HttpResponseRedirect(request.get_full_path())
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         provider = form.run_service(actor=request.user)
