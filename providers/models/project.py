@@ -1,6 +1,7 @@
 """A project and the git provider hosting its repository."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
 
@@ -61,3 +62,10 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.project_id})"
+
+    def clean(self) -> None:
+        """References never cross workspaces: the git provider is one of the project's own
+        workspace. Said as for a provider that does not exist, so another workspace's ids do not
+        show through."""
+        if self.provider_id is not None and self.provider.workspace_id != self.workspace_id:
+            raise ValidationError({"provider": [str(self._meta.get_field("provider").error_messages["invalid"])]})
