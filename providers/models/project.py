@@ -10,6 +10,8 @@ from providers.catalog import GIT, types_with_capability
 from .common import SLUG_REGEX, slug_validator, workspace_field
 from .provider import Provider
 
+INVALID_PROVIDER = "Choose an existing git provider."
+
 
 class Project(models.Model):
     """A project whose repository lives on a git provider; owners may edit their own projects."""
@@ -32,7 +34,7 @@ class Project(models.Model):
         related_name="projects",
         verbose_name="provider",
         limit_choices_to={"type__in": types_with_capability(GIT)},
-        error_messages={"invalid": "Choose an existing git provider."},
+        error_messages={"invalid": INVALID_PROVIDER},
         help_text="The git provider hosting the repository (its providerId), e.g. “my-github-provider”.",
     )
     repository_path = models.CharField(
@@ -67,5 +69,6 @@ class Project(models.Model):
         """References never cross workspaces: the git provider is one of the project's own
         workspace. Said as for a provider that does not exist, so another workspace's ids do not
         show through."""
-        if self.provider_id is not None and self.provider.workspace_id != self.workspace_id:
-            raise ValidationError({"provider": [str(self._meta.get_field("provider").error_messages["invalid"])]})
+        provider = self.provider if self.provider_id is not None else None
+        if provider is not None and provider.workspace_id != self.workspace_id:
+            raise ValidationError({"provider": [INVALID_PROVIDER]})
