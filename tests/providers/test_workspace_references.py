@@ -1,9 +1,10 @@
 """References never cross workspaces: a project links only a git provider of its own workspace,
 refused in the service (the model's `clean()`) and through the API, in the same words as a provider
-that does not exist."""
+that does not exist, and by the database itself (a trigger) for a write that goes past both."""
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from accounts.models import Workspace
 from providers import services
@@ -47,3 +48,17 @@ def test_the_api_answers_as_for_a_provider_that_does_not_exist(operator_client, 
     assert response.status_code == 400
     assert response.json() == {"repository.providerId": [INVALID]}
     assert Project.objects.get(project_id="shop").provider is None
+
+
+def test_the_database_refuses_a_provider_of_another_workspace_too(acme):
+    other = ProviderFactory(provider_id="gh")  # the default workspace's
+    own = ProviderFactory(provider_id="gl", workspace=acme)
+    project = ProjectFactory(project_id="shop", workspace=acme, provider=own)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Project.objects.filter(pk=project.pk).update(provider=other)  # past the service and the model
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Project.objects.bulk_create([Project(project_id="cart", name="Cart", workspace=acme, provider=other)])
+
+    assert Project.objects.get(pk=project.pk).provider == own
+    assert not Project.objects.filter(project_id="cart").exists()
