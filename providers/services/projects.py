@@ -42,7 +42,8 @@ def project_check_fields(*, user, project: Project, fields: set[str]) -> None:
 def project_update(*, project: Project, actor, data: dict[str, Any], if_match: str | None = None) -> Project:
     """Change a project's fields, refusing any the actor may not change (PermissionDenied)."""
     project_check_fields(user=actor, project=project, fields=set(data))
-    project = Project.objects.select_for_update().get(pk=project.pk)
+    # Its provider comes with it (for `Project.clean()`'s workspace rule); only the project is locked.
+    project = Project.objects.select_for_update(of=("self",)).select_related("provider").get(pk=project.pk)
     check_if_match(project, if_match)
     fields = {name: value for name, value in data.items() if name != "owners"}
     before = history.field_values(project, fields)
@@ -52,7 +53,9 @@ def project_update(*, project: Project, actor, data: dict[str, Any], if_match: s
     if "owners" in data and set(project.owners.all()) != set(data["owners"]):
         project.owners.set(data["owners"])
         changed.append("owners")
-    project.full_clean(exclude=["workspace"])  # set by the services, not typed in
+    # The workspace is set by the services; the id cannot change, so its uniqueness and format (the
+    # table's constraints, which the database enforces) need no queries here.
+    project.full_clean(exclude=["workspace"], validate_unique=False, validate_constraints=False)
     if changed:
         project.save()
     history.log_change(actor=actor, obj=project, fields=history.field_labels(Project, changed))

@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from providers import services
 from providers.models import AuditEvent, Credential, CredentialVersion, Project, Provider
 from tests.bodies import git_provider_body
-from tests.factories import ProviderFactory
+from tests.factories import ProjectFactory, ProviderFactory
 
 PROVIDERS = "/api/backend/providers"
 # The suite's groups and permissions come from migrations: restored after each flush.
@@ -235,3 +235,25 @@ def test_a_taken_project_id_is_a_conflict_from_the_constraint_and_the_first_proj
     assert refused.value.message == "A project with id “shop” already exists."
     assert not any(sql.startswith("SELECT") and "providers_project" in sql for sql in sent)  # no lookup first
     assert Project.objects.get(project_id="shop").name == "Shop"
+
+
+def test_patch_of_a_project_reads_its_provider_with_the_lock(client):
+    ProjectFactory(project_id="shop", provider=ProviderFactory(provider_id="gh"))
+
+    response, sent, raw = statements(
+        lambda: client.patch("/api/backend/projects/shop", {"description": "d"}, format="json")
+    )
+
+    assert response.status_code == 200, response.content
+    assert sent == [
+        TOKEN,
+        "SELECT providers_project",  # the view's lookup (visibility, 404)
+        "SELECT accounts_user",  # its owners (the field rules)
+        "SELECT providers_project",  # locked, with its provider for the workspace rule
+        "SELECT providers_provider",  # the provider is still a git provider (the field's limit)
+        "UPDATE providers_project",
+        "INSERT django_admin_log",
+        "INSERT providers_auditevent",
+        "SELECT providers_project",  # the response's row
+        "SELECT providers_project_owners",
+    ], raw
