@@ -5,6 +5,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
 from .models import ApiToken
+from .scoping import current_single_workspace
+from .selectors import role_permissions
 
 
 def _permissions_sql(user_id: str = "%s") -> str:
@@ -25,7 +27,7 @@ def _permissions_sql(user_id: str = "%s") -> str:
     )
 
 
-TOKEN_FIELDS = ("id", "user_id", "revoked_at", "expires_at", "last_used_at")
+TOKEN_FIELDS = ("id", "user_id", "revoked_at", "expires_at", "last_used_at", "workspace_id")
 
 
 def api_token_with_permissions(key_hash: str):
@@ -93,3 +95,26 @@ class RegistryModelBackend(ModelBackend):
                     rows = cursor.fetchall()
             user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}
         return user_obj._perm_cache
+
+    def workspace_permissions(self, user_obj) -> set[str]:
+        """What the user's role in the request's workspace gives there (`accounts.roles`), read
+        once per workspace per request; nothing outside a one-workspace scope."""
+        workspace_id = current_single_workspace()
+        if workspace_id is None or not user_obj.is_active or user_obj.is_anonymous or user_obj.is_superuser:
+            return set()
+        cache = user_obj.__dict__.setdefault("_workspace_perm_cache", {})
+        if workspace_id not in cache:
+            cache[workspace_id] = role_permissions(user=user_obj, workspace_id=workspace_id)
+        return cache[workspace_id]
+
+    def has_perm(self, user_obj, perm, obj=None):
+        """The user's own and group permissions (every workspace), then their workspace role's:
+        the first answer needs no query for those in a global group."""
+        if super().has_perm(user_obj, perm, obj):
+            return True
+        return obj is None and perm in self.workspace_permissions(user_obj)
+
+    def has_module_perms(self, user_obj, app_label):
+        if super().has_module_perms(user_obj, app_label):
+            return True
+        return any(perm.startswith(f"{app_label}.") for perm in self.workspace_permissions(user_obj))

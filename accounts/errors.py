@@ -14,10 +14,10 @@ class ConflictError(Exception):
         self.related = related or []
 
 
-def violates(exc: IntegrityError, *, constraint: str, table: str, column: str) -> bool:
+def violates(exc: IntegrityError, *, constraint: str, table: str, columns: tuple[str, ...]) -> bool:
     """Whether `exc` is a violation of the named unique constraint. PostgreSQL names the
-    constraint; SQLite names only the table and column (“UNIQUE constraint failed: t.c”)."""
+    constraint; SQLite names only the table and columns (“UNIQUE constraint failed: t.a, t.b”)."""
     diag = getattr(exc.__cause__, "diag", None)
     if diag is not None:
         return diag.constraint_name == constraint
-    return str(exc) == f"UNIQUE constraint failed: {table}.{column}"
+    return str(exc) == "UNIQUE constraint failed: " + ", ".join(f"{table}.{column}" for column in columns)

@@ -1,12 +1,13 @@
 """Reads of workspaces: which a user sees, and whether they may manage one."""
 
-from django.db.models import QuerySet
+from django.contrib.auth.models import Permission
+from django.db.models import Exists, OuterRef, QuerySet
 
-from .models import Membership, Workspace
-from .roles import OPERATORS, PROJECT_OWNERS
+from .models import DEFAULT_WORKSPACE_ID, Membership, Workspace
+from .roles import IDENTITY_VIEWERS, OPERATORS, PROJECT_OWNERS, READ_ONLY_ROLES, ROLE_GROUPS
 
 # Members of these groups hold their role in every workspace (single-tenant use, as before workspaces).
-GLOBAL_ROLE_GROUPS = (OPERATORS, PROJECT_OWNERS)
+GLOBAL_ROLE_GROUPS = (OPERATORS, PROJECT_OWNERS, IDENTITY_VIEWERS)
 
 
 def in_every_workspace(user) -> bool:
@@ -34,3 +35,68 @@ def owned_workspaces(*, user):
 
 def workspace_members(*, workspace: Workspace) -> QuerySet[Membership]:
     return Membership.objects.filter(workspace=workspace).select_related("user").order_by("user__username")
+
+
+# The session key of the admin's workspace switcher: a workspace id, or "" for every workspace.
+ADMIN_WORKSPACE_KEY = "workspace"
+
+
+def admin_scope(request) -> int | list[int] | None:
+    """The workspaces the admin shows and touches for this request (see `accounts.scoping`): the
+    switcher's choice when the user sees it; else every workspace for those in every workspace
+    (None), or the user's first workspace. Nothing (an empty list) for anyone else."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_staff:
+        return []
+    every = in_every_workspace(user)
+    chosen = request.session.get(ADMIN_WORKSPACE_KEY)
+    if chosen == "" and every:
+        return None
+    if isinstance(chosen, int) and (every or Membership.objects.filter(user=user, workspace_id=chosen).exists()):
+        return chosen
+    if every:
+        return None
+    first = Membership.objects.filter(user=user).order_by("workspace__name").values_list("workspace_id", flat=True)
+    return next(iter(first), [])
+
+
+def api_workspace(*, user, token, name: str | None) -> int | None:
+    """The workspace an API request acts on, or None (404) when the caller may not see it.
+
+    Un-prefixed paths act on the token's workspace when it is limited to one, else on the default
+    workspace (the reference documents' single-tenant use). `/api/workspaces/{name}/…` acts on that
+    workspace if the caller sees it: a member, in every workspace, or (for the public login list)
+    anyone not signed in; a limited token only on its own."""
+    limited = getattr(token, "workspace_id", None)
+    if name is None:
+        return limited or DEFAULT_WORKSPACE_ID
+    found = Workspace.objects.filter(name=name)
+    if not user.is_authenticated:
+        return found.values_list("pk", flat=True).first()
+    if not user.is_superuser:
+        in_group = user.groups.through.objects.filter(user_id=user.pk, group__name__in=GLOBAL_ROLE_GROUPS)
+        member = Membership.objects.filter(workspace=OuterRef("pk"), user_id=user.pk)
+        found = found.filter(Exists(in_group) | Exists(member))
+    workspace_id = found.values_list("pk", flat=True).first()
+    if workspace_id is None or (limited and workspace_id != limited):
+        return None
+    return workspace_id
+
+
+def role_permissions(*, user, workspace_id: int) -> set[str]:
+    """The permissions (“app_label.codename”) the user's role in the workspace gives there."""
+    role = Membership.objects.filter(user_id=user.pk, workspace_id=workspace_id).values_list("role", flat=True).first()
+    if role is None:
+        return set()
+    rows = Permission.objects.filter(group__name=ROLE_GROUPS[role]).values_list("content_type__app_label", "codename")
+    return {
+        f"{app}.{codename}" for app, codename in rows if role not in READ_ONLY_ROLES or codename.startswith("view_")
+    }
+
+
+def workspace_name_of(*, public_id: str) -> str | None:
+    return Workspace.objects.filter(public_id=public_id).values_list("name", flat=True).first()
+
+
+def public_id_of(*, workspace_id: int) -> str:
+    return Workspace.objects.filter(pk=workspace_id).values_list("public_id", flat=True).get()

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from .errors import ConflictError, violates
 from .models import DEFAULT_WORKSPACE_ID, ApiToken, Membership, User, Workspace, generate_token, hash_token
+from .scoping import within
 
 
 @transaction.atomic
@@ -55,7 +56,7 @@ def _workspace_save(workspace: Workspace) -> Workspace:
     try:
         workspace.save()
     except IntegrityError as exc:
-        if not violates(exc, constraint="workspace_name_unique", table=Workspace._meta.db_table, column="name"):
+        if not violates(exc, constraint="workspace_name_unique", table=Workspace._meta.db_table, columns=("name",)):
             raise
         raise ConflictError(f"A workspace named “{workspace.name}” already exists.", field="name") from None
     return workspace
@@ -86,7 +87,8 @@ def workspace_delete(*, workspace: Workspace, actor) -> None:
     memberships, tokens and audit events go with it."""
     if workspace.pk == DEFAULT_WORKSPACE_ID:
         raise ConflictError("The default workspace cannot be deleted: the un-prefixed API paths act on it.")
-    counts = {"provider": workspace.providers.count(), "project": workspace.projects.count()}
+    with within(workspace.pk):
+        counts = {"provider": workspace.providers.count(), "project": workspace.projects.count()}
     if any(counts.values()):
         held = " and ".join(f"{n} {what}{'' if n == 1 else 's'}" for what, n in counts.items() if n)
         raise ConflictError(f"Workspace “{workspace.name}” still holds {held}; delete them first.")

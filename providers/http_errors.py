@@ -1,13 +1,22 @@
 """Error bodies answered outside DRF, by the middleware and Django's error handlers, in the shape
-of the API dialect the path belongs to: JSON:API's `errors` array under `/api/identity_providers`,
+of the API dialect the path belongs to: JSON:API's `errors` array under `/api/identity_providers`
+(and `/api/workspaces/{name}/identity_providers`),
 the API's JSON elsewhere under `/api/`. Here rather than in `providers.api` so the middleware does
 not import the API."""
 
+import re
 from typing import Any
 
 from django.http import JsonResponse
 
-JSONAPI_PREFIX = "/api/identity_providers"
+# The JSON:API dialect's paths, un-prefixed or under a workspace (the schema's `{workspaceName}` too).
+JSONAPI_PATH = re.compile(r"^/api(?:/workspaces/[^/]+)?/identity_providers(?:/|$)")
+
+
+def is_jsonapi_path(path: str) -> bool:
+    return JSONAPI_PATH.match(path) is not None
+
+
 JSONAPI_MEDIA_TYPE = "application/vnd.api+json"
 UNAVAILABLE = "The service is temporarily unavailable; try again shortly."
 RETRY_AFTER_SECONDS = "5"
@@ -16,7 +25,7 @@ RETRY_AFTER_SECONDS = "5"
 def api_error(request, status_code: int, message: str, parameter: str | None = None) -> JsonResponse | None:
     """An error answered outside DRF, in the body of the API dialect the path belongs to (None
     outside `/api/`); `parameter` names the query or form parameter at fault."""
-    if request.path.startswith(JSONAPI_PREFIX):
+    if is_jsonapi_path(request.path):
         error: dict[str, Any] = {"status": str(status_code), "title": message, "detail": message}
         if parameter:
             error["source"] = {"parameter": parameter}

@@ -4,11 +4,21 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.roles import IDENTITY_VIEWERS
+from accounts.scoping import every_workspace
 from accounts.services import api_token_create
 
 from .certificates import pem, self_signed
 from .factories import OperatorFactory, ProjectOwnerFactory, UserFactory
 from .fakes.dns_server import FakeDnsServer
+
+
+@pytest.fixture(autouse=True)
+def _test_code_spans_workspaces():
+    """A test's own queries (arranging rows, reading what a request wrote) see every workspace;
+    requests it makes are guarded and scoped as in production (`accounts.scoping`)."""
+    with every_workspace():
+        yield
+
 
 # The roles the permission tests compare: what each is, built the same way wherever a test needs one.
 ROLES = {

@@ -13,6 +13,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
 
+from providers.api.scope import WorkspaceScoped
 from providers.catalog import OAUTH2, OIDC
 from providers.concurrency import entity_tag, header_names_tag, version_tag
 from providers.identity import selectors as identity_selectors
@@ -99,7 +100,7 @@ class PublicOrModelPermissions(ModelPermissions):
 
 
 @extend_schema(tags=["Login list (/api/idps)"])
-class IdpViewSet(viewsets.ViewSet):
+class IdpViewSet(WorkspaceScoped, viewsets.ViewSet):
     """`/api/idps` and `/api/idps/{id}`; `id` is the provider's `internal_id` (a UUID)."""
 
     permission_classes = [PublicOrModelPermissions]
@@ -138,7 +139,8 @@ class IdpViewSet(viewsets.ViewSet):
         },
     )
     def list(self, request):
-        etag = entity_tag(identity_selectors.public_identity_providers_version())
+        # Per workspace: two workspaces' lists may have the same count and last change.
+        etag = entity_tag(f"{self.workspace_id}:{identity_selectors.public_identity_providers_version()}")
         headers = {"ETag": etag, "Cache-Control": f"public, max-age={settings.PUBLIC_IDPS_MAX_AGE}, must-revalidate"}
         if header_names_tag(request.headers.get("If-None-Match"), etag):
             return HttpResponseNotModified(headers=headers)

@@ -9,10 +9,12 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from accounts import selectors as workspace_selectors
+from providers.api.scope import WorkspaceScoped
 from providers.catalog import OIDC
 from providers.concurrency import version_tag
 from providers.identity import catalogue
@@ -102,9 +104,11 @@ class DocumentSerializer(StrictSerializer):
     links = serializers.DictField(required=False, help_text="Ignored.")
 
 
-def resource(provider: Provider, request) -> dict[str, Any]:
+def resource(provider: Provider, request, prefix: str = "/api") -> dict[str, Any]:
+    """The resource object; `organization` is the workspace's public id, links under `prefix`
+    (the workspace's path when the request named it)."""
     identity = provider.identity
-    self_url = request.build_absolute_uri(f"/api/identity_providers/{identity.internal_id}")
+    self_url = request.build_absolute_uri(f"{prefix}/identity_providers/{identity.internal_id}")
 
     return {
         "id": str(identity.internal_id),
@@ -121,7 +125,7 @@ def resource(provider: Provider, request) -> dict[str, Any]:
             "authorize_url": identity.authorization_url,
             "jwks_url": identity.jwks_url,
             "txt_record": identity.txt_record,
-            "organization": identity.organization,
+            "organization": provider.workspace.public_id,
             "created_at": iso_datetime(provider.created_at),
             "updated_at": iso_datetime(provider.updated_at),
             "reference": identity.reference,
@@ -247,7 +251,7 @@ CREATE_EXAMPLE = {
 
 
 @extend_schema(tags=["Identity providers (JSON:API)"])
-class JsonApiIdentityProviderViewSet(viewsets.GenericViewSet):
+class JsonApiIdentityProviderViewSet(WorkspaceScoped, viewsets.GenericViewSet):
     """`/api/identity_providers[/{id}]`, `id` being the provider's `internal_id`."""
 
     queryset = Provider.objects.none()
@@ -261,7 +265,26 @@ class JsonApiIdentityProviderViewSet(viewsets.GenericViewSet):
     filter_backends: list = []
 
     def get_queryset(self):
-        return identity_selectors.identity_provider_list()
+        return identity_selectors.identity_provider_list().select_related("workspace")
+
+    def _resource(self, provider: Provider) -> dict[str, Any]:
+        return resource(provider, self.request, self.workspace_path())
+
+    def _organization(self, request, data: dict[str, Any], *, creating: bool) -> None:
+        """`organization` names the workspace (its public id): a create acts in the one it names,
+        refused (404 / 403) as that workspace's path would be; it cannot change afterwards."""
+        organization = data.pop("organization", "")
+        if not organization or organization == self._public_id():
+            return
+        name = workspace_selectors.workspace_name_of(public_id=organization)
+        if not creating:
+            raise ValidationError({"data.attributes.organization": ["The organization cannot be changed."]})
+        if name is None:
+            raise NotFound(f"No organization “{organization}”.")
+        self.switch_workspace(request, name)
+
+    def _public_id(self) -> str:
+        return workspace_selectors.public_id_of(workspace_id=self.workspace_id)
 
     def get_exception_handler(self):
         return lambda exc, context: self._handle(exc, context)
@@ -300,6 +323,7 @@ class JsonApiIdentityProviderViewSet(viewsets.GenericViewSet):
     )
     def create(self, request):
         data = self._document(request, partial=False)
+        self._organization(request, data, creating=True)
         provider = identity_services.identity_provider_create(
             actor=request.user,
             alias=None,
@@ -310,7 +334,7 @@ class JsonApiIdentityProviderViewSet(viewsets.GenericViewSet):
             data=data,
         )
         provider = self.get_queryset().get(pk=provider.pk)
-        return Response({"data": resource(provider, request)}, status=status.HTTP_201_CREATED)
+        return Response({"data": self._resource(provider)}, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="List identity providers (JSON:API)",
@@ -319,7 +343,7 @@ class JsonApiIdentityProviderViewSet(viewsets.GenericViewSet):
     )
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response([resource(provider, request) for provider in page or []])
+        return self.get_paginated_response([self._resource(provider) for provider in page or []])
 
     @extend_schema(
         summary="Retrieve an identity provider (JSON:API)",
@@ -328,7 +352,7 @@ class JsonApiIdentityProviderViewSet(viewsets.GenericViewSet):
     )
     def retrieve(self, request, resource_id=None):
         provider = self._get(resource_id)
-        return Response({"data": resource(provider, request)}, headers={"ETag": version_tag(provider)})
+        return Response({"data": self._resource(provider)}, headers={"ETag": version_tag(provider)})
 
     @extend_schema(
         summary="Update an identity provider (JSON:API); `_enable` / `_disable` toggle it",
@@ -359,6 +383,7 @@ class JsonApiIdentityProviderViewSet(viewsets.GenericViewSet):
     def partial_update(self, request, resource_id=None):
         provider = self._get(resource_id)
         data = self._document(request, partial=True, resource_id=resource_id)
+        self._organization(request, data, creating=False)
         client_secret, domains = data.pop("client_secret", None), data.pop("domains", None)
         identity_services.identity_provider_update(
             provider=provider,
@@ -369,7 +394,7 @@ class JsonApiIdentityProviderViewSet(viewsets.GenericViewSet):
             if_match=request.headers.get("If-Match"),
         )
         provider = self.get_queryset().get(pk=provider.pk)
-        return Response({"data": resource(provider, request)}, headers={"ETag": version_tag(provider)})
+        return Response({"data": self._resource(provider)}, headers={"ETag": version_tag(provider)})
 
     @extend_schema(
         summary="Delete an identity provider (JSON:API)",

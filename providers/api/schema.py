@@ -8,7 +8,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
-from providers.http_errors import JSONAPI_MEDIA_TYPE, JSONAPI_PREFIX
+from providers.http_errors import JSONAPI_MEDIA_TYPE, is_jsonapi_path
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -99,7 +99,7 @@ def document_errors(result, generator, request, public):
     schemas["Error"] = ERROR_SCHEMA
     schemas["JsonApiErrors"] = JSONAPI_ERRORS_SCHEMA
     for path, item in result["paths"].items():
-        jsonapi = path.startswith(JSONAPI_PREFIX)
+        jsonapi = is_jsonapi_path(path)
         ref = {"$ref": "#/components/schemas/JsonApiErrors" if jsonapi else "#/components/schemas/Error"}
         media_types = [JSONAPI_MEDIA_TYPE, "application/json"] if jsonapi else ["application/json"]
         for method, operation in item.items():

@@ -1,4 +1,4 @@
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from rest_framework.routers import SimpleRouter
 
 from providers.models import ID_CHARACTERS
@@ -48,18 +48,26 @@ jsonapi_item = JsonApiIdentityProviderViewSet.as_view(
 )
 jsonapi_user = JsonApiIdentityProviderViewSet.as_view({"get": "user"})
 
-urlpatterns = [
+# The resources of a workspace: at `/api/…` (the default workspace, or a limited token's own) and
+# at `/api/workspaces/{workspaceName}/…` (providers.api.scope). A name reverses to the prefixed
+# path when given `workspaceName`.
+resources: list[URLPattern | URLResolver] = [
     re_path(r"^identity_providers/?$", jsonapi_list, name="jsonapi-identity-providers"),
     re_path(rf"^identity_providers/{JSONAPI_ID}/?$", jsonapi_item, name="jsonapi-identity-provider"),
     re_path(rf"^identity_providers/{JSONAPI_ID}/(?:relationships/)?user/?$", jsonapi_user, name="jsonapi-idp-user"),
     re_path(r"^idps/?$", idps, name="idps"),
     re_path(r"^idps/(?P<idp_id>[A-Za-z0-9-]{1,64})/?$", idp, name="idp"),
     path("backend/", include(backend.urls)),
-    re_path(rf"^workspaces/{WORKSPACE}/members/?$", members, name="workspace-members"),
-    re_path(rf"^workspaces/{WORKSPACE}/members/(?P<username>{USERNAME})/?$", member, name="workspace-member"),
-    path("", include(workspaces.urls)),
     re_path(rf"^identity-providers/{ALIAS}/mappers/?$", mappers, name="identity-provider-mappers"),
     re_path(rf"^identity-providers/{ALIAS}/mappers/dry-run/?$", dry_run, name="identity-provider-dry-run"),
     re_path(rf"^identity-providers/{ALIAS}/mappers/(?P<mapper_id>[0-9]{{1,18}})/?$", mapper, name="identity-mapper"),
     path("", include(identity.urls)),
+]
+
+urlpatterns = [
+    *resources,
+    re_path(rf"^workspaces/{WORKSPACE}/members/?$", members, name="workspace-members"),
+    re_path(rf"^workspaces/{WORKSPACE}/members/(?P<username>{USERNAME})/?$", member, name="workspace-member"),
+    re_path(rf"^workspaces/{WORKSPACE}/", include(resources)),
+    path("", include(workspaces.urls)),
 ]

@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Count, Max, Prefetch, QuerySet
 from django.utils import timezone
 
+from accounts.scoping import scoped
 from providers.models import IdentityProvider, IdentityProviderDomain, IdentityProviderMapper, Provider
 from providers.selectors import count_of
 
@@ -22,15 +23,16 @@ def provider_certificate(*, provider: Provider) -> dict[str, Any] | None:
 def identity_provider_list() -> QuerySet[Provider]:
     """Providers with their identity configuration (never the encrypted client secret), domains
     and mapper count, in a fixed number of queries; cloned from a template built once per
-    process (see `provider_rows`). The prefetch is attached per call: Django's prefetching writes
-    into its queryset, which a shared template would then keep between requests."""
-    return _identity_provider_list().prefetch_related(_domains())
+    process without a scope and scoped per call (see `provider_rows`). The prefetch is attached
+    per call: Django's prefetching writes into its queryset, which a shared template would then
+    keep between requests."""
+    return scoped(_identity_provider_list().prefetch_related(_domains()))
 
 
 @cache
 def _identity_provider_list() -> QuerySet[Provider]:
     return (
-        Provider.objects.filter(identity__isnull=False)
+        Provider._base_manager.filter(identity__isnull=False)
         .select_related("identity", "created_by")
         .defer("identity__client_secret")
         .annotate(mapper_count=count_of(IdentityProviderMapper, "identity", outer="identity"))
@@ -45,7 +47,7 @@ def identity_provider_read() -> QuerySet[Provider]:
     spends as long building its statement as running it, and that grows with every column. Cloned
     from a template built once per process, the prefetch attached per call (see
     `identity_provider_list`)."""
-    return _identity_provider_read().prefetch_related(_domains())
+    return scoped(_identity_provider_read().prefetch_related(_domains()))
 
 
 @cache
@@ -54,7 +56,7 @@ def _identity_provider_read() -> QuerySet[Provider]:
         f"identity__{f.name}" for f in IdentityProvider._meta.concrete_fields if f.name != "client_secret"
     ]
     return (
-        Provider.objects.filter(identity__isnull=False)
+        Provider._base_manager.filter(identity__isnull=False)
         .select_related("identity")
         .only("provider_id", "label", "description", "enabled", "created_at", "updated_at", *identity_columns)
         .annotate(mapper_count=count_of(IdentityProviderMapper, "identity", outer="identity"))
@@ -106,12 +108,14 @@ def identity_mapper_rows(*, alias: str) -> QuerySet[Any, Any]:
     list renders), joined on the alias in one query rather than read after a lookup of the provider;
     cloned from a template built once per process. Empty for an alias no identity provider has,
     too: a caller that must tell the two apart looks the provider up when there are no rows."""
-    return _identity_mapper_rows().filter(identity__provider__provider_id=alias)
+    return scoped(_identity_mapper_rows(), "identity__provider__workspace").filter(
+        identity__provider__provider_id=alias
+    )
 
 
 @cache
 def _identity_mapper_rows() -> QuerySet[Any, Any]:
-    return IdentityProviderMapper.objects.order_by("id").values(
+    return IdentityProviderMapper._base_manager.order_by("id").values(
         "pk", "name", "mapper_type", "sync_mode", "config", "created_at", "updated_at"
     )
 

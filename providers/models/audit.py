@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from .common import workspace_field
+from .common import WorkspaceManager, workspace_field
 
 
 class AuditEvent(models.Model):
@@ -38,6 +38,8 @@ class AuditEvent(models.Model):
     detail = models.CharField(max_length=500, blank=True)
 
     workspace = workspace_field(related_name="audit_events", on_delete=models.CASCADE)
+
+    objects = WorkspaceManager()
 
     class Meta:
         ordering = ["-at", "-id"]

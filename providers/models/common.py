@@ -3,7 +3,7 @@
 from django.core.validators import RegexValidator
 from django.db import models
 
-from accounts.models import DEFAULT_WORKSPACE_ID
+from accounts.scoping import WorkspaceManager, current_workspace_id
 from providers.validation import http_url_validator
 
 SLUG_REGEX = r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$"
@@ -16,15 +16,33 @@ slug_validator = RegexValidator(
 
 
 def workspace_field(*, related_name: str, on_delete=models.PROTECT) -> models.ForeignKey:
-    """The workspace a row belongs to. Rows from before workspaces existed are the default
-    workspace's, as are the rows a write names no workspace for."""
+    """The workspace a row belongs to: by default the workspace the request acts on (see
+    `accounts.scoping`). Rows from before workspaces existed are the default workspace's."""
     return models.ForeignKey(
         "accounts.Workspace",
         on_delete=on_delete,
-        default=DEFAULT_WORKSPACE_ID,
+        default=current_workspace_id,
         related_name=related_name,
         help_text="The workspace (tenant) it belongs to.",
     )
 
 
-__all__ = ["ID_CHARACTERS", "SLUG_REGEX", "http_url_validator", "slug_validator", "workspace_field"]
+class IdentityWorkspaceManager(WorkspaceManager):
+    """For an identity provider's configuration: the workspace is its provider's."""
+
+    workspace_path = "provider__workspace"
+
+
+class IdentityPartWorkspaceManager(WorkspaceManager):
+    """For what hangs off an identity configuration (domains, mappers)."""
+
+    workspace_path = "identity__provider__workspace"
+
+
+__all__ = [
+    "ID_CHARACTERS",
+    "SLUG_REGEX",
+    "http_url_validator",
+    "slug_validator",
+    "workspace_field",
+]

@@ -10,6 +10,7 @@ from django.db import models
 from providers.catalog import KNOWN_PROVIDER_CHOICES, KNOWN_PROVIDERS, OAUTH2, OIDC, PROTOCOL_CHOICES, PROTOCOLS, SAML
 from providers.identity import catalogue
 
+from .common import IdentityPartWorkspaceManager, IdentityWorkspaceManager
 from .provider import Provider
 
 
@@ -59,6 +60,8 @@ class IdentityProvider(models.Model):
         help_text="Keys of Keycloak's representation the registry keeps without acting on them "
         '(top level, and `config` inside), returned as they were sent, e.g. {"config": {"guiOrder": "1"}}.',
     )
+
+    objects = IdentityWorkspaceManager()
 
     class Meta:
         verbose_name = "identity provider"
@@ -125,6 +128,8 @@ class IdentityProviderDomain(models.Model):
     domain = models.CharField(max_length=253)
     verified_at = models.DateTimeField(null=True, blank=True)
 
+    objects = IdentityPartWorkspaceManager()
+
     class Meta:
         ordering = ["domain"]
         constraints = [
@@ -155,6 +160,8 @@ class IdentityProviderMapper(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = IdentityPartWorkspaceManager()
 
     class Meta:
         ordering = ["id"]

@@ -7,7 +7,7 @@ from django.db import models
 
 from providers.catalog import GIT, types_with_capability
 
-from .common import SLUG_REGEX, slug_validator, workspace_field
+from .common import SLUG_REGEX, WorkspaceManager, slug_validator, workspace_field
 from .provider import Provider
 
 INVALID_PROVIDER = "Choose an existing git provider."
@@ -54,10 +54,12 @@ class Project(models.Model):
 
     workspace = workspace_field(related_name="projects")
 
+    objects = WorkspaceManager()
+
     class Meta:
         ordering = ["project_id"]
         constraints = [
-            models.UniqueConstraint(fields=["project_id"], name="project_id_unique"),
+            models.UniqueConstraint(fields=["workspace", "project_id"], name="project_id_unique"),
             models.CheckConstraint(condition=models.Q(project_id__regex=SLUG_REGEX), name="project_id_url_safe"),
         ]
         permissions = [("manage_all_projects", "Can see and change every project and all its fields")]

@@ -7,7 +7,7 @@ from fernet_fields import EncryptedTextField
 
 from providers.catalog import CAPABILITIES, CREDENTIAL_TYPE_CHOICES, PROVIDER_TYPE_CHOICES, PROVIDER_TYPES
 
-from .common import SLUG_REGEX, http_url_validator, slug_validator, workspace_field
+from .common import SLUG_REGEX, WorkspaceManager, http_url_validator, slug_validator, workspace_field
 
 
 class Provider(models.Model):
@@ -75,10 +75,12 @@ class Provider(models.Model):
 
     workspace = workspace_field(related_name="providers")
 
+    objects = WorkspaceManager()
+
     class Meta:
         ordering = ["provider_id"]
         constraints = [
-            models.UniqueConstraint(fields=["provider_id"], name="provider_id_unique"),
+            models.UniqueConstraint(fields=["workspace", "provider_id"], name="provider_id_unique"),
             models.CheckConstraint(condition=models.Q(provider_id__regex=SLUG_REGEX), name="provider_id_url_safe"),
             models.CheckConstraint(condition=models.Q(type__in=list(PROVIDER_TYPES)), name="provider_type_known"),
         ]

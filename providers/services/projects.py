@@ -93,7 +93,9 @@ def project_create(
     try:
         project.save()
     except IntegrityError as exc:
-        if not violates(exc, constraint="project_id_unique", table=Project._meta.db_table, column="project_id"):
+        if not violates(
+            exc, constraint="project_id_unique", table=Project._meta.db_table, columns=("workspace_id", "project_id")
+        ):
             raise
         raise ConflictError(f"A project with id “{project_id}” already exists.", field="project_id") from None
     if owners:

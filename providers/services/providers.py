@@ -122,7 +122,9 @@ def provider_create(
         # Nothing is written yet, and nothing more runs in this transaction (on PostgreSQL the
         # failed INSERT has aborted it): the ConflictError leaving the atomic block rolls it back,
         # or back to its savepoint when a caller's transaction encloses it.
-        if not violates(exc, constraint="provider_id_unique", table=Provider._meta.db_table, column="provider_id"):
+        if not violates(
+            exc, constraint="provider_id_unique", table=Provider._meta.db_table, columns=("workspace_id", "provider_id")
+        ):
             raise
         raise ConflictError(f"A provider with id “{provider_id}” already exists.", field="provider_id") from None
     assert credentials is not None

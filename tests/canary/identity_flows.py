@@ -185,7 +185,7 @@ def run_api_flow(operator, fake_dns) -> IdentityFlow:
     assert stored_secret(public) == public_secret
     record(
         "JSON:API PATCH (mask)",
-        jsonapi("PATCH", jsonapi_url, jsonapi_patch(jsonapi_id, client_secret=SECRET_MASK, organization="acme")),
+        jsonapi("PATCH", jsonapi_url, jsonapi_patch(jsonapi_id, client_secret=SECRET_MASK, reference="acme")),
         200,
     )
     assert stored_secret(jsonapi_alias) == jsonapi_secret

@@ -100,8 +100,9 @@ def test_jsonapi_document_example_creates_the_resource(operator_client):
 
 
 def test_jsonapi_optional_attributes_read_back(operator_client):
+    """`organization` is the workspace's public id (the default workspace's here)."""
     document = with_attributes(
-        organization="org_76gsfs5gd",
+        organization="org_default",
         reference="ANY-EXTERNAL-REFEFERNCE",
         reference_origin="ANY-EXTERNAL-REFEFERNCE-ORIGIN",
         metadata={"foo": "bar"},
@@ -109,7 +110,7 @@ def test_jsonapi_optional_attributes_read_back(operator_client):
 
     attributes = jsonapi_create(operator_client, document)["attributes"]
 
-    assert attributes["organization"] == "org_76gsfs5gd"
+    assert attributes["organization"] == "org_default"
     assert attributes["reference"] == "ANY-EXTERNAL-REFEFERNCE"
     assert attributes["reference_origin"] == "ANY-EXTERNAL-REFEFERNCE-ORIGIN"
     assert attributes["metadata"] == {"foo": "bar"}

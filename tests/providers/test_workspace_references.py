@@ -43,10 +43,12 @@ def test_the_api_answers_as_for_a_provider_that_does_not_exist(operator_client, 
     ProviderFactory(provider_id="gh")
     ProjectFactory(project_id="shop", workspace=acme)
 
-    response = operator_client.patch("/api/backend/projects/shop", {"providerId": "gh"}, format="json")
+    response = operator_client.patch(
+        "/api/workspaces/acme/backend/projects/shop", {"repository": {"providerId": "gh"}}, format="json"
+    )
 
-    assert response.status_code == 400
-    assert response.json() == {"repository.providerId": [INVALID]}
+    assert response.status_code == 400  # the lookup is the workspace's: as for an id nobody has
+    assert response.json() == {"repository.providerId": ["No provider with id “gh”."]}
     assert Project.objects.get(project_id="shop").provider is None
 
 

@@ -7,6 +7,7 @@ from rest_framework import mixins, serializers, viewsets
 from providers.api.pagination import KeysetPagination
 from providers.api.permissions import ModelPermissions
 from providers.api.schema import AUTH_ERRORS, LIST_ERRORS
+from providers.api.scope import WorkspaceScoped
 from providers.models import AuditEvent
 
 
@@ -58,14 +59,17 @@ class AuditPagination(KeysetPagination):
 
 
 @extend_schema(tags=["Audit"])
-class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AuditEventViewSet(WorkspaceScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Who did what, when, from where: every write and refused attempt. Never a secret value."""
 
-    queryset = AuditEvent.objects.all()
+    queryset = AuditEvent.objects.none()
     serializer_class = AuditEventSerializer
     permission_classes = [ModelPermissions]
     filterset_class = AuditEventFilter
     pagination_class = AuditPagination
+
+    def get_queryset(self):
+        return AuditEvent.objects.all()
 
     @extend_schema(
         summary="List audit events", responses={200: AuditEventSerializer(many=True), **AUTH_ERRORS, **LIST_ERRORS}

@@ -282,9 +282,7 @@ class ProviderIdField(SlugLookupField):
     }
 
     def __init__(self, **kwargs):
-        super().__init__(
-            slug_field="provider_id", queryset=Provider.objects.all(), allow_null=True, max_length=64, **kwargs
-        )
+        super().__init__(slug_field="provider_id", queryset=Provider.objects, allow_null=True, max_length=64, **kwargs)
 
 
 class RepositoryInputSerializer(StrictSerializer):

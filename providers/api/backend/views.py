@@ -14,6 +14,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts import scoping
 from providers import audit, selectors, services
 from providers.api.filters import ProjectFilter, ProviderFilter
 from providers.api.pagination import ProjectPagination, ProviderPagination
@@ -28,6 +29,7 @@ from providers.api.schema import (
     NOT_FOUND,
     UNSUPPORTED,
 )
+from providers.api.scope import WorkspaceScoped
 from providers.concurrency import row_version_tag
 from providers.models import ID_CHARACTERS, Project, Provider
 
@@ -96,7 +98,7 @@ LOOKUP = ID_CHARACTERS
     ),
 )
 class ProviderViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+    WorkspaceScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
 ):
     """Git and identity providers with their (write-only) credentials."""
 
@@ -182,7 +184,8 @@ class ProviderViewSet(
                     yield json.dumps(serializer.to_representation(row), cls=DjangoJSONEncoder) + "\n"
                 last = batch[-1]["provider_id"]
 
-        response = StreamingHttpResponse(rows(), content_type="application/x-ndjson")
+        # The body is read after the request's scope has ended: it keeps the request's workspace.
+        response = StreamingHttpResponse(scoping.bound(rows()), content_type="application/x-ndjson")
         response["Content-Disposition"] = 'attachment; filename="providers.ndjson"'
         return response
 
@@ -277,7 +280,7 @@ class ProviderViewSet(
         },
     ),
 )
-class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ProjectViewSet(WorkspaceScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Projects and the provider hosting their repository."""
 
     queryset = Project.objects.none()

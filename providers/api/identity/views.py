@@ -17,6 +17,7 @@ from providers.api.fields import SafeJSONParser
 from providers.api.pagination import ProviderPagination
 from providers.api.permissions import ChangePermissions, ModelPermissions, NestedPermissions
 from providers.api.schema import AUTH_ERRORS, BAD_REQUEST, CONFLICT, DETAIL, IF_MATCH, NOT_FOUND
+from providers.api.scope import WorkspaceScoped
 from providers.catalog import PROTOCOL_CHOICES
 from providers.concurrency import version_tag
 from providers.identity import selectors as identity_selectors
@@ -82,7 +83,7 @@ IDP_CONFLICT = {409: OpenApiResponse(CONFLICT, description="The alias is taken."
 
 @extend_schema(tags=["Identity providers"])
 class IdentityProviderViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+    WorkspaceScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
 ):
     """Identity providers (OIDC, OAuth 2.0, SAML) with broker options, lifecycle and mappers."""
 
@@ -294,7 +295,7 @@ class IdentityProviderViewSet(
 
 
 @extend_schema(tags=["Identity providers"])
-class MapperViewSet(viewsets.ViewSet):
+class MapperViewSet(WorkspaceScoped, viewsets.ViewSet):
     """Mappers of one identity provider, at `/api/identity-providers/{alias}/mappers`."""
 
     permission_model = IdentityProvider

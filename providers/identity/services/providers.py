@@ -198,7 +198,9 @@ def identity_provider_create(*, actor, **arguments: Unpack[CreateArguments]) -> 
     try:
         provider.save()
     except IntegrityError as exc:
-        if not violates(exc, constraint="provider_id_unique", table=Provider._meta.db_table, column="provider_id"):
+        if not violates(
+            exc, constraint="provider_id_unique", table=Provider._meta.db_table, columns=("workspace_id", "provider_id")
+        ):
             raise
         raise alias_taken(provider.provider_id) from None
     identity.provider = provider

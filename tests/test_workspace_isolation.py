@@ -1,0 +1,308 @@
+"""Workspaces are isolated: two tenants, `acme` and `globex`, hold the same ids (`gh`, `okta`,
+`shop`). Through every dialect of the API a member of one sees only its own rows, gets 404 for the
+other's (never 403), cannot write into it, and its audit log holds nothing of the other's. Runs
+on SQLite and PostgreSQL like the rest of the suite."""
+
+import json
+
+import pytest
+
+from accounts.models import DEFAULT_WORKSPACE_ID, Membership, Workspace
+from accounts.services import api_token_create
+from providers.models import AuditEvent, IdentityProvider, Project, Provider
+from tests.conftest import client_for
+from tests.factories import IdentityProviderFactory, ProjectFactory, ProviderFactory, UserFactory
+
+TENANTS = ("acme", "globex")
+
+
+def member_client(workspace: Workspace, username: str, role: str = Membership.Role.OPERATOR):
+    user = UserFactory(username=username)
+    Membership.objects.create(workspace=workspace, user=user, role=role)
+    return client_for(user)
+
+
+@pytest.fixture
+def tenants(db):
+    """Each tenant: a git provider `gh`, an OIDC identity provider `okta` with a mapper, a
+    project `shop` on `gh`; every label and name carries the tenant's name."""
+    found = {}
+    for name in TENANTS:
+        workspace = Workspace.objects.create(name=name, display_name=name.upper())
+        gh = ProviderFactory(provider_id="gh", label=f"{name} GitHub", workspace=workspace)
+        IdentityProviderFactory(
+            alias="okta",
+            display_name=f"{name} Okta",
+            provider__workspace=workspace,
+            mappers=[{"name": f"{name}-email"}],
+        )
+        ProjectFactory(project_id="shop", name=f"{name} shop", provider=gh, workspace=workspace)
+        found[name] = workspace
+    return found
+
+
+@pytest.fixture
+def ada(tenants):
+    """An operator of acme only."""
+    return member_client(tenants["acme"], "ada")
+
+
+def internal_id(workspace: str) -> str:
+    return str(
+        IdentityProvider.objects.get(provider__provider_id="okta", provider__workspace__name=workspace).internal_id
+    )
+
+
+# Reads of one workspace's resources, as paths under /api/workspaces/{name}/ (the `{idp}` is the
+# identity provider's internal id in that workspace).
+READS = [
+    "backend/providers",
+    "backend/providers/gh",
+    "backend/providers/gh/credentials",
+    "backend/projects",
+    "backend/projects/shop",
+    "identity-providers",
+    "identity-providers/okta",
+    "identity-providers/okta/mappers",
+    "idps",
+    "idps/{idp}",
+    "identity_providers",
+    "identity_providers/{idp}",
+    "backend/providers/export",
+    "backend/audit-events",
+]
+
+
+@pytest.mark.parametrize("path", READS)
+def test_a_member_reads_its_own_workspace_and_nothing_of_the_other(ada, tenants, path):
+    response = ada.get(f"/api/workspaces/acme/{path.format(idp=internal_id('acme'))}")
+
+    assert response.status_code == 200, response.content
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert b"globex" not in body
+    assert internal_id("globex").encode() not in body
+
+
+@pytest.mark.parametrize("path", [p for p in READS if p != "idps"])
+def test_the_other_workspace_is_404_never_403(ada, tenants, path):
+    response = ada.get(f"/api/workspaces/globex/{path.format(idp=internal_id('globex'))}")
+
+    unknown = ada.get(f"/api/workspaces/nowhere/{path.format(idp=internal_id('globex'))}")
+    assert response.status_code == unknown.status_code == 404
+    assert response.content == unknown.content.replace(b"nowhere", b"globex")  # as if it did not exist
+
+
+@pytest.mark.parametrize("path", ["backend/providers/gh", "identity-providers/okta", "idps/{idp}"])
+def test_the_other_workspaces_ids_are_not_found_through_ones_own(ada, tenants, path):
+    """Under acme's path, globex's internal ids name nothing."""
+    response = ada.get(f"/api/workspaces/acme/{path.format(idp=internal_id('globex'))}")
+
+    assert response.status_code == (200 if "{idp}" not in path else 404)
+    assert b"globex" not in response.content
+
+
+WRITES = [
+    ("patch", "backend/providers/gh", {"label": "taken over"}),
+    ("delete", "backend/providers/gh", None),
+    ("post", "backend/providers/gh/test-connection", {}),
+    ("patch", "backend/projects/shop", {"name": "taken over"}),
+    ("put", "identity-providers/okta", {"alias": "okta", "displayName": "taken over"}),
+    ("delete", "identity-providers/okta", None),
+    (
+        "post",
+        "identity-providers/okta/mappers",
+        {"name": "m", "identityProviderMapper": "hardcoded-attribute-idp-mapper"},
+    ),
+    ("delete", "idps/{idp}", None),
+    ("patch", "identity_providers/{idp}", {"data": {"type": "identity_providers", "attributes": {"name": "x"}}}),
+    ("delete", "identity_providers/{idp}", None),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), WRITES, ids=[f"{m} {p}" for m, p, _ in WRITES])
+def test_writes_into_the_other_workspace_are_404_and_change_nothing(ada, tenants, method, path, body):
+    before = (
+        list(Provider.objects.filter(workspace=tenants["globex"]).values()),
+        list(Project.objects.filter(workspace=tenants["globex"]).values()),
+        list(IdentityProvider.objects.filter(provider__workspace=tenants["globex"]).values()),
+    )
+    url = f"/api/workspaces/globex/{path.format(idp=internal_id('globex'))}"
+
+    response = getattr(ada, method)(
+        url, json.dumps(body) if body is not None else None, content_type="application/json"
+    )
+
+    assert response.status_code == 404
+    assert before == (
+        list(Provider.objects.filter(workspace=tenants["globex"]).values()),
+        list(Project.objects.filter(workspace=tenants["globex"]).values()),
+        list(IdentityProvider.objects.filter(provider__workspace=tenants["globex"]).values()),
+    )
+    assert not AuditEvent.objects.filter(workspace=tenants["globex"]).exists()
+
+
+def test_an_unknown_workspace_is_404_json(ada, tenants):
+    response = ada.get("/api/workspaces/nowhere/backend/providers")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No workspace “nowhere”."}
+
+
+def test_a_write_lands_in_the_workspace_of_the_path_and_its_audit_log(ada, tenants):
+    response = ada.patch("/api/workspaces/acme/backend/providers/gh", {"label": "ACME GitHub"}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert Provider.objects.get(workspace=tenants["acme"], provider_id="gh").label == "ACME GitHub"
+    assert Provider.objects.get(workspace=tenants["globex"], provider_id="gh").label == "globex GitHub"
+    events = AuditEvent.objects.filter(object_id="gh")
+    assert [e.workspace.name for e in events] == ["acme"]
+    listed = ada.get("/api/workspaces/acme/backend/audit-events").json()
+    assert [e["objectId"] for e in listed["results"]] == ["gh"], listed
+
+
+def test_each_workspace_may_use_an_id_another_has(ada, tenants):
+    """The broker-options document's create under its `workspaceName` path: verbatim it asks for
+    the issuer (as on the un-prefixed path), with one it creates the provider in that workspace."""
+    verbatim = {
+        "alias": "keycloak-oidc-2",
+        "providerId": "keycloak-oidc",
+        "enabled": True,
+        "updateProfileFirstLoginMode": "on",
+        "trustEmail": False,
+        "storeToken": False,
+        "addReadTokenRoleOnCreate": False,
+        "authenticateByDefault": False,
+        "linkOnly": False,
+        "firstBrokerLoginFlowAlias": "first broker login",
+        "config": {},
+    }
+    body = {**verbatim, "config": {"issuer": "https://sso.example.test/realms/main", "clientId": "registry"}}
+    globex = member_client(tenants["globex"], "bob")
+
+    asked = ada.post("/api/workspaces/acme/identity-providers", verbatim, format="json")
+    assert (asked.status_code, set(asked.json())) == (400, {"config.issuer"})
+
+    assert ada.post("/api/workspaces/acme/identity-providers", body, format="json").status_code == 201
+    assert globex.post("/api/workspaces/globex/identity-providers", body, format="json").status_code == 201
+    again = ada.post("/api/workspaces/acme/identity-providers", body, format="json")
+
+    assert again.status_code == 409
+    created = Provider.objects.filter(provider_id="keycloak-oidc-2").values_list("workspace__name", flat=True)
+    assert sorted(created) == ["acme", "globex"]
+
+
+def test_a_project_id_is_per_workspace(ada, tenants):
+    project = Project.objects.get(workspace=tenants["acme"], project_id="shop")
+
+    response = ada.get("/api/workspaces/acme/backend/projects/shop")
+
+    assert response.json()["name"] == project.name == "acme shop"
+
+
+def test_a_token_limited_to_a_workspace_acts_on_it_on_the_unprefixed_paths(tenants):
+    user = UserFactory(username="carol")
+    Membership.objects.create(workspace=tenants["globex"], user=user, role=Membership.Role.OPERATOR)
+    token, raw = api_token_create(user=user, name="globex only")
+    token.workspace = tenants["globex"]
+    token.save(update_fields=["workspace"])
+    client = client_for(None)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    listed = client.get("/api/backend/providers")
+    other = client.get("/api/workspaces/acme/backend/providers")
+
+    assert listed.status_code == 200
+    assert [p["label"] for p in listed.json()["results"]] == ["globex GitHub", "globex Okta"]
+    assert other.status_code == 404
+
+
+def test_the_unprefixed_paths_act_on_the_default_workspace(operator, tenants):
+    ProviderFactory(provider_id="gh", label="default GitHub", workspace_id=DEFAULT_WORKSPACE_ID)
+
+    listed = client_for(operator).get("/api/backend/providers").json()
+
+    assert [p["label"] for p in listed["results"]] == ["default GitHub"]
+
+
+def test_a_member_of_one_workspace_has_no_role_in_the_default_one(ada, tenants):
+    assert ada.get("/api/backend/providers").status_code == 403
+
+
+def test_a_viewer_reads_but_does_not_write(tenants):
+    viewer = member_client(tenants["acme"], "vera", Membership.Role.VIEWER)
+
+    assert viewer.get("/api/workspaces/acme/backend/providers/gh").status_code == 200
+    refused = viewer.patch("/api/workspaces/acme/backend/providers/gh", {"label": "x"}, format="json")
+
+    assert refused.status_code == 403
+    assert Provider.objects.get(workspace=tenants["acme"], provider_id="gh").label == "acme GitHub"
+
+
+def test_the_public_login_list_is_per_workspace(tenants):
+    anonymous = client_for(None)
+
+    acme = anonymous.get("/api/workspaces/acme/idps").json()
+    globex = anonymous.get("/api/workspaces/globex/idps").json()
+
+    assert [p["display_name"] for p in acme["providers"]] == ["acme Okta"]
+    assert [p["display_name"] for p in globex["providers"]] == ["globex Okta"]
+    assert anonymous.get("/api/workspaces/nowhere/idps").status_code == 404
+
+
+def test_jsonapi_organization_is_the_workspace_public_id(ada, tenants):
+    body = ada.get(f"/api/workspaces/acme/identity_providers/{internal_id('acme')}").json()
+
+    assert body["data"]["attributes"]["organization"] == tenants["acme"].public_id
+
+
+JSONAPI_CREATE = {
+    "data": {
+        "type": "identity_providers",
+        "attributes": {
+            "name": "Org auth0",
+            "client_id": "a6CDk5v1ZV99GrtOcfYVEZRnDDt",
+            "client_secret": "s6CD55v1ZV99ArtOcfYVEZRnDDf",
+            "issuer": "https://dev.auth987.com/",
+            "domains": "dev.auth987.com,stg.auth987.com",
+            "token_url": "https://dev.auth987.com/oauth/token",
+            "authorize_url": "https://dev.auth987.com/authorize",
+            "jwks_url": "https://dev.auth987.com/.well-known/jwks.json",
+        },
+    }
+}
+
+
+def jsonapi_create(client, path: str, organization: str | None = None):
+    body = json.loads(json.dumps(JSONAPI_CREATE))
+    if organization is not None:
+        body["data"]["attributes"]["organization"] = organization
+    return client.post(path, json.dumps(body), content_type="application/vnd.api+json")
+
+
+def test_a_jsonapi_create_acts_in_the_organization_it_names(tenants):
+    carol = UserFactory(username="carol")
+    for workspace in tenants.values():
+        Membership.objects.create(workspace=workspace, user=carol, role=Membership.Role.OPERATOR)
+    client = client_for(carol)
+
+    response = jsonapi_create(client, "/api/workspaces/acme/identity_providers", tenants["globex"].public_id)
+
+    assert response.status_code == 201, response.content
+    attributes = response.json()["data"]["attributes"]
+    assert attributes["organization"] == tenants["globex"].public_id
+    assert Provider.objects.get(label="Org auth0").workspace == tenants["globex"]
+
+
+@pytest.mark.parametrize(("organization", "status"), [("globex", 404), ("org_000000000", 404), ("viewer", 403)])
+def test_a_jsonapi_create_naming_a_workspace_the_caller_cannot_write_is_refused(tenants, organization, status):
+    vera = UserFactory(username="vera")
+    Membership.objects.create(workspace=tenants["acme"], user=vera, role=Membership.Role.OPERATOR)
+    Membership.objects.create(workspace=tenants["globex"], user=vera, role=Membership.Role.VIEWER)
+    named = {"globex": Workspace.objects.create(name="initech", display_name="I").public_id, "viewer": None}
+    public_id = named.get(organization) or (tenants["globex"].public_id if organization == "viewer" else organization)
+
+    response = jsonapi_create(client_for(vera), "/api/workspaces/acme/identity_providers", public_id)
+
+    assert response.status_code == status, response.content
+    assert response.json()["errors"][0]["status"] == str(status)
+    assert not Provider.objects.filter(label="Org auth0").exists()
