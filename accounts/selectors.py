@@ -43,8 +43,9 @@ ADMIN_WORKSPACE_KEY = "workspace"
 
 def admin_scope(request) -> int | list[int] | None:
     """The workspaces the admin shows and touches for this request (see `accounts.scoping`): the
-    switcher's choice when the user sees it; else every workspace for those in every workspace
-    (None), or the user's first workspace. Nothing (an empty list) for anyone else."""
+    switcher's choice when the user sees it (None for “All workspaces”); else the default
+    workspace for those in every workspace (as the un-prefixed API paths), or the user's first
+    workspace. Nothing (an empty list) for anyone else."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.is_staff:
         return []
@@ -55,7 +56,7 @@ def admin_scope(request) -> int | list[int] | None:
     if isinstance(chosen, int) and (every or Membership.objects.filter(user=user, workspace_id=chosen).exists()):
         return chosen
     if every:
-        return None
+        return DEFAULT_WORKSPACE_ID
     first = Membership.objects.filter(user=user).order_by("workspace__name").values_list("workspace_id", flat=True)
     return next(iter(first), [])
 
@@ -100,3 +101,28 @@ def workspace_name_of(*, public_id: str) -> str | None:
 
 def public_id_of(*, workspace_id: int) -> str:
     return Workspace.objects.filter(pk=workspace_id).values_list("public_id", flat=True).get()
+
+
+def admin_workspace_choices(*, user, current) -> list[dict]:
+    """The admin switcher's options, `current` (the admin's scope) marked: the workspaces the
+    user sees, and “All workspaces” for those in every workspace. Empty when there is no choice."""
+    if not user.is_authenticated or not user.is_staff:
+        return []
+    choices = [
+        {"value": str(pk), "label": display_name or name, "selected": pk == current}
+        for pk, name, display_name in workspaces_visible(user=user)
+        .order_by("name")
+        .values_list("pk", "name", "display_name")
+    ]
+    if len(choices) < 2:
+        return []
+    if in_every_workspace(user):
+        choices.insert(0, {"value": "", "label": "All workspaces", "selected": current is None})
+    return choices
+
+
+def admin_choice_allowed(*, user, value: str) -> bool:
+    """Whether the switcher may be set to `value` (a workspace id, or "" for all) for this user."""
+    if value == "":
+        return in_every_workspace(user)
+    return value.isdigit() and workspaces_visible(user=user).filter(pk=int(value)).exists()

@@ -4,11 +4,12 @@ from django.contrib import admin
 
 from providers.models import AuditEvent
 
+from .common import WorkspaceColumns
 from .paginator import EstimatedCountPaginator
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(WorkspaceColumns, admin.ModelAdmin):
     """The audit log, read-only: written by the product itself, never edited."""
 
     paginator = EstimatedCountPaginator

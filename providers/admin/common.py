@@ -13,6 +13,7 @@ from django.forms.fields import InvalidJSONInput
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 
+from accounts import scoping
 from accounts.errors import ConflictError
 from providers.validation import MAX_JSON_DEPTH, json_depth
 
@@ -105,6 +106,35 @@ class BoundedJSONFormField(forms.JSONField):
 
 
 JSON_FIELDS: dict[type[models.Field], dict[str, Any]] = {models.JSONField: {"form_class": BoundedJSONFormField}}
+
+
+class WorkspaceColumns:
+    """For the changelists of workspace-owned rows: when the admin shows every workspace (the
+    switcher's “All workspaces”), a workspace column and filter; one workspace needs neither."""
+
+    workspace_lookup = "workspace"
+
+    def _every_workspace(self) -> bool:
+        enabled, value = scoping.active()
+        return enabled and value is scoping.ALL
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)  # type: ignore[misc]
+        return queryset.select_related(self.workspace_lookup) if self._every_workspace() else queryset
+
+    @admin.display(description="Workspace")
+    def workspace_column(self, obj) -> str:
+        for name in self.workspace_lookup.split("__"):
+            obj = getattr(obj, name)
+        return obj.display_name or obj.name
+
+    def get_list_display(self, request):
+        shown = list(super().get_list_display(request))  # type: ignore[misc]
+        return [*shown, "workspace_column"] if self._every_workspace() else shown
+
+    def get_list_filter(self, request):
+        filters = list(super().get_list_filter(request))  # type: ignore[misc]
+        return [*filters, self.workspace_lookup] if self._every_workspace() else filters
 
 
 class ServiceLoggedAdmin(admin.ModelAdmin):

@@ -23,7 +23,7 @@ from providers.identity.mappers import MAPPER_TYPES, mapper_config_validate
 from providers.models import IdentityProvider, IdentityProviderMapper, Provider
 from providers.selectors import provider_id_taken
 
-from .common import JSON_FIELDS, ServiceLoggedAdmin, confirm_bulk
+from .common import JSON_FIELDS, ServiceLoggedAdmin, WorkspaceColumns, confirm_bulk
 
 IDENTITY_FORM_NAMES = {"provider_id": "alias", "label": "display_name", "domains": "domain_names"}
 
@@ -178,7 +178,8 @@ class MapperInline(admin.TabularInline):
 
 
 @admin.register(IdentityProvider)
-class IdentityProviderAdmin(ServiceLoggedAdmin):
+class IdentityProviderAdmin(WorkspaceColumns, ServiceLoggedAdmin):
+    workspace_lookup = "provider__workspace"
     form = IdentityProviderAdminForm
     formfield_overrides = JSON_FIELDS
     # The declared password field replaces the model field, so the stored secret is never loaded.

@@ -7,12 +7,12 @@ from django.db.models import QuerySet
 from providers import selectors, services
 from providers.models import Project
 
-from .common import ServiceLoggedAdmin
+from .common import ServiceLoggedAdmin, WorkspaceColumns
 from .paginator import EstimatedCountPaginator
 
 
 @admin.register(Project)
-class ProjectAdmin(ServiceLoggedAdmin):
+class ProjectAdmin(WorkspaceColumns, ServiceLoggedAdmin):
     paginator = EstimatedCountPaginator
     list_display = ["project_id", "name", "provider_link", "repository_path"]
     list_filter = ["provider__type"]

@@ -1,9 +1,14 @@
 import re
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.db.models import QuerySet
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
+from accounts import scoping
+from accounts import selectors as workspace_selectors
 from providers import selectors
 from providers.models import ID_CHARACTERS, Project
 
@@ -77,6 +82,32 @@ class RegistryAdminSite(admin.AdminSite):
         """The home page, with the operators' dashboard above the list of sections."""
         extra_context = {**(extra_context or {}), "dashboard": admin_dashboard(user=request.user)}
         return super().index(request, extra_context)
+
+    def each_context(self, request):
+        """Every admin page's header shows the workspace switcher (when there is a choice)."""
+        context = super().each_context(request)
+        _enabled, current = scoping.active()
+        context["workspace_choices"] = workspace_selectors.admin_workspace_choices(user=request.user, current=current)
+        return context
+
+    def get_urls(self):
+        switch = path("workspace/", self.admin_view(self.switch_workspace), name="switch_workspace")
+        return [switch, *super().get_urls()]
+
+    def switch_workspace(self, request):
+        """The switcher's form: the workspace the admin shows and writes into from now on, kept in
+        the session (`accounts.selectors.admin_scope`); back to the page it was sent from."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        value = request.POST.get("workspace", "")
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
+            back = reverse("admin:index")
+        if not workspace_selectors.admin_choice_allowed(user=request.user, value=value):
+            messages.error(request, "That workspace is not one of yours.")
+            return HttpResponseRedirect(back)
+        request.session[workspace_selectors.ADMIN_WORKSPACE_KEY] = int(value) if value else ""
+        return HttpResponseRedirect(back)
 
     def autocomplete_view(self, request):
         return ProviderAutocompleteJsonView.as_view(admin_site=self)(request)
