@@ -4,8 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
+from accounts.models import Membership
 from providers import services
-from providers.models import Credential, Provider
+from providers.models import Credential, Project, Provider
 from tests.factories import OperatorFactory, ProjectFactory, ProviderFactory
 
 TOKEN = services.CredentialInput("token", {"accessToken": "t-1"})
@@ -179,6 +180,14 @@ def test_demo_data_command_is_idempotent():
     call_command("seed_demo", stdout=StringIO())
     call_command("seed_demo", stdout=StringIO())
 
-    assert Provider.objects.count() == 4
-    assert Credential.objects.count() == 4
-    assert set(Provider.objects.values_list("type", flat=True)) == {"github", "gitlab", "bitbucket", "okta"}
+    default = Provider.objects.filter(workspace__name="default")
+    assert default.count() == 4
+    assert set(default.values_list("type", flat=True)) == {"github", "gitlab", "bitbucket", "okta"}
+    for name in ("acme", "globex"):  # the same ids in each, an operator of that workspace only
+        assert sorted(Provider.objects.filter(workspace__name=name).values_list("provider_id", flat=True)) == [
+            "github-cloud",
+            "gitlab-onprem",
+        ]
+        assert Project.objects.get(workspace__name=name).provider.workspace.name == name
+        assert Membership.objects.get(user__username=f"{name}-operator").workspace.name == name
+    assert Credential.objects.count() == 8

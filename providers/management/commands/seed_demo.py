@@ -4,8 +4,9 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from accounts.models import User
+from accounts.models import DEFAULT_WORKSPACE_ID, Membership, User, Workspace
 from accounts.roles import OPERATORS, PROJECT_OWNERS
+from accounts.scoping import within
 from providers import services
 from providers.models import Project, Provider
 
@@ -56,8 +57,20 @@ PROJECTS = [
 ]
 
 
+# Two tenants with an operator each (a member of that workspace only), and the same provider and
+# project ids in both: signed in as one, nothing of the other shows.
+WORKSPACES = [
+    # name, display name, operator, password
+    ("acme", "ACME Corporation", "acme-operator", "acme-demo-pass"),
+    ("globex", "Globex Corporation", "globex-operator", "globex-demo-pass"),
+]
+
+
 class Command(BaseCommand):
-    help = "Load demo users, providers and projects (idempotent: existing ones are left alone)."
+    help = (
+        "Load demo users, providers and projects, and two workspaces (acme, globex) with an operator "
+        "each (idempotent: existing ones are left alone)."
+    )
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -71,20 +84,45 @@ class Command(BaseCommand):
             if group:
                 user.groups.add(Group.objects.get(name=group))
             users[username] = user
-        for spec in PROVIDERS:
+        with within(DEFAULT_WORKSPACE_ID):
+            self._providers_and_projects(users["operator"], PROVIDERS, PROJECTS, users)
+        for name, display_name, username, password in WORKSPACES:
+            workspace = Workspace.objects.filter(name=name).first() or Workspace.objects.create(
+                name=name, display_name=display_name
+            )
+            operator = User.objects.filter(username=username).first()
+            if operator is None:
+                operator = User(username=username, is_staff=True)
+                operator.set_password(password)
+                operator.save()
+            Membership.objects.get_or_create(workspace=workspace, user=operator, defaults={"role": "operator"})
+            with within(workspace.pk):
+                self._providers_and_projects(
+                    operator,
+                    [{**spec, "label": f"{display_name} {spec['label']}"} for spec in PROVIDERS[:2]],
+                    [(p, f"{display_name} {n}", pr, path, []) for p, n, pr, path, _ in PROJECTS[:1]],
+                    users,
+                )
+        self.stdout.write("Demo data ready. Sign in at http://127.0.0.1:8000/admin/ as:")
+        for username, password, superuser, group in USERS:
+            role = "superuser" if superuser else f"group {group}, every workspace"
+            self.stdout.write(f"  {username:<15} / {password:<20} ({role})")
+        for name, _, username, password in WORKSPACES:
+            self.stdout.write(f"  {username:<15} / {password:<20} (operator of workspace {name} only)")
+
+    @staticmethod
+    def _providers_and_projects(actor, providers, projects, users) -> None:
+        """Create what is missing in the workspace in scope."""
+        for spec in providers:
             if not Provider.objects.filter(provider_id=spec["provider_id"]).exists():
-                services.provider_create(actor=users["operator"], **spec)
-        for project_id, name, provider_id, path, owners in PROJECTS:
+                services.provider_create(actor=actor, **spec)
+        for project_id, name, provider_id, path, owners in projects:
             if not Project.objects.filter(project_id=project_id).exists():
                 services.project_create(
-                    actor=users["operator"],
+                    actor=actor,
                     project_id=project_id,
                     name=name,
                     provider=Provider.objects.filter(provider_id=provider_id).first() if provider_id else None,
                     repository_path=path,
                     owners=[users[o] for o in owners],
                 )
-        self.stdout.write("Demo data ready. Sign in at http://127.0.0.1:8000/admin/ as:")
-        for username, password, superuser, group in USERS:
-            role = "superuser" if superuser else f"group {group}"
-            self.stdout.write(f"  {username:<9} / {password:<20} ({role})")
