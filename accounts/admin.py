@@ -1,12 +1,13 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.template.response import TemplateResponse
 
 from .models import DEFAULT_WORKSPACE_ID, ApiToken, Membership, User, Workspace
-from .selectors import can_manage_workspace, owned_workspaces
-from .services import api_token_issue, api_token_revoke, workspace_delete
+from .selectors import can_manage_workspace, owned_workspaces, workspaces_visible
+from .services import api_token_check_limits, api_token_issue, api_token_revoke, workspace_delete
 
 
 @admin.register(User)
@@ -40,8 +41,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["user", "name", "expires_at"] if request.user.is_superuser else ["name", "expires_at"]
-        return ["user", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
+            limits = ["name", "expires_at", "workspace", "role"]
+            return ["user", *limits] if request.user.is_superuser else limits
+        return ["user", "name", "prefix", "created_at", "expires_at", "workspace", "role", "last_used_at", "revoked_at"]
 
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.get_fields(request, obj)
@@ -58,6 +60,32 @@ class ApiTokenAdmin(admin.ModelAdmin):
         if not request.user.is_superuser or obj.user_id is None:
             obj.user = request.user
         obj.raw_token = api_token_issue(token=obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "workspace":  # only the workspaces the signed-in user sees
+            kwargs["queryset"] = workspaces_visible(user=request.user).order_by("name")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        """The workspace and role limits are checked with the form: a refusal names the field."""
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is not None:
+            return form
+        user = request.user
+
+        class LimitedTokenForm(form):  # type: ignore[valid-type,misc]
+            def clean(self):
+                cleaned = super().clean()
+                owner = cleaned.get("user") or user
+                token = ApiToken(user=owner, workspace=cleaned.get("workspace"), role=cleaned.get("role") or "")
+                try:
+                    api_token_check_limits(token)
+                except ValidationError as exc:
+                    for field, errors in exc.message_dict.items():
+                        self.add_error(field, errors)
+                return cleaned
+
+        return LimitedTokenForm
 
     def response_add(self, request, obj, post_url_continue=None):
         """Show the token once, on this page only: it is not stored anywhere it could be read again."""

@@ -6,7 +6,7 @@ from django.db import connection
 
 from .models import ApiToken
 from .scoping import current_single_workspace
-from .selectors import role_permissions
+from .selectors import permissions_of_role, role_permissions
 
 
 def _permissions_sql(user_id: str = "%s") -> str:
@@ -27,7 +27,7 @@ def _permissions_sql(user_id: str = "%s") -> str:
     )
 
 
-TOKEN_FIELDS = ("id", "user_id", "revoked_at", "expires_at", "last_used_at", "workspace_id")
+TOKEN_FIELDS = ("id", "user_id", "revoked_at", "expires_at", "last_used_at", "workspace_id", "role")
 
 
 def api_token_with_permissions(key_hash: str):
@@ -65,6 +65,7 @@ def api_token_with_permissions(key_hash: str):
     user = user_model.from_db(connection.alias, [f.attname for f in user_fields], user_values)
     if user.is_active and not user.is_superuser:
         user._perm_cache = {f"{row[-2]}.{row[-1]}" for row in rows if row[-1] is not None}  # type: ignore[attr-defined]
+    user._token_role = token.role  # type: ignore[attr-defined]  # caps its permissions (RegistryModelBackend)
     token.user = user
     return token
 
@@ -109,10 +110,21 @@ class RegistryModelBackend(ModelBackend):
 
     def has_perm(self, user_obj, perm, obj=None):
         """The user's own and group permissions (every workspace), then their workspace role's:
-        the first answer needs no query for those in a global group."""
+        the first answer needs no query for those in a global group. A token limited to a role
+        (`ApiToken.role`) allows no more than that role's permissions."""
+        role = getattr(user_obj, "_token_role", "")
+        if role and perm not in self._role_cap(user_obj, role):
+            return False
         if super().has_perm(user_obj, perm, obj):
             return True
         return obj is None and perm in self.workspace_permissions(user_obj)
+
+    @staticmethod
+    def _role_cap(user_obj, role: str) -> set[str]:
+        cache = user_obj.__dict__.setdefault("_token_role_cache", {})
+        if role not in cache:
+            cache[role] = permissions_of_role(role)
+        return cache[role]
 
     def has_module_perms(self, user_obj, app_label):
         if super().has_module_perms(user_obj, app_label):

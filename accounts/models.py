@@ -117,8 +117,15 @@ class ApiToken(models.Model):
         null=True,
         blank=True,
         related_name="api_tokens",
-        help_text="The workspace the token is limited to; empty: every workspace its user belongs to. "
-        "Not enforced yet: the API is not scoped by workspace so far.",
+        help_text="The workspace the token is limited to (its un-prefixed API paths act on it); empty: every "
+        "workspace its user belongs to.",
+    )
+    role = models.CharField(
+        max_length=20,
+        choices=Membership.Role.choices,
+        blank=True,
+        help_text="At most this role's permissions, whatever its user may do; empty: its user's own. "
+        "No higher than the user's role in the token's workspace.",
     )
 
     class Meta:

@@ -4,7 +4,7 @@ from django.contrib.auth.models import Permission
 from django.db.models import Exists, OuterRef, QuerySet
 
 from .models import DEFAULT_WORKSPACE_ID, Membership, Workspace
-from .roles import IDENTITY_VIEWERS, OPERATORS, PROJECT_OWNERS, READ_ONLY_ROLES, ROLE_GROUPS
+from .roles import GROUP_ROLES, IDENTITY_VIEWERS, OPERATORS, PROJECT_OWNERS, READ_ONLY_ROLES, ROLE_GROUPS, ROLE_RANK
 
 # Members of these groups hold their role in every workspace (single-tenant use, as before workspaces).
 GLOBAL_ROLE_GROUPS = (OPERATORS, PROJECT_OWNERS, IDENTITY_VIEWERS)
@@ -87,8 +87,11 @@ def api_workspace(*, user, token, name: str | None) -> int | None:
 def role_permissions(*, user, workspace_id: int) -> set[str]:
     """The permissions (“app_label.codename”) the user's role in the workspace gives there."""
     role = Membership.objects.filter(user_id=user.pk, workspace_id=workspace_id).values_list("role", flat=True).first()
-    if role is None:
-        return set()
+    return permissions_of_role(role) if role else set()
+
+
+def permissions_of_role(role: str) -> set[str]:
+    """The permissions a workspace role gives (`accounts.roles.ROLE_GROUPS`)."""
     rows = Permission.objects.filter(group__name=ROLE_GROUPS[role]).values_list("content_type__app_label", "codename")
     return {
         f"{app}.{codename}" for app, codename in rows if role not in READ_ONLY_ROLES or codename.startswith("view_")
@@ -126,3 +129,15 @@ def admin_choice_allowed(*, user, value: str) -> bool:
     if value == "":
         return in_every_workspace(user)
     return value.isdigit() and workspaces_visible(user=user).filter(pk=int(value)).exists()
+
+
+def highest_role(*, user, workspace: Workspace) -> str | None:
+    """The user's highest role in the workspace: a superuser's is owner's, a global group's its
+    role there (`accounts.roles.GROUP_ROLES`), a member's their membership's."""
+    if user.is_superuser:
+        return "owner"
+    roles = [
+        GROUP_ROLES[name] for name in user.groups.filter(name__in=list(GROUP_ROLES)).values_list("name", flat=True)
+    ]
+    roles += Membership.objects.filter(user=user, workspace=workspace).values_list("role", flat=True)
+    return max(roles, key=ROLE_RANK.__getitem__, default=None)

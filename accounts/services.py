@@ -8,8 +8,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from . import selectors
 from .errors import ConflictError, violates
 from .models import DEFAULT_WORKSPACE_ID, ApiToken, Membership, User, Workspace, generate_token, hash_token
+from .roles import ROLE_RANK
 from .scoping import within
 
 
@@ -25,9 +27,34 @@ def api_token_issue(*, token: ApiToken) -> str:
     return raw
 
 
-def api_token_create(*, user: User, name: str, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
-    token = ApiToken(user=user, name=name, expires_at=expires_at)
+def api_token_create(
+    *,
+    user: User,
+    name: str,
+    expires_at: datetime | None = None,
+    workspace: Workspace | None = None,
+    role: str = "",
+) -> tuple[ApiToken, str]:
+    token = ApiToken(user=user, name=name, expires_at=expires_at, workspace=workspace, role=role)
+    api_token_check_limits(token)
     return token, api_token_issue(token=token)
+
+
+def api_token_check_limits(token: ApiToken) -> None:
+    """A token is limited to a workspace its user belongs to, and to a role (which needs a
+    workspace) no higher than its user's there."""
+    user, workspace = token.user, token.workspace
+    if workspace is not None and not selectors.workspaces_visible(user=user).filter(pk=workspace.pk).exists():
+        raise ValidationError({"workspace": [f"{user.get_username()} is not a member of this workspace."]})
+    if not token.role:
+        return
+    if token.role not in ROLE_RANK:
+        raise ValidationError({"role": [f"Expected one of: {', '.join(ROLE_RANK)}."]})
+    if workspace is None:
+        raise ValidationError({"role": ["A role limits a token within one workspace: choose the workspace too."]})
+    highest = selectors.highest_role(user=user, workspace=workspace)
+    if highest is None or ROLE_RANK[token.role] > ROLE_RANK[highest]:
+        raise ValidationError({"role": [f"Higher than {user.get_username()}'s own role here ({highest or 'none'})."]})
 
 
 def api_token_revoke(*, token: ApiToken, actor=None) -> ApiToken:

@@ -6,6 +6,9 @@ on SQLite and PostgreSQL like the rest of the suite."""
 import json
 
 import pytest
+from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
+from django.test import Client
 
 from accounts.models import DEFAULT_WORKSPACE_ID, Membership, Workspace
 from accounts.services import api_token_create
@@ -306,3 +309,65 @@ def test_a_jsonapi_create_naming_a_workspace_the_caller_cannot_write_is_refused(
     assert response.status_code == status, response.content
     assert response.json()["errors"][0]["status"] == str(status)
     assert not Provider.objects.filter(label="Org auth0").exists()
+
+
+def limited_client(user, workspace: Workspace, role: str = ""):
+    _, raw = api_token_create(user=user, name="limited", workspace=workspace, role=role)
+    client = client_for(None)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
+def test_a_token_limited_to_the_viewer_role_reads_but_does_not_write(tenants):
+    owner = UserFactory(username="olga")
+    Membership.objects.create(workspace=tenants["acme"], user=owner, role=Membership.Role.OWNER)
+    client = limited_client(owner, tenants["acme"], role="viewer")
+
+    read = client.get("/api/workspaces/acme/backend/providers/gh")
+    write = client.patch("/api/workspaces/acme/backend/providers/gh", {"label": "x"}, format="json")
+
+    assert read.status_code == 200
+    assert write.status_code == 403
+    assert Provider.objects.get(workspace=tenants["acme"], provider_id="gh").label == "acme GitHub"
+
+
+def test_a_global_operators_token_limited_to_the_viewer_role_does_not_write(operator, tenants):
+    client = limited_client(operator, tenants["acme"], role="viewer")
+
+    assert client.get("/api/backend/providers/gh").status_code == 200  # its workspace: acme
+    assert client.delete("/api/backend/providers/gh").status_code == 403
+    assert Provider.objects.filter(workspace=tenants["acme"], provider_id="gh").exists()
+
+
+@pytest.mark.parametrize(
+    ("role", "workspace", "field"),
+    [("owner", "acme", "role"), ("operator", None, "role"), ("", "globex", "workspace"), ("boss", "acme", "role")],
+    ids=["above-the-users-role", "role-without-workspace", "not-a-member", "unknown-role"],
+)
+def test_a_token_cannot_exceed_its_users_role_or_workspaces(tenants, role, workspace, field):
+    user = UserFactory(username="otto")
+    Membership.objects.create(workspace=tenants["acme"], user=user, role=Membership.Role.OPERATOR)
+
+    with pytest.raises(ValidationError) as refused:
+        api_token_create(user=user, name="t", workspace=tenants.get(workspace), role=role)
+
+    assert set(refused.value.message_dict) == {field}
+    assert not user.api_tokens.exists()
+
+
+def test_the_admin_token_form_names_the_limit_refused(tenants):
+    user = UserFactory(username="otto")
+    Membership.objects.create(workspace=tenants["acme"], user=user, role=Membership.Role.VIEWER)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["add_apitoken", "view_apitoken"]))
+    browser = Client()
+    browser.force_login(user)
+
+    page = browser.post(
+        "/admin/accounts/apitoken/add/", {"name": "ci", "workspace": tenants["acme"].pk, "role": "operator"}
+    )
+    options = browser.get("/admin/accounts/apitoken/add/").content.decode()
+
+    assert page.status_code == 200
+    assert "Higher than otto&#x27;s own role here (viewer)." in page.content.decode()
+    assert not user.api_tokens.exists()
+    assert "ACME" in options and "GLOBEX" not in options  # only the user's workspaces are offered
