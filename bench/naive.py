@@ -42,7 +42,7 @@ class ProviderSerializer(serializers.ModelSerializer):
 
 
 class ProviderViewSet(viewsets.ModelViewSet):
-    queryset = Provider.objects.all()
+    queryset = Provider.objects  # a manager: scoped per request
     serializer_class = ProviderSerializer
     pagination_class = Pagination
     lookup_field = "provider_id"
@@ -55,7 +55,7 @@ class ProjectSerializer(serializers.ModelSerializer):
 
 
 class ProjectViewSet(viewsets.ModelViewSet):
-    queryset = Project.objects.all()
+    queryset = Project.objects
     serializer_class = ProjectSerializer
     pagination_class = Pagination
     lookup_field = "project_id"
@@ -77,7 +77,7 @@ class IdentityProviderSerializer(serializers.ModelSerializer):
 
 
 class IdentityProviderViewSet(viewsets.ModelViewSet):
-    queryset = IdentityProvider.objects.all()
+    queryset = IdentityProvider.objects
     serializer_class = IdentityProviderSerializer
     pagination_class = Pagination
     lookup_field = "provider__provider_id"
@@ -86,12 +86,15 @@ class IdentityProviderViewSet(viewsets.ModelViewSet):
 class PublicIdentityProviderViewSet(viewsets.ReadOnlyModelViewSet):
     """The login list a typical team writes: the same filter, the nested provider, no caching."""
 
-    queryset = IdentityProvider.objects.filter(
-        provider__enabled=True, hide_on_login=False, link_only=False, status=IdentityProvider.Status.ACTIVE
-    )
+    queryset = IdentityProvider.objects
     serializer_class = IdentityProviderSerializer
     authentication_classes: list = []
     permission_classes: list = []
+
+    def get_queryset(self):
+        return IdentityProvider.objects.filter(
+            provider__enabled=True, hide_on_login=False, link_only=False, status=IdentityProvider.Status.ACTIVE
+        )
 
 
 router = routers.SimpleRouter(trailing_slash=False)

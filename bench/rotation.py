@@ -73,4 +73,7 @@ def main(mode: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    from django_scopes import scopes_disabled  # as manage.py: a command acts on every workspace
+
+    with scopes_disabled():
+        main(sys.argv[1])

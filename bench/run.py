@@ -346,4 +346,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from django_scopes import scopes_disabled  # as manage.py: seeding and reading span workspaces
+
+    with scopes_disabled():
+        main()

@@ -6,7 +6,7 @@ from config.settings.production import *  # noqa: F403
 from config.settings.production import MIDDLEWARE
 
 ROOT_URLCONF = "bench.urls"
-MIDDLEWARE = ["bench.middleware.MeasureMiddleware", *MIDDLEWARE]
+MIDDLEWARE = ["bench.middleware.MeasureMiddleware", *MIDDLEWARE, "bench.middleware.FloorWorkspaceMiddleware"]
 # Plain HTTP on 127.0.0.1: no TLS proxy in front of the benchmark server.
 SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0
