@@ -39,14 +39,22 @@ def test_stale_if_match_is_412_and_changes_nothing(operator_client):
     assert Provider.objects.get(provider_id="gh").label == "Someone else"
 
 
-def test_if_match_star_and_weak_tags(operator_client):
-    ProviderFactory(provider_id="gh")
+def test_if_match_compares_strongly_a_weak_tag_never_matches_and_star_always_does(operator_client):
+    ProviderFactory(provider_id="gh", label="Original")
     tag = operator_client.get(f"{PROVIDERS}/gh")["ETag"]
 
-    assert operator_client.patch(f"{PROVIDERS}/gh", {"label": "a"}, format="json", HTTP_IF_MATCH="*").status_code == 200
-    tag = operator_client.get(f"{PROVIDERS}/gh")["ETag"]
-    weak = operator_client.patch(f"{PROVIDERS}/gh", {"label": "b"}, format="json", HTTP_IF_MATCH=f"W/{tag}")
-    assert weak.status_code == 200
+    weak = operator_client.patch(f"{PROVIDERS}/gh", {"label": "weak"}, format="json", HTTP_IF_MATCH=f"W/{tag}")
+    weak_delete = operator_client.delete(f"{PROVIDERS}/gh", HTTP_IF_MATCH=f"W/{tag}")
+    assert (weak.status_code, weak_delete.status_code) == (412, 412)
+    assert Provider.objects.get(provider_id="gh").label == "Original"
+
+    listed = operator_client.patch(
+        f"{PROVIDERS}/gh", {"label": "listed"}, format="json", HTTP_IF_MATCH=f'"other", W/"x", {tag}'
+    )
+    star = operator_client.patch(f"{PROVIDERS}/gh", {"label": "star"}, format="json", HTTP_IF_MATCH="*")
+
+    assert (listed.status_code, star.status_code) == (200, 200)
+    assert Provider.objects.get(provider_id="gh").label == "star"
 
 
 def test_projects_and_identity_providers_honour_if_match(owner_client, owner, operator_client):
