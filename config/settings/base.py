@@ -34,6 +34,15 @@ if DATABASES["default"].get("ENGINE", "").endswith((".postgresql", ".postgis")):
                 f"DATABASE_PREPARE_THRESHOLD must be a whole number of executions or “off”, not “{_prepare}”."
             )
         DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=int(_prepare))
+if DATABASES["default"].get("ENGINE", "").endswith(".sqlite3"):
+    # Concurrent writers queue instead of failing with "database is locked" (a 503): every transaction
+    # takes the write lock when it begins (BEGIN IMMEDIATE), so one that read first never has to
+    # upgrade its lock, which SQLite refuses without waiting; a writer waits for the lock up to
+    # DATABASE_SQLITE_TIMEOUT seconds. Concurrent writes then end as on PostgreSQL: one If-Match
+    # winner and 412s, one create of an id and 409s.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        transaction_mode="IMMEDIATE", timeout=env.float("DATABASE_SQLITE_TIMEOUT", default=20.0)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [
