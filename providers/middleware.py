@@ -1,7 +1,56 @@
+import logging
+
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseBadRequest
+from django.utils.log import log_response
 
-from providers.http_errors import RETRY_AFTER_SECONDS, UNAVAILABLE, api_error
+from providers.http_errors import RETRY_AFTER_SECONDS, UNAVAILABLE, api_error, bad_request
+
+REFUSED = (SuspiciousOperation, BadRequest)
+
+
+class RefuseMalformedRequestsMiddleware:
+    """Django refuses a Host that is not allowed, more than `DATA_UPLOAD_MAX_NUMBER_FIELDS` fields
+    and a body over `DATA_UPLOAD_MAX_MEMORY_SIZE` by raising where they are first read — in a
+    middleware or a view — and with DEBUG on it answers them with the debug page, which lists the
+    settings and the environment to anyone. This middleware, first in line, reads them before anything
+    else does and answers `http_errors.bad_request` (413 JSON, 400 JSON under /api/, a plain 400 page)
+    whatever DEBUG says; what a view raises later is answered the same way."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            request.get_host()
+            request.GET  # noqa: B018  parsing the query string counts its fields
+            if request.method == "POST" and request.content_type in (
+                "application/x-www-form-urlencoded",
+                "multipart/form-data",
+            ):
+                request.POST  # noqa: B018  parsing the form counts fields, files and bytes
+            elif request.content_type != "multipart/form-data" and request.META.get("CONTENT_LENGTH", "").isdigit():
+                request.body  # noqa: B018  Django refuses a body over the limit before reading it
+        except REFUSED as exception:
+            return _refuse(request, exception)
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        return _refuse(request, exception) if isinstance(exception, REFUSED) else None
+
+
+def _refuse(request, exception: Exception) -> HttpResponse:
+    response = bad_request(request, exception)
+    # Logged as Django logs it: django.security.<name> for a suspicious request, django.request otherwise.
+    if isinstance(exception, SuspiciousOperation):
+        logger = logging.getLogger(f"django.security.{type(exception).__name__}")
+        log_response(
+            str(exception), exception=exception, request=request, response=response, level="error", logger=logger
+        )
+    else:
+        log_response("%s: %s", str(exception), request.path, exception=exception, request=request, response=response)
+    return response
 
 
 class RejectNulBytesMiddleware:
