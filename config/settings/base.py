@@ -211,9 +211,27 @@ IDP_TXT_RECORD_PREFIX = env("IDP_TXT_RECORD_PREFIX", default="registry")
 # Error reports never show variable values (they may hold decrypted credentials).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "providers.reporting.SecretSafeExceptionReporterFilter"
 
+# Every handler redacts secrets sent in query strings (`?token=`, providers/redaction.py): the root's
+# console, and the development server's request lines (django.server, configured here again so its
+# handler carries the filter). Django's loggers hand their records to the root's handler.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_secrets": {"()": "providers.redaction.RedactSecretsFilter"}},
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_secrets"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
