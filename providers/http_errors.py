@@ -29,7 +29,7 @@ def api_error(request, status_code: int, message: str, parameter: str | None = N
     return None
 
 
-def bad_request(request, exception: Exception | None = None) -> HttpResponse:
+def bad_request(request, exception: Exception) -> HttpResponse:
     """The answer to a request refused before any view (a body over `DATA_UPLOAD_MAX_MEMORY_SIZE`,
     too many fields, a Host not allowed, a malformed body): a 413 JSON body for one too large, a 400
     in JSON under `/api/` and Django's plain 400 page elsewhere. Never the debug page."""

@@ -166,7 +166,7 @@ def handler403(request, exception=None):
     return response or defaults.permission_denied(request, exception)
 
 
-def handler400(request, exception=None):
+def handler400(request, exception):
     """A body over `DATA_UPLOAD_MAX_MEMORY_SIZE` is a 413 that says so; other refusals a 400."""
     return bad_request(request, exception)
 

@@ -78,10 +78,12 @@ def identity_provider_verify_domains(*, provider: Provider, actor) -> list[Domai
     becomes `active` once every domain is verified. A domain another identity provider of the same
     workspace has verified is not verified again: home-realm discovery needs one answer per domain.
     The workspace row is locked so two providers cannot verify one domain at the same time."""
-    list(Workspace.objects.select_for_update().filter(pk=provider.workspace_id).values_list("pk"))
+    workspace_id = (
+        Workspace.objects.select_for_update(of=("self",)).values_list("pk", flat=True).get(providers=provider)
+    )
     identity = IdentityProvider.objects.select_for_update().defer("client_secret").get(provider=provider)
     expected = identity.txt_record
-    claimed = _verified_elsewhere(identity, provider.workspace_id)
+    claimed = _verified_elsewhere(identity, workspace_id)
     results = []
     newly_verified = []
     for row in identity.domains.all():
