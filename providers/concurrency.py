@@ -27,14 +27,17 @@ def entity_tag(version: str) -> str:
     return '"' + hashlib.sha256(version.encode()).hexdigest()[:32] + '"'
 
 
-def header_names_tag(header: str | None, tag: str) -> bool:
-    """Whether an `If-Match` / `If-None-Match` value (`*` or a list of tags, weak `W/` prefixes
-    ignored) names `tag`."""
-    tags = {part.strip().removeprefix("W/") for part in (header or "").split(",")}
+def header_names_tag(header: str | None, tag: str, *, strong: bool = False) -> bool:
+    """Whether an `If-Match` / `If-None-Match` value (`*` or a list of tags) names `tag`. RFC 9110:
+    If-None-Match compares weakly (a `W/` prefix is ignored); If-Match compares strongly (`strong`),
+    so a weak tag never matches there."""
+    tags = {part.strip() for part in (header or "").split(",")}
+    if not strong:
+        tags = {part.removeprefix("W/") for part in tags}
     return "*" in tags or tag in tags
 
 
 def check_if_match(obj: models.Model, if_match: str | None) -> None:
-    """Absent `If-Match` means no check."""
-    if if_match is not None and not header_names_tag(if_match, version_tag(obj)):
+    """Absent `If-Match` means no check; a weak tag (`W/"…"`) never matches, `*` always does."""
+    if if_match is not None and not header_names_tag(if_match, version_tag(obj), strong=True):
         raise PreconditionFailedError

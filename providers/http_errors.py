@@ -7,7 +7,10 @@ not import the API."""
 import re
 from typing import Any
 
-from django.http import JsonResponse
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse, JsonResponse
+from django.views import defaults
 
 # The JSON:API dialect's paths, un-prefixed or under a workspace (the schema's `{workspaceName}` too).
 JSONAPI_PATH = re.compile(r"^/api(?:/workspaces/[^/]+)?/identity_providers(?:/|$)")
@@ -33,3 +36,14 @@ def api_error(request, status_code: int, message: str, parameter: str | None = N
     if request.path.startswith("/api/"):
         return JsonResponse({parameter: [message]} if parameter else {"detail": message}, status=status_code)
     return None
+
+
+def bad_request(request, exception: Exception) -> HttpResponse:
+    """The answer to a request refused before any view (a body over `DATA_UPLOAD_MAX_MEMORY_SIZE`,
+    too many fields, a Host not allowed, a malformed body): a 413 JSON body for one too large, a 400
+    in JSON under `/api/` and Django's plain 400 page elsewhere. Never the debug page."""
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        message = f"The request body is larger than the {limit} bytes the server accepts."
+        return api_error(request, 413, message) or JsonResponse({"detail": message}, status=413)
+    return api_error(request, 400, "Bad request.") or defaults.bad_request(request, exception)

@@ -34,6 +34,15 @@ if DATABASES["default"].get("ENGINE", "").endswith((".postgresql", ".postgis")):
                 f"DATABASE_PREPARE_THRESHOLD must be a whole number of executions or “off”, not “{_prepare}”."
             )
         DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=int(_prepare))
+if DATABASES["default"].get("ENGINE", "").endswith(".sqlite3"):
+    # Concurrent writers queue instead of failing with "database is locked" (a 503): every transaction
+    # takes the write lock when it begins (BEGIN IMMEDIATE), so one that read first never has to
+    # upgrade its lock, which SQLite refuses without waiting; a writer waits for the lock up to
+    # DATABASE_SQLITE_TIMEOUT seconds. Concurrent writes then end as on PostgreSQL: one If-Match
+    # winner and 412s, one create of an id and 409s.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        transaction_mode="IMMEDIATE", timeout=env.float("DATABASE_SQLITE_TIMEOUT", default=20.0)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [
@@ -53,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "providers.middleware.ContentSecurityPolicyMiddleware",
+    "providers.middleware.RefuseMalformedRequestsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -202,9 +213,27 @@ IDP_TXT_RECORD_PREFIX = env("IDP_TXT_RECORD_PREFIX", default="registry")
 # Error reports never show variable values (they may hold decrypted credentials).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "providers.reporting.SecretSafeExceptionReporterFilter"
 
+# Every handler redacts secrets sent in query strings (`?token=`, providers/redaction.py): the root's
+# console, and the development server's request lines (django.server, configured here again so its
+# handler carries the filter). Django's loggers hand their records to the root's handler.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_secrets": {"()": "providers.redaction.RedactSecretsFilter"}},
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_secrets"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }

@@ -1,6 +1,8 @@
 """Test suite: fixed keys, fast password hashing; the database comes from DATABASE_URL (SQLite by default)."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
 os.environ.setdefault("FERNET_KEYS", "test-fernet-key-primary,test-fernet-key-old")
@@ -15,7 +17,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
+    # A file, as SQLite is deployed: an in-memory database's shared cache locks tables instead of the
+    # file, and its writers fail at once instead of waiting, so concurrency would not be tested.
+    # On tmpfs when there is one, so it costs little more than memory (pytest-xdist suffixes the name).
+    _tmp = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
+    DATABASES["default"]["TEST"] = {"NAME": str(_tmp / f"registry-test-{os.getpid()}.sqlite3")}
 API_TOKEN_LAST_USED_RESOLUTION = 0
 WHITENOISE_AUTOREFRESH = True
 OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]

@@ -4,8 +4,7 @@ name the fields as clients spell them (`urls.apiBase`, `credentials.content.acce
 import logging
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError
@@ -18,7 +17,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from providers import audit
 from providers.concurrency import PreconditionFailedError
-from providers.http_errors import RETRY_AFTER_SECONDS, UNAVAILABLE, api_error
+from providers.http_errors import RETRY_AFTER_SECONDS, UNAVAILABLE, api_error, bad_request
 from providers.keys import UndecryptableSecret
 from providers.services import ConflictError, FieldPermissionDenied
 
@@ -167,14 +166,9 @@ def handler403(request, exception=None):
     return response or defaults.permission_denied(request, exception)
 
 
-def handler400(request, exception=None):
+def handler400(request, exception):
     """A body over `DATA_UPLOAD_MAX_MEMORY_SIZE` is a 413 that says so; other refusals a 400."""
-    if isinstance(exception, RequestDataTooBig):
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        response = api_error(request, 413, f"The request body is larger than the {limit} bytes the server accepts.")
-        if response is not None:
-            return response
-    return api_error(request, 400, "Bad request.") or defaults.bad_request(request, exception)
+    return bad_request(request, exception)
 
 
 handler404 = _json_or(defaults.page_not_found, 404, "Not found.")

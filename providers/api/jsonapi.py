@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status, viewsets
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -301,6 +301,10 @@ class JsonApiIdentityProviderViewSet(WorkspaceScoped, viewsets.GenericViewSet):
         return get_object_or_404(self.get_queryset(), identity__internal_id=internal_id)
 
     def _document(self, request, partial: bool, resource_id: str | None = None) -> dict[str, Any]:
+        document = request.data if isinstance(request.data, dict) else {}
+        if resource_id is None and isinstance(document.get("data"), dict) and "id" in document["data"]:
+            # JSON:API: a server that does not take client-generated ids answers 403 to a create naming one.
+            raise PermissionDenied({"data.id": ["Client-generated ids are not supported; the server assigns the id."]})
         serializer = DocumentSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data.get("data")

@@ -1,6 +1,6 @@
 """Browser tests: Playwright driving Debian's Chromium against the app served by a live server on
-127.0.0.1. Each test fails on a JavaScript error in the console and leaves a screenshot in
-test-results/ when it fails."""
+127.0.0.1. Each test fails on a JavaScript error in the console, and on any Content-Security-Policy
+violation whatever it allows, and leaves a screenshot in test-results/ when it fails."""
 
 import os
 import re
@@ -54,12 +54,34 @@ def browser():
     thread.stop()
 
 
+# How Chromium words a Content-Security-Policy violation in the console ("Refused to load the
+# script…", "Refused to apply inline style because it violates the following Content Security Policy
+# directive…"); `securitypolicyviolation` events are reported in the same words by the page script.
+CSP_VIOLATION = re.compile(r"Content[- ]Security[- ]Policy|Refused to (load|execute|apply|connect|frame|create)", re.I)
+# Reports each violation the page sees to the console, so that one the console itself would not
+# show (a report-only or a worker's) is not missed either.
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  const where = `${event.sourceFile || document.location.href}:${event.lineNumber}`;
+  const what = event.blockedURI || "inline";
+  console.error(`Content-Security-Policy violation: ${event.effectiveDirective} blocked ${what} (${where})`);
+});
+"""
+
+
 class ConsoleErrors(list):
-    """The page's console and JavaScript errors; a test that provokes one on purpose allows it."""
+    """The page's console and JavaScript errors; a test that provokes one on purpose allows it.
+    A Content-Security-Policy violation cannot be allowed: the browser tests run with the policy on."""
 
     def __init__(self) -> None:
         super().__init__()
         self.allowed: list[str] = []
+        self.csp_violations: list[str] = []
+
+    def append(self, text: str) -> None:
+        super().append(text)
+        if CSP_VIOLATION.search(text):
+            self.csp_violations.append(text)
 
     def allow(self, text: str) -> None:
         self.allowed.append(text)
@@ -76,11 +98,18 @@ def console() -> ConsoleErrors:
 @pytest.fixture
 def page(browser, live_server, request, console):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.add_init_script(REPORT_VIOLATIONS)
     page = context.new_page()
     page.set_default_timeout(10_000)
     errors = console
-    # The handlers run in the browser thread, on Playwright's own objects.
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    # The handlers run in the browser thread, on Playwright's own objects. Violations are counted
+    # whatever the message's level.
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text) if message.type == "error" or CSP_VIOLATION.search(message.text) else None
+        ),
+    )
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
     failed = getattr(request.node, "report_call", None) is not None and request.node.report_call.failed
@@ -90,6 +119,7 @@ def page(browser, live_server, request, console):
         page.screenshot(path=str(RESULTS / f"{name}.png"), full_page=True)
     context.close()
     if not failed:
+        assert errors.csp_violations == [], f"Content-Security-Policy violations: {errors.csp_violations}"
         assert errors.unexpected() == [], f"JavaScript errors in the console: {errors.unexpected()}"
 
 

@@ -2,7 +2,9 @@
 secret, what cannot change, enabling and the public list, domain verification through DNS, and reads
 that copy nothing secret at a flat query count."""
 
-from providers.models import IdentityProvider, Provider
+from accounts.models import Workspace
+from providers.identity.services import identity_provider_verify_domains
+from providers.models import IdentityProvider, IdentityProviderDomain, Provider
 
 from .dialects import CANONICAL as IDPS
 from .dialects import oidc_body
@@ -150,3 +152,51 @@ def test_generic_providers_api_cannot_change_an_identity_providers_type(operator
     assert response.status_code == 400
     assert "type" in response.json()
     assert Provider.objects.get(provider_id="corp-oidc").type == "oidc"
+
+
+def test_domains_are_stored_lowercased_without_a_trailing_dot(operator_client):
+    created = operator_client.post(
+        IDPS, oidc_body(domains=["Corp.TEST.", "corp.test", "EU.Corp.Test.."]), format="json"
+    )
+    operator_client.post(IDPS, oidc_body(alias="second"), format="json")
+    patched = operator_client.patch(f"{IDPS}/second", {"domains": ["Second.Test."]}, format="json")
+
+    assert created.status_code == 201, created.content
+    assert patched.status_code == 200, patched.content
+    assert sorted(IdentityProviderDomain.objects.values_list("domain", flat=True)) == [
+        "corp.test",
+        "eu.corp.test",
+        "second.test",
+    ]
+
+
+def test_a_domain_verified_by_another_provider_of_the_workspace_is_not_verified_again(operator_client, fake_dns):
+    first = operator_client.post(IDPS, oidc_body(alias="first", domains=["corp.test"]), format="json").json()
+    second = operator_client.post(IDPS, oidc_body(alias="second", domains=["Corp.Test."]), format="json").json()
+    elsewhere = operator_client.post(IDPS, oidc_body(alias="elsewhere", domains=["corp.test"]), format="json").json()
+    Provider.objects.filter(provider_id="elsewhere").update(
+        workspace=Workspace.objects.create(name="other", display_name="Other")
+    )
+    fake_dns.records["corp.test"] = [first["txt_record"], second["txt_record"], elsewhere["txt_record"]]
+
+    verified = operator_client.post(f"{IDPS}/first/verify-domains").json()
+    refused = operator_client.post(f"{IDPS}/second/verify-domains").json()
+    other_workspace = identity_provider_verify_domains(
+        provider=Provider.objects.get(provider_id="elsewhere"), actor=None
+    )
+
+    assert verified["status"] == "active"
+    assert refused["status"] == "pending"
+    assert refused["verification"] == [
+        {
+            "domain": "corp.test",
+            "verified": False,
+            "detail": "Already verified by identity provider “first” of this workspace.",
+        }
+    ]
+    assert [check.verified for check in other_workspace] == [True]
+    assert dict(
+        IdentityProviderDomain.objects.filter(verified_at__isnull=False).values_list(
+            "identity__provider__provider_id", "domain"
+        )
+    ) == {"first": "corp.test", "elsewhere": "corp.test"}

@@ -194,6 +194,19 @@ def test_jsonapi_bad_primary_data_points_at_data(operator_client, document):
     assert [error["source"]["pointer"] for error in errors] == ["/data"], errors
 
 
+@pytest.mark.parametrize("client_id", ["8cd7a4f9-21f5-4669-9e1f-6fc017f01975", "mine", None])
+def test_jsonapi_create_with_a_client_generated_id_is_403(operator_client, client_id):
+    document = {"data": {**JSONAPI_CREATE_EXAMPLE["data"], "id": client_id}}
+
+    response = jsonapi(operator_client, "post", JSONAPI, document)
+
+    assert response["Content-Type"].split(";")[0] == MEDIA_TYPE
+    errors = assert_jsonapi_errors(response, 403)
+    assert [error["source"]["pointer"] for error in errors] == ["/data/id"], errors
+    assert "Client-generated ids are not supported" in errors[0]["detail"]
+    assert not Provider.objects.exists()
+
+
 def test_jsonapi_top_level_member_is_not_mistaken_for_an_attribute(operator_client):
     response = jsonapi(operator_client, "post", JSONAPI, {"meta": {"foo": "bar"}, **JSONAPI_CREATE_EXAMPLE})
 

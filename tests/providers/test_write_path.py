@@ -49,7 +49,7 @@ def statements(send) -> tuple[object, list[str], list[str]]:
     sent: list[str] = []
 
     def record(execute, sql, params, many, context):
-        if sql != "BEGIN":
+        if not sql.startswith("BEGIN"):  # BEGIN, or BEGIN IMMEDIATE (config/settings/base.py)
             sent.append(sql)
         return execute(sql, params, many, context)
 

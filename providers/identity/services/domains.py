@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Workspace
 from providers import history
 from providers.models import IdentityProvider, IdentityProviderDomain, Provider
 from providers.services import provider_touch
@@ -57,17 +58,41 @@ class DomainCheck:
     detail: str
 
 
+def _verified_elsewhere(identity: IdentityProvider, workspace_id: int) -> dict[str, str]:
+    """Domain → alias of the other identity provider of the workspace that has verified it."""
+    rows = (
+        IdentityProviderDomain.objects.filter(
+            identity__provider__workspace_id=workspace_id,
+            verified_at__isnull=False,
+            domain__in=identity.domains.filter(verified_at__isnull=True).values("domain"),
+        )
+        .exclude(identity=identity)
+        .values_list("domain", "identity__provider__provider_id")
+    )
+    return dict(rows)
+
+
 @transaction.atomic
 def identity_provider_verify_domains(*, provider: Provider, actor) -> list[DomainCheck]:
     """Look up each unverified domain's TXT records for the provider's `txt_record`; the provider
-    becomes `active` once every domain is verified."""
+    becomes `active` once every domain is verified. A domain another identity provider of the same
+    workspace has verified is not verified again: home-realm discovery needs one answer per domain.
+    The workspace row is locked so two providers cannot verify one domain at the same time."""
+    workspace_id = (
+        Workspace.objects.select_for_update(of=("self",)).values_list("pk", flat=True).get(providers=provider)
+    )
     identity = IdentityProvider.objects.select_for_update().defer("client_secret").get(provider=provider)
     expected = identity.txt_record
+    claimed = _verified_elsewhere(identity, workspace_id)
     results = []
     newly_verified = []
     for row in identity.domains.all():
         if row.verified_at:
             results.append(DomainCheck(row.domain, True, "Already verified."))
+            continue
+        if row.domain in claimed:
+            detail = f"Already verified by identity provider “{claimed[row.domain]}” of this workspace."
+            results.append(DomainCheck(row.domain, False, detail))
             continue
         try:
             found = expected in txt_records(row.domain)
