@@ -3,14 +3,14 @@
 Every model a workspace owns has a `WorkspaceManager` as `objects`: inside a scope its querysets
 hold only the scope's workspaces; outside one (or in a request that has not said which workspace
 it acts on) any query raises `ScopeError` instead of reading every tenant's rows. Requests are
-guarded by `WorkspaceScopeMiddleware`; the API's views `activate()` the workspace of their URL
-once the caller is known, the admin the workspaces of its switcher. Commands and tests that span
-workspaces say so with `every_workspace()`.
+guarded by `providers.middleware.WorkspaceScopeMiddleware`; the API's views `activate()` the
+workspace of their URL once the caller is known, the admin the workspace of its switcher.
+Commands (manage.py) and tests span workspaces (`every_workspace()`) unless they narrow.
 
 A scope's value is a workspace id, a list of ids, or None for every workspace (superusers in the
 admin). New rows take the scope's workspace when it is a single one (`current_workspace_id`)."""
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
 from django.db import models
@@ -114,28 +114,10 @@ def bound(iterable: Iterable[T]) -> Iterator[T]:
     return run()
 
 
-class WorkspaceScopeMiddleware:
-    """Guards every request: a query of workspace-owned rows made before the view has said which
-    workspace it acts on raises instead of reading them all. The admin's workspaces are set here
-    (the session's user is known); the API's by its views, once the token is."""
-
-    def __init__(self, get_response: Callable):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        with guarded():
-            if request.path.startswith("/admin/"):
-                from .selectors import admin_scope
-
-                activate(admin_scope(request))
-            return self.get_response(request)
-
-
 __all__ = [
     "ALL",
     "ScopeError",
     "WorkspaceManager",
-    "WorkspaceScopeMiddleware",
     "activate",
     "active",
     "bound",

@@ -6,6 +6,8 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.utils.log import log_response
 
+from accounts import scoping
+from accounts.selectors import admin_scope
 from providers.http_errors import RETRY_AFTER_SECONDS, UNAVAILABLE, api_error, bad_request
 
 REFUSED = (SuspiciousOperation, BadRequest)
@@ -133,8 +135,30 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
-        response = api_error(request, 503, UNAVAILABLE) or HttpResponse(
-            UNAVAILABLE, status=503, content_type="text/plain"
-        )
-        response["Retry-After"] = RETRY_AFTER_SECONDS
-        return response
+        return unavailable(request)
+
+
+def unavailable(request) -> HttpResponse:
+    """The 503 with `Retry-After` a request that lost the database gets."""
+    response = api_error(request, 503, UNAVAILABLE) or HttpResponse(UNAVAILABLE, status=503, content_type="text/plain")
+    response["Retry-After"] = RETRY_AFTER_SECONDS
+    return response
+
+
+class WorkspaceScopeMiddleware:
+    """Guards every request (`accounts.scoping`): a query of workspace-owned rows made before the
+    view has said which workspace it acts on raises instead of reading them all. The admin's
+    workspaces are set here (the session's user is known); the API's by its views, once the
+    token is (`providers.api.scope`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with scoping.guarded():
+            if request.path.startswith("/admin/"):
+                try:
+                    scoping.activate(admin_scope(request))
+                except (OperationalError, InterfaceError):  # as a view's lost database: a 503
+                    return unavailable(request)
+            return self.get_response(request)

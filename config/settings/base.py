@@ -73,7 +73,7 @@ MIDDLEWARE = [
     "providers.audit.AuditContextMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "accounts.scoping.WorkspaceScopeMiddleware",
+    "providers.middleware.WorkspaceScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",

@@ -125,7 +125,7 @@ def test_the_id_prefix_is_one_range_of_an_index(db):
         sql, params = queryset.query.sql_with_params()
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "provider_id_bytes" in plan and "Index Cond" in plan, plan
+    assert "provider_workspace_id_bytes" in plan and "Index Cond" in plan, plan
 
 
 def test_provider_autocomplete_forbidden_for_staff_without_groups(client, plain_user):
