@@ -54,10 +54,12 @@ screenshots: install $(CHROMIUM)
 	E2E_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -p no:xdist tests/e2e
 
 ## Benchmarks on the local PostgreSQL (BENCH_DATABASE_URL; the database is recreated): writes docs/benchmarks.*
+## and docs/benchmarks-workspaces.* (one workspace among 100 against the same workspace alone)
 bench: install
 	$(BIN)/pip install --disable-pip-version-check -q -r bench/requirements.txt
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python -m bench.report
+	$(BIN)/python -m bench.workspaces
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache

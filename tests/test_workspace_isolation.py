@@ -12,6 +12,8 @@ from django.test import Client
 
 from accounts.models import DEFAULT_WORKSPACE_ID, Membership, Workspace
 from accounts.services import api_token_create
+from providers.api.identity import examples
+from providers.api.jsonapi import CREATE_EXAMPLE
 from providers.models import AuditEvent, IdentityProvider, Project, Provider
 from tests.conftest import client_for
 from tests.factories import IdentityProviderFactory, ProjectFactory, ProviderFactory, UserFactory
@@ -166,19 +168,7 @@ def test_a_write_lands_in_the_workspace_of_the_path_and_its_audit_log(ada, tenan
 def test_each_workspace_may_use_an_id_another_has(ada, tenants):
     """The broker-options document's create under its `workspaceName` path: verbatim it asks for
     the issuer (as on the un-prefixed path), with one it creates the provider in that workspace."""
-    verbatim = {
-        "alias": "keycloak-oidc-2",
-        "providerId": "keycloak-oidc",
-        "enabled": True,
-        "updateProfileFirstLoginMode": "on",
-        "trustEmail": False,
-        "storeToken": False,
-        "addReadTokenRoleOnCreate": False,
-        "authenticateByDefault": False,
-        "linkOnly": False,
-        "firstBrokerLoginFlowAlias": "first broker login",
-        "config": {},
-    }
+    verbatim = {**examples.BROKER_OPTIONS_EXAMPLE, "config": {}}  # the document's sample body
     body = {**verbatim, "config": {"issuer": "https://sso.example.test/realms/main", "clientId": "registry"}}
     globex = member_client(tenants["globex"], "bob")
 
@@ -258,21 +248,7 @@ def test_jsonapi_organization_is_the_workspace_public_id(ada, tenants):
     assert body["data"]["attributes"]["organization"] == tenants["acme"].public_id
 
 
-JSONAPI_CREATE = {
-    "data": {
-        "type": "identity_providers",
-        "attributes": {
-            "name": "Org auth0",
-            "client_id": "a6CDk5v1ZV99GrtOcfYVEZRnDDt",
-            "client_secret": "s6CD55v1ZV99ArtOcfYVEZRnDDf",
-            "issuer": "https://dev.auth987.com/",
-            "domains": "dev.auth987.com,stg.auth987.com",
-            "token_url": "https://dev.auth987.com/oauth/token",
-            "authorize_url": "https://dev.auth987.com/authorize",
-            "jwks_url": "https://dev.auth987.com/.well-known/jwks.json",
-        },
-    }
-}
+JSONAPI_CREATE = CREATE_EXAMPLE  # the JSON:API document's create request
 
 
 def jsonapi_create(client, path: str, organization: str | None = None):
