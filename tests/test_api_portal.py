@@ -132,3 +132,15 @@ def test_each_example_works_as_shown(schema, operator, superuser, path, method, 
     response = client.generic(method.upper(), url, json.dumps(body), content_type=media_type)
 
     assert response.status_code in (200, 201), response.content.decode()[:500]
+
+
+def test_every_resource_path_is_documented_under_its_workspace_too(schema):
+    """Swagger UI offers each operation at `/api/…` and `/api/workspaces/{workspaceName}/…`, with
+    operation ids of their own (none renamed with a numeral suffix)."""
+    paths = set(schema["paths"])
+    resources = {path for path in paths if not path.startswith(("/api/workspaces", "/api/schema", "/api/docs"))}
+    ids = [operation["operationId"] for item in schema["paths"].values() for operation in item.values()]
+
+    assert resources and {path.replace("/api/", "/api/workspaces/{workspaceName}/", 1) for path in resources} <= paths
+    assert len(ids) == len(set(ids))
+    assert not [operation_id for operation_id in ids if operation_id[-2:].strip("_").isdigit()]

@@ -128,7 +128,6 @@ class IdpViewSet(WorkspaceScoped, viewsets.ViewSet):
             "`304 Not Modified` until an identity provider changes. The rendered list is cached and its "
             "version checked against the database on every request, so a change shows at once."
         ),
-        operation_id="idps_list",
         auth=[],
         responses={
             200: inline_serializer(

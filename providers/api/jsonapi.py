@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -250,10 +251,19 @@ CREATE_EXAMPLE = {
 }
 
 
+class JsonApiSchema(AutoSchema):
+    """Operation ids from the path (with the workspace's, if any), `jsonapi_`-prefixed: the
+    canonical `/api/identity-providers` would otherwise give the same ones."""
+
+    def get_operation_id(self):
+        return "jsonapi_" + super().get_operation_id()
+
+
 @extend_schema(tags=["Identity providers (JSON:API)"])
 class JsonApiIdentityProviderViewSet(WorkspaceScoped, viewsets.GenericViewSet):
     """`/api/identity_providers[/{id}]`, `id` being the provider's `internal_id`."""
 
+    schema = JsonApiSchema()
     queryset = Provider.objects.none()
     permission_classes = [ModelPermissions]
     permission_model = IdentityProvider
@@ -318,7 +328,6 @@ class JsonApiIdentityProviderViewSet(WorkspaceScoped, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Create an identity provider (JSON:API)",
-        operation_id="jsonapi_identity_providers_create",
         request={MEDIA_TYPE: DocumentSerializer},
         examples=[
             OpenApiExample("Auth0 (reference request)", value=CREATE_EXAMPLE, request_only=True, media_type=MEDIA_TYPE)
@@ -342,7 +351,6 @@ class JsonApiIdentityProviderViewSet(WorkspaceScoped, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="List identity providers (JSON:API)",
-        operation_id="jsonapi_identity_providers_list",
         responses={200: RESOURCE_SCHEMA, **AUTH_ERRORS},
     )
     def list(self, request):
@@ -351,7 +359,6 @@ class JsonApiIdentityProviderViewSet(WorkspaceScoped, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Retrieve an identity provider (JSON:API)",
-        operation_id="jsonapi_identity_providers_retrieve",
         responses={200: DOCUMENT, **NOT_FOUND},
     )
     def retrieve(self, request, resource_id=None):
@@ -360,7 +367,6 @@ class JsonApiIdentityProviderViewSet(WorkspaceScoped, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Update an identity provider (JSON:API); `_enable` / `_disable` toggle it",
-        operation_id="jsonapi_identity_providers_update",
         request={MEDIA_TYPE: DocumentSerializer},
         examples=[
             OpenApiExample(
@@ -402,7 +408,6 @@ class JsonApiIdentityProviderViewSet(WorkspaceScoped, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Delete an identity provider (JSON:API)",
-        operation_id="jsonapi_identity_providers_destroy",
         parameters=[IF_MATCH],
         responses={204: None, **NOT_FOUND},
     )
@@ -412,7 +417,6 @@ class JsonApiIdentityProviderViewSet(WorkspaceScoped, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="The user who created the identity provider",
-        operation_id="jsonapi_identity_providers_user",
         responses={200: USER_DOCUMENT, **NOT_FOUND},
     )
     def user(self, request, resource_id=None):

@@ -92,6 +92,13 @@ class DocumentSchema(AutoSchema):
     def _is_list_view(self, serializer=None) -> bool:
         return False
 
+    def get_operation_id(self):
+        """Still `…_list` for a list (the path's tokens, the workspace's too, keep ids unique)."""
+        operation_id = super().get_operation_id()
+        if getattr(self.view, "action", None) == "list":
+            return operation_id.removesuffix("_retrieve") + "_list"
+        return operation_id
+
 
 def document_errors(result, generator, request, public):
     """Every operation lists the 4xx/5xx it can answer, each with the error body of its dialect."""
