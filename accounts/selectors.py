@@ -11,7 +11,12 @@ GLOBAL_ROLE_GROUPS = (OPERATORS, PROJECT_OWNERS, IDENTITY_VIEWERS)
 
 
 def in_every_workspace(user) -> bool:
-    return user.is_superuser or user.groups.filter(name__in=GLOBAL_ROLE_GROUPS).exists()
+    """Superusers and the global groups' members; read once per request (the user object is)."""
+    if user.is_superuser:
+        return True
+    if "_in_every_workspace" not in user.__dict__:
+        user._in_every_workspace = user.groups.filter(name__in=GLOBAL_ROLE_GROUPS).exists()
+    return user._in_every_workspace
 
 
 def workspaces_visible(*, user) -> QuerySet[Workspace]:
