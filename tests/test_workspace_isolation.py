@@ -14,7 +14,7 @@ from accounts.models import DEFAULT_WORKSPACE_ID, Membership, Workspace
 from accounts.services import api_token_create
 from providers.api.identity import examples
 from providers.api.jsonapi import CREATE_EXAMPLE
-from providers.models import AuditEvent, IdentityProvider, Project, Provider
+from providers.models import AuditEvent, IdentityProvider, IdentityProviderMapper, Project, Provider
 from tests.conftest import client_for
 from tests.factories import IdentityProviderFactory, ProjectFactory, ProviderFactory, UserFactory
 
@@ -347,3 +347,24 @@ def test_the_admin_token_form_names_the_limit_refused(tenants):
     assert "Higher than otto&#x27;s own role here (viewer)." in page.content.decode()
     assert not user.api_tokens.exists()
     assert "ACME" in options and "GLOBEX" not in options  # only the user's workspaces are offered
+
+
+@pytest.mark.parametrize("group", ["access_token_manager", "project_owner", "identity_provider_viewer"])
+def test_a_workspaces_mapper_cannot_grant_a_role_in_every_workspace(ada, tenants, group):
+    body = {"name": "escalate", "identityProviderMapper": "oidc-hardcoded-group-idp-mapper", "config": {"group": group}}
+
+    response = ada.post("/api/workspaces/acme/identity-providers/okta/mappers", body, format="json")
+
+    assert response.status_code == 400
+    assert "every workspace" in response.json()["config.group"][0]
+    assert not IdentityProviderMapper.objects.filter(name="escalate").exists()
+
+
+def test_the_default_workspaces_mapper_still_grants_a_global_group(operator, tenants):
+    IdentityProviderFactory(alias="corp", provider__workspace_id=DEFAULT_WORKSPACE_ID)
+    body = {"name": "operators", "identityProviderMapper": "oidc-hardcoded-group-idp-mapper"}
+    body["config"] = {"group": "access_token_manager"}
+
+    response = client_for(operator).post("/api/identity-providers/corp/mappers", body, format="json")
+
+    assert response.status_code == 201, response.content

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 
+from accounts import scoping
+from accounts.models import DEFAULT_WORKSPACE_ID
+from accounts.selectors import GLOBAL_ROLE_GROUPS
+
 from .keycloak_keys import KEYCLOAK_KEPT_MAPPER_CONFIG
 
 OIDC = "oidc"
@@ -251,11 +255,22 @@ def _value_errors(value: str) -> list[str]:
     return []
 
 
+def _grants_every_workspace() -> bool:
+    """Whether the mapper being checked may grant a global group (one whose members hold their
+    role in every workspace): only a mapper written in the default workspace, where single-tenant
+    use continues unchanged (or by a command, unscoped); another workspace's mapper granting it
+    would reach every tenant. The admin's “All workspaces” names none: refused there too."""
+    enabled, workspace = scoping.active()
+    return not enabled or workspace == DEFAULT_WORKSPACE_ID
+
+
 def _field_errors(field: ConfigField, value: str, mapper_type: str) -> list[str]:
     if errors := _value_errors(value):
         return errors
     if field.kind == "group" and not Group.objects.filter(name=group_name(value)).exists():
         return [f'No group named "{value}".']
+    if field.kind == "group" and group_name(value) in GLOBAL_ROLE_GROUPS and not _grants_every_workspace():
+        return [f'"{value}" gives its role in every workspace: only the default workspace\'s mappers may grant it.']
     if field.kind == "json":
         try:
             json.loads(value)
