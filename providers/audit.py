@@ -44,6 +44,18 @@ def _source(request) -> str:
     return "web"
 
 
+def workspace_of(obj: models.Model) -> int | None:
+    """The workspace an audited object belongs to (a provider's or project's own; an identity
+    configuration's, domain's or mapper's through its provider); None to take the request's."""
+    for path in ("workspace_id", "provider.workspace_id", "identity.provider.workspace_id"):
+        value: Any = obj
+        for name in path.split("."):
+            value = getattr(value, name, None)
+        if value is not None:
+            return value
+    return None
+
+
 def record(
     *,
     action: str,
@@ -62,7 +74,9 @@ def record(
     if obj is not None:
         object_type = object_type or obj._meta.model_name or ""
         object_id = object_id or str(getattr(obj, "provider_id", None) or getattr(obj, "project_id", None) or obj.pk)
+    workspace_id = workspace_of(obj) if obj is not None else None
     return AuditEvent.objects.create(
+        **({"workspace_id": workspace_id} if workspace_id is not None else {}),
         actor=user,
         actor_name=user.get_username() if user else "",
         action=action,

@@ -146,3 +146,19 @@ def test_a_superuser_sees_every_workspace_with_a_column_and_filter(tenants):
     assert "acme GitHub" in page and "globex GitHub" in page
     assert "column-workspace_column" in page
     assert "By workspace" in page or "workspace__id__exact" in page
+
+
+def test_an_edit_in_all_workspaces_is_audited_in_the_objects_workspace(tenants):
+    root = signed_in(UserFactory(username="root", is_superuser=True))
+    root.post("/admin/workspace/", {"workspace": ""})
+    theirs = Provider.objects.get(workspace=tenants["globex"], provider_id="gh")
+
+    root.post(
+        "/admin/providers/provider/",
+        {"action": "disable_selected", "confirmed": "yes", "_selected_action": [theirs.pk], "index": 0},
+    )
+
+    theirs.refresh_from_db()
+    assert theirs.enabled is False
+    events = AuditEvent.objects.filter(object_id="gh", action__in=["update", "disable"])
+    assert [event.workspace.name for event in events] == ["globex"]
