@@ -26,8 +26,21 @@ def workspaces_visible(*, user) -> QuerySet[Workspace]:
     return Workspace.objects.filter(memberships__user=user)
 
 
+def token_role(user) -> str:
+    """The role an API token limits this request to ("" for none: a session, an unlimited token)."""
+    return getattr(user, "_token_role", "")
+
+
+def acts_as_superuser(user) -> bool:
+    """A superuser, unless the request's token limits it to a role (`ApiToken.role`)."""
+    return user.is_superuser and not token_role(user)
+
+
 def can_manage_workspace(*, user, workspace: Workspace) -> bool:
-    """Superusers, and the workspace's owners: its display name, deletion and members."""
+    """Superusers, and the workspace's owners: its display name, deletion and members; through a
+    role-limited token, only one limited to the owner role."""
+    if token_role(user) not in ("", "owner"):
+        return False
     if user.is_superuser:
         return True
     return Membership.objects.filter(workspace=workspace, user=user, role=Membership.Role.OWNER).exists()

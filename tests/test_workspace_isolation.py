@@ -368,3 +368,24 @@ def test_the_default_workspaces_mapper_still_grants_a_global_group(operator, ten
     response = client_for(operator).post("/api/identity-providers/corp/mappers", body, format="json")
 
     assert response.status_code == 201, response.content
+
+
+def test_a_superusers_token_limited_to_the_viewer_role_does_not_write(tenants):
+    root = UserFactory(username="root", is_superuser=True)
+    client = limited_client(root, tenants["acme"], role="viewer")
+
+    assert client.get("/api/backend/providers/gh").status_code == 200
+    assert client.patch("/api/backend/providers/gh", {"label": "x"}, format="json").status_code == 403
+    assert Provider.objects.get(workspace=tenants["acme"], provider_id="gh").label == "acme GitHub"
+
+
+def test_a_role_limited_token_does_not_manage_workspaces(tenants):
+    root = UserFactory(username="root", is_superuser=True)
+    client = limited_client(root, tenants["acme"], role="operator")
+
+    created = client.post("/api/workspaces", {"name": "initech", "display_name": "Initech"}, format="json")
+    member = client.put("/api/workspaces/acme/members/root", {"role": "owner"}, format="json")
+
+    assert (created.status_code, member.status_code) == (403, 403)
+    assert not Workspace.objects.filter(name="initech").exists()
+    assert not Membership.objects.filter(user=root).exists()

@@ -109,8 +109,8 @@ class WorkspaceViewSet(WorkspaceLookup):
     def create(self, request):
         body = WorkspaceWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        if not request.user.is_superuser:
-            raise PermissionDenied("Only superusers create workspaces.")
+        if not workspace_selectors.acts_as_superuser(request.user):
+            raise PermissionDenied("Only superusers create workspaces (with a token not limited to a role).")
         workspace = workspace_services.workspace_create(actor=request.user, **body.validated_data)
         return Response(WorkspaceSerializer(workspace).data, status=status.HTTP_201_CREATED)
 
