@@ -2,8 +2,10 @@ import hashlib
 import secrets
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
-from django.contrib.auth.models import _user_has_perm  # type: ignore[attr-defined]  # what User.has_perm calls
+from django.contrib.auth.models import (
+    AbstractUser,
+    _user_has_perm,  # type: ignore[attr-defined]  # what User.has_perm calls
+)
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
