@@ -2,10 +2,8 @@ import hashlib
 import secrets
 
 from django.conf import settings
-from django.contrib.auth.models import (
-    AbstractUser,
-    _user_has_perm,  # type: ignore[attr-defined]  # what User.has_perm calls
-)
+from django.contrib.auth import models as auth_models
+from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -96,7 +94,7 @@ class User(AbstractUser):
         even for a superuser: Django's shortcut would grant a superuser's token every permission,
         past its role's cap (`RegistryModelBackend.has_perm`)."""
         if getattr(self, "_token_role", "") and self.is_active:
-            return _user_has_perm(self, perm, obj)
+            return auth_models._user_has_perm(self, perm, obj)  # type: ignore[attr-defined]  # Django's backend loop
         return super().has_perm(perm, obj)
 
 
