@@ -124,6 +124,7 @@ __all__ = [
     "current_single_workspace",
     "current_workspace_id",
     "every_workspace",
+    "get_scope",
     "guarded",
     "scoped",
     "within",

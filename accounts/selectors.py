@@ -62,8 +62,8 @@ ADMIN_WORKSPACE_KEY = "workspace"
 def admin_scope(request) -> int | list[int] | None:
     """The workspaces the admin shows and touches for this request (see `accounts.scoping`): the
     switcher's choice when the user sees it (None for “All workspaces”); else the default
-    workspace for those in every workspace (as the un-prefixed API paths), or the user's first
-    workspace. Nothing (an empty list) for anyone else."""
+    workspace for those in every workspace and for a member of none (as the un-prefixed API
+    paths), or the member's first workspace. Nothing (an empty list) for anyone signed out."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.is_staff:
         return []
@@ -71,12 +71,13 @@ def admin_scope(request) -> int | list[int] | None:
     chosen = request.session.get(ADMIN_WORKSPACE_KEY)
     if chosen == "" and every:
         return None
-    if isinstance(chosen, int) and (every or Membership.objects.filter(user=user, workspace_id=chosen).exists()):
+    visible = workspaces_visible(user=user)  # still there, still the user's
+    if isinstance(chosen, int) and visible.filter(pk=chosen).exists():
         return chosen
     if every:
         return DEFAULT_WORKSPACE_ID
     first = Membership.objects.filter(user=user).order_by("workspace__name").values_list("workspace_id", flat=True)
-    return next(iter(first), [])
+    return next(iter(first), DEFAULT_WORKSPACE_ID)  # a member of none: the default one, as the API
 
 
 def api_workspace(*, user, token, name: str | None) -> int | None:

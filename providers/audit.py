@@ -8,6 +8,9 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from accounts.models import DEFAULT_WORKSPACE_ID
+from accounts.scoping import current_single_workspace, get_scope
+
 from .models import AuditEvent
 
 _request: ContextVar[Any] = ContextVar("audit_request", default=None)
@@ -44,6 +47,13 @@ def _source(request) -> str:
     return "web"
 
 
+def _request_workspace() -> int | None:
+    """The one workspace the request acts on; the default workspace for commands (unscoped)."""
+    if not get_scope().get("_enabled", True):
+        return DEFAULT_WORKSPACE_ID
+    return current_single_workspace()
+
+
 def workspace_of(obj: models.Model) -> int | None:
     """The workspace an audited object belongs to (a provider's or project's own; an identity
     configuration's, domain's or mapper's through its provider); None to take the request's."""
@@ -66,7 +76,7 @@ def record(
     fields: list[str] | None = None,
     ok: bool = True,
     detail: str = "",
-) -> AuditEvent:
+) -> AuditEvent | None:
     request = _request.get()
     if actor is None and request is not None:
         actor = getattr(request, "user", None)
@@ -74,9 +84,13 @@ def record(
     if obj is not None:
         object_type = object_type or obj._meta.model_name or ""
         object_id = object_id or str(getattr(obj, "provider_id", None) or getattr(obj, "project_id", None) or obj.pk)
-    workspace_id = workspace_of(obj) if obj is not None else None
+    workspace_id = (workspace_of(obj) if obj is not None else None) or _request_workspace()
+    if workspace_id is None:
+        # A refusal outside any one workspace (the workspace API, the admin's "All workspaces"):
+        # no workspace's log may show it, so none does.
+        return None
     return AuditEvent.objects.create(
-        **({"workspace_id": workspace_id} if workspace_id is not None else {}),
+        workspace_id=workspace_id,
         actor=user,
         actor_name=user.get_username() if user else "",
         action=action,

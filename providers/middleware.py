@@ -156,7 +156,7 @@ class WorkspaceScopeMiddleware:
 
     def __call__(self, request):
         with scoping.guarded():
-            if request.path.startswith("/admin/"):
+            if request.path_info.startswith("/admin/"):
                 try:
                     scoping.activate(admin_scope(request))
                 except (OperationalError, InterfaceError):  # as a view's lost database: a 503

@@ -182,7 +182,7 @@ def with_owners(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def credential_versions(*, provider: Provider) -> QuerySet[CredentialVersion]:
     """A provider's replaced credentials, newest first, without their secrets."""
     return (
-        CredentialVersion.metadata.filter(provider=provider)
+        scoped(CredentialVersion.metadata.filter(provider=provider), "provider__workspace")
         .select_related("set_by", "replaced_by")
         .order_by("-replaced_at", "-id")
     )
@@ -191,7 +191,7 @@ def credential_versions(*, provider: Provider) -> QuerySet[CredentialVersion]:
 def credentials_expiring(*, days: int) -> QuerySet[Credential]:
     """Credentials already expired or expiring within `days`, soonest first (never the secret)."""
     return (
-        Credential.metadata.filter(expires_at__lte=timezone.now() + timedelta(days=days))
+        scoped(Credential.metadata.filter(expires_at__lte=timezone.now() + timedelta(days=days)), "provider__workspace")
         .select_related("provider")
         .order_by("expires_at", "provider__provider_id")
     )

@@ -389,3 +389,48 @@ def test_a_role_limited_token_does_not_manage_workspaces(tenants):
     assert (created.status_code, member.status_code) == (403, 403)
     assert not Workspace.objects.filter(name="initech").exists()
     assert not Membership.objects.filter(user=root).exists()
+
+
+def test_a_workspace_limited_token_sees_and_manages_no_other_workspace(tenants):
+    both = UserFactory(username="ola")
+    for workspace in tenants.values():
+        Membership.objects.create(workspace=workspace, user=both, role=Membership.Role.OWNER)
+    client = limited_client(both, tenants["acme"])
+
+    listed = client.get("/api/workspaces").json()
+    rename = client.patch("/api/workspaces/globex", {"display_name": "Taken"}, format="json")
+    member = client.put("/api/workspaces/globex/members/ola", {"role": "viewer"}, format="json")
+
+    assert [w["name"] for w in listed] == ["acme"]
+    assert (rename.status_code, member.status_code) == (404, 404)
+    assert Workspace.objects.get(name="globex").display_name == "GLOBEX"
+
+
+def test_the_dashboard_lists_only_the_workspaces_expiring_credentials(tenants):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from providers.models import Credential
+
+    soon = timezone.now() + timedelta(days=3)
+    for workspace in tenants.values():
+        ProviderFactory(provider_id=f"{workspace.name}-expiring", workspace=workspace)
+    Credential.objects.filter(provider__provider_id__endswith="-expiring").update(expires_at=soon)
+    user = UserFactory(username="eve")
+    Membership.objects.create(workspace=tenants["acme"], user=user, role=Membership.Role.OPERATOR)
+    browser = Client()
+    browser.force_login(user)
+
+    page = browser.get("/admin/").content.decode()
+
+    assert "acme-expiring" in page and "globex-expiring" not in page
+
+
+def test_a_refusal_outside_one_workspace_is_in_no_workspaces_audit_log(tenants):
+    viewer = member_client(tenants["globex"], "vic", Membership.Role.VIEWER)
+
+    refused = viewer.patch("/api/workspaces/globex", {"display_name": "Mine"}, format="json")
+
+    assert refused.status_code == 403
+    assert not AuditEvent.objects.filter(detail__contains="/api/workspaces/globex").exists()

@@ -55,13 +55,15 @@ class WorkspaceLookup(viewsets.ViewSet):
 
     permission_classes = [IsAuthenticated]
 
+    def _visible(self):
+        """The workspaces the caller sees: a token limited to one sees only that one."""
+        visible = workspace_selectors.workspaces_visible(user=self.request.user)
+        limited = getattr(self.request.auth, "workspace_id", None)
+        return visible.filter(pk=limited) if limited else visible
+
     def _workspace(self) -> Workspace:
         """The workspace of the URL if the caller sees it; 404 otherwise (never 403)."""
-        found = (
-            workspace_selectors.workspaces_visible(user=self.request.user)
-            .filter(name=self.kwargs["workspaceName"])
-            .first()
-        )
+        found = self._visible().filter(name=self.kwargs["workspaceName"]).first()
         if found is None:
             raise Http404
         return found
@@ -102,14 +104,14 @@ class WorkspaceViewSet(WorkspaceLookup):
     lookup_value_regex = WORKSPACE_NAME
 
     def list(self, request):
-        workspaces = workspace_selectors.workspaces_visible(user=request.user).order_by("name")
+        workspaces = self._visible().order_by("name")
         return Response(WorkspaceSerializer(workspaces, many=True).data)
 
     # Each write reads its body first: a body that is not valid is a 400 whoever sends it.
     def create(self, request):
         body = WorkspaceWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        if not workspace_selectors.acts_as_superuser(request.user):
+        if not workspace_selectors.acts_as_superuser(request.user) or getattr(request.auth, "workspace_id", None):
             raise PermissionDenied("Only superusers create workspaces (with a token not limited to a role).")
         workspace = workspace_services.workspace_create(actor=request.user, **body.validated_data)
         return Response(WorkspaceSerializer(workspace).data, status=status.HTTP_201_CREATED)

@@ -27,8 +27,9 @@ def workspace_field(*, related_name: str, on_delete=models.PROTECT) -> models.Fo
     )
 
 
-class IdentityWorkspaceManager(WorkspaceManager):
-    """For an identity provider's configuration: the workspace is its provider's."""
+class ProviderPartWorkspaceManager(WorkspaceManager):
+    """For what belongs to one provider (its identity configuration, its credentials and their
+    versions): the workspace is its provider's."""
 
     workspace_path = "provider__workspace"
 

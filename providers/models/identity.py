@@ -10,7 +10,7 @@ from django.db import models
 from providers.catalog import KNOWN_PROVIDER_CHOICES, KNOWN_PROVIDERS, OAUTH2, OIDC, PROTOCOL_CHOICES, PROTOCOLS, SAML
 from providers.identity import catalogue
 
-from .common import IdentityPartWorkspaceManager, IdentityWorkspaceManager
+from .common import IdentityPartWorkspaceManager, ProviderPartWorkspaceManager
 from .provider import Provider
 
 
@@ -61,7 +61,7 @@ class IdentityProvider(models.Model):
         '(top level, and `config` inside), returned as they were sent, e.g. {"config": {"guiOrder": "1"}}.',
     )
 
-    objects = IdentityWorkspaceManager()
+    objects = ProviderPartWorkspaceManager()
 
     class Meta:
         verbose_name = "identity provider"

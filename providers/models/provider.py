@@ -7,7 +7,14 @@ from fernet_fields import EncryptedTextField
 
 from providers.catalog import CAPABILITIES, CREDENTIAL_TYPE_CHOICES, PROVIDER_TYPE_CHOICES, PROVIDER_TYPES
 
-from .common import SLUG_REGEX, WorkspaceManager, http_url_validator, slug_validator, workspace_field
+from .common import (
+    SLUG_REGEX,
+    ProviderPartWorkspaceManager,
+    WorkspaceManager,
+    http_url_validator,
+    slug_validator,
+    workspace_field,
+)
 
 
 class Provider(models.Model):
@@ -99,7 +106,9 @@ class Provider(models.Model):
 
 
 class CredentialMetadataManager(models.Manager):
-    """Related lookups and deletion collection load credentials without decrypting them."""
+    """Related lookups and deletion collection load credentials without decrypting them. Not
+    scoped (it is the base manager Django's own lookups use): the selectors reading through it
+    scope their querysets (`providers.selectors`)."""
 
     def get_queryset(self):
         return super().get_queryset().defer("secret")
@@ -127,7 +136,7 @@ class Credential(models.Model):
         related_name="credentials_updated",
     )
 
-    objects = models.Manager()
+    objects = ProviderPartWorkspaceManager()
     metadata = CredentialMetadataManager()
 
     class Meta:
@@ -162,7 +171,7 @@ class CredentialVersion(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
-    objects = models.Manager()
+    objects = ProviderPartWorkspaceManager()
     metadata = CredentialMetadataManager()
 
     class Meta:
