@@ -1,7 +1,7 @@
 """Reads of workspaces: which a user sees, and whether they may manage one."""
 
 from django.contrib.auth.models import Permission
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from .models import DEFAULT_WORKSPACE_ID, Membership, Workspace
 from .roles import GROUP_ROLES, IDENTITY_VIEWERS, OPERATORS, PROJECT_OWNERS, READ_ONLY_ROLES, ROLE_GROUPS, ROLE_RANK
@@ -160,3 +160,12 @@ def highest_role(*, user, workspace: Workspace) -> str | None:
     ]
     roles += Membership.objects.filter(user=user, workspace=workspace).values_list("role", flat=True)
     return max(roles, key=ROLE_RANK.__getitem__, default=None)
+
+
+def users_of(users: QuerySet, workspace_id: int | None) -> QuerySet:
+    """`users` narrowed to those of the workspace: its members, the global groups' and the
+    superusers (every workspace's). Unchanged outside a one-workspace scope (“All workspaces”)."""
+    if workspace_id is None:
+        return users
+    everywhere = Q(is_superuser=True) | Q(groups__name__in=GLOBAL_ROLE_GROUPS)
+    return users.filter(everywhere | Q(memberships__workspace_id=workspace_id)).distinct()

@@ -162,3 +162,16 @@ def test_an_edit_in_all_workspaces_is_audited_in_the_objects_workspace(tenants):
     assert theirs.enabled is False
     events = AuditEvent.objects.filter(object_id="gh", action__in=["update", "disable"])
     assert [event.workspace.name for event in events] == ["globex"]
+
+
+def test_the_owners_autocomplete_offers_only_the_workspaces_users(ada, tenants):
+    Membership.objects.create(workspace=tenants["globex"], user=UserFactory(username="globex-only"), role="viewer")
+    Membership.objects.create(workspace=tenants["acme"], user=UserFactory(username="acme-dev"), role="viewer")
+
+    response = ada.get(
+        "/admin/autocomplete/",
+        {"app_label": "providers", "model_name": "project", "field_name": "owners", "term": ""},
+    )
+
+    names = [r["text"] for r in response.json()["results"]]
+    assert "acme-dev" in names and "globex-only" not in names

@@ -55,6 +55,8 @@ class ProviderAutocompleteJsonView(AutocompleteJsonView):
 
     def get_queryset(self):
         """The lean provider queryset for the provider field; the default for the others."""
+        if self.source_field is Project._meta.get_field("owners"):
+            return workspace_selectors.users_of(super().get_queryset(), scoping.current_single_workspace())
         if self.source_field is not Project._meta.get_field("provider"):
             return super().get_queryset()
         choices = selectors.provider_choices().complex_filter(self.source_field.get_limit_choices_to())
