@@ -28,7 +28,11 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         except UnicodeError:
             record_token_failure(request)
             raise exceptions.AuthenticationFailed("Invalid token.") from None
-        token = api_token_with_permissions(hash_token(raw))
+        # A workspace's path (`/api/workspaces/{workspaceName}/…`): the token's query also reads
+        # the user's access to it (`selectors.api_workspace`).
+        match = getattr(request, "resolver_match", None)
+        name = match.kwargs.get("workspaceName") if match is not None else None
+        token = api_token_with_permissions(hash_token(raw), workspace_name=name)
         now = timezone.now()
         if token is None or not token.user.is_active:
             problem = "Invalid token."

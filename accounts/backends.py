@@ -6,7 +6,7 @@ from django.db import connection
 
 from .models import ApiToken
 from .scoping import current_single_workspace
-from .selectors import permissions_of_role, role_permissions
+from .selectors import permissions_of_role, role_permissions, workspace_access_sql
 
 
 def _permissions_sql(user_id: str = "%s") -> str:
@@ -30,12 +30,15 @@ def _permissions_sql(user_id: str = "%s") -> str:
 TOKEN_FIELDS = ("id", "user_id", "revoked_at", "expires_at", "last_used_at", "workspace_id", "role")
 
 
-def api_token_with_permissions(key_hash: str):
+def api_token_with_permissions(key_hash: str, *, workspace_name: str | None = None):
     """The API token with this hash, its user, and the user's permissions, in one query: every API
     request authenticates and then checks a permission, and one round trip instead of two (and no
     ORM statement building) is most of what separates a read from the bare-view floor
     (docs/benchmarks.md). Returns None for an unknown hash. The user comes with its permissions
-    cached as RegistryModelBackend caches them, so `has_perm` makes no query."""
+    cached as RegistryModelBackend caches them, so `has_perm` makes no query. With
+    `workspace_name` (a `/api/workspaces/{name}/…` path) the same query reads what decides whether
+    the user may act there (`selectors.workspace_access_sql`), kept as `token.workspace_access`
+    for `selectors.api_workspace`: a workspace's path costs no statement more than the default's."""
     user_model = get_user_model()
     quote = connection.ops.quote_name
     tokens = quote(ApiToken._meta.db_table)
@@ -47,16 +50,24 @@ def api_token_with_permissions(key_hash: str):
         [f"t.{quote(str(field.column))}" for field in token_fields]
         + [f"u.{quote(str(field.column))}" for field in user_fields]
     )
+    access, access_params = "", []
+    if workspace_name is not None:
+        access, access_params = workspace_access_sql(name=workspace_name, user_sql=token_user, user_params=[key_hash])
+        access = f", {access}"
     sql = (
-        f"SELECT {columns}, perm.app_label, perm.codename FROM {tokens} t "
+        f"SELECT {columns}, perm.app_label, perm.codename{access} FROM {tokens} t "
         f"JOIN {quote(user_model._meta.db_table)} u ON u.{quote(str(user_model._meta.pk.column))} = t.user_id "
         f"LEFT JOIN ({_permissions_sql(token_user)}) perm ON 1 = 1 WHERE t.key_hash = %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [key_hash, key_hash, key_hash])
+        cursor.execute(sql, [*access_params, key_hash, key_hash, key_hash])
         rows = cursor.fetchall()
     if not rows:
         return None
+    workspace_access = None
+    if workspace_name is not None:
+        workspace_access = (workspace_name, *rows[0][-3:])
+        rows = [row[:-3] for row in rows]
     first = rows[0]
     split = len(token_fields)
     token_values = [_convert(f, v) for f, v in zip(token_fields, first, strict=False)]
@@ -67,6 +78,7 @@ def api_token_with_permissions(key_hash: str):
         user._perm_cache = {f"{row[-2]}.{row[-1]}" for row in rows if row[-1] is not None}  # type: ignore[attr-defined]
     user._token_role = token.role  # type: ignore[attr-defined]  # caps its permissions (RegistryModelBackend)
     token.user = user
+    token.workspace_access = workspace_access  # type: ignore[attr-defined]
     return token
 
 

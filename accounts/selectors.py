@@ -1,9 +1,10 @@
 """Reads of workspaces: which a user sees, and whether they may manage one."""
 
-from django.contrib.auth.models import Permission
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from django.db.models import Q, QuerySet
 
-from .models import DEFAULT_WORKSPACE_ID, Membership, Workspace
+from .models import DEFAULT_WORKSPACE_ID, Membership, User, Workspace
 from .roles import GROUP_ROLES, IDENTITY_VIEWERS, OPERATORS, PROJECT_OWNERS, READ_ONLY_ROLES, ROLE_GROUPS, ROLE_RANK
 
 # Members of these groups hold their role in every workspace (single-tenant use, as before workspaces).
@@ -14,9 +15,10 @@ def in_every_workspace(user) -> bool:
     """Superusers and the global groups' members; read once per request (the user object is)."""
     if user.is_superuser:
         return True
-    if "_in_every_workspace" not in user.__dict__:
-        user._in_every_workspace = user.groups.filter(name__in=GLOBAL_ROLE_GROUPS).exists()
-    return user._in_every_workspace
+    every = getattr(user, "_in_every_workspace", None)  # getattr: `request.user` is a lazy proxy
+    if every is None:
+        every = user._in_every_workspace = user.groups.filter(name__in=GLOBAL_ROLE_GROUPS).exists()
+    return every
 
 
 def workspaces_visible(*, user) -> QuerySet[Workspace]:
@@ -86,27 +88,72 @@ def api_workspace(*, user, token, name: str | None) -> int | None:
     Un-prefixed paths act on the token's workspace when it is limited to one, else on the default
     workspace (the reference documents' single-tenant use). `/api/workspaces/{name}/…` acts on that
     workspace if the caller sees it: a member, in every workspace, or (for the public login list)
-    anyone not signed in; a limited token only on its own."""
+    anyone not signed in; a limited token only on its own. What decides it (`workspace_access_sql`)
+    was read with the token when the path named the workspace (`accounts.backends`), else it is
+    read now, in one statement; the permission checks that follow read it without a query."""
     limited = getattr(token, "workspace_id", None)
     if name is None:
         return limited or DEFAULT_WORKSPACE_ID
-    found = Workspace.objects.filter(name=name)
     if not user.is_authenticated:
-        return found.values_list("pk", flat=True).first()
-    if not user.is_superuser:
-        in_group = user.groups.through.objects.filter(user_id=user.pk, group__name__in=GLOBAL_ROLE_GROUPS)
-        member = Membership.objects.filter(workspace=OuterRef("pk"), user_id=user.pk)
-        found = found.filter(Exists(in_group) | Exists(member))
-    workspace_id = found.values_list("pk", flat=True).first()
-    if workspace_id is None or (limited and workspace_id != limited):
+        return Workspace.objects.filter(name=name).values_list("pk", flat=True).first()
+    access = getattr(token, "workspace_access", None)
+    if access is None or access[0] != name:
+        columns, params = workspace_access_sql(name=name, user_id=user.pk)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {columns}", params)
+            access = (name, *cursor.fetchone())
+    _, workspace_id, every, role = access
+    if workspace_id is None:
+        return None
+    user._in_every_workspace = bool(every)
+    _workspace_roles(user)[workspace_id] = role
+    if not (user.is_superuser or every or role) or (limited and workspace_id != limited):
         return None
     return workspace_id
 
 
+def workspace_access_sql(*, name: str, user_id: int | None = None, user_sql: str = "%s", user_params=()):
+    """SQL columns (the id of the workspace named `name` or NULL, whether the user is in a global
+    group, the user's role there or NULL), and their parameters. The user is `user_id`, or the SQL
+    `user_sql` with `user_params` (the token query's subselect). In SQL, as the token's query:
+    the ORM took longer to build it than the database to answer (docs/benchmarks-workspaces.md)."""
+    if user_id is not None:
+        user_params = (user_id,)
+    quote = connection.ops.quote_name
+    workspaces, memberships = quote(Workspace._meta.db_table), quote(Membership._meta.db_table)
+    user_groups = quote(User.groups.through._meta.db_table)
+    groups = ", ".join(["%s"] * len(GLOBAL_ROLE_GROUPS))
+    columns = (
+        f"(SELECT w.id FROM {workspaces} w WHERE w.name = %s), "
+        f"EXISTS (SELECT 1 FROM {user_groups} ug JOIN {quote(Group._meta.db_table)} g ON g.id = ug.group_id "
+        f"WHERE ug.user_id = {user_sql} AND g.name IN ({groups})), "
+        f"(SELECT m.role FROM {memberships} m JOIN {workspaces} w ON w.id = m.workspace_id "
+        f"WHERE w.name = %s AND m.user_id = {user_sql})"
+    )
+    return columns, [name, *user_params, *GLOBAL_ROLE_GROUPS, name, *user_params]
+
+
 def role_permissions(*, user, workspace_id: int) -> set[str]:
-    """The permissions (“app_label.codename”) the user's role in the workspace gives there."""
-    role = Membership.objects.filter(user_id=user.pk, workspace_id=workspace_id).values_list("role", flat=True).first()
+    """The permissions (“app_label.codename”) the user's role in the workspace gives there (the
+    role read by `api_workspace` when it resolved this workspace, else read now)."""
+    roles = _workspace_roles(user)
+    if workspace_id not in roles:
+        roles[workspace_id] = (
+            Membership.objects.filter(user_id=user.pk, workspace_id=workspace_id)
+            .order_by()  # one row at most: no ordering, so no join for Meta.ordering's names
+            .values_list("role", flat=True)
+            .first()
+        )
+    role = roles[workspace_id]
     return permissions_of_role(role) if role else set()
+
+
+def _workspace_roles(user) -> dict[int, str | None]:
+    """The user's roles by workspace id, as read during this request (kept on the user object)."""
+    roles = getattr(user, "_workspace_roles", None)  # getattr: `request.user` is a lazy proxy
+    if roles is None:
+        roles = user._workspace_roles = {}
+    return roles
 
 
 def permissions_of_role(role: str) -> set[str]:

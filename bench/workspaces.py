@@ -4,9 +4,10 @@ One workspace (`default`) holds 1,000 git providers, 10,000 projects and 10,000 
 providers; a copy of the database is taken with that workspace alone. Then 99 more workspaces are
 added, 1,000 providers and 10,000 projects each (100,000 providers and 1,000,000 projects in
 all). Two gunicorn servers, one on each database, serve the same requests in alternating rounds:
-each read of the measured workspace, through its `/api/workspaces/default/…` path, on 100
-workspaces against one, and the public login list and the admin's identity-provider list (a page,
-a search by alias) against their floor. Writes docs/benchmarks-workspaces.json and .md.
+each read of the measured workspace, through its `/api/workspaces/default/…` path, and the
+admin's searches, on 100 workspaces against one; the identity-provider reads, the public login
+list and the admin's identity-provider list (a page, searches) also against their floor (for the
+admin: Django's own admin, bench/floor_admin.py). Writes docs/benchmarks-workspaces.json and .md.
 
     python -m bench.workspaces [--seconds 1.5] [--rounds 2] [--quick]
 """
@@ -85,6 +86,8 @@ def cases(token: str, session: str, ports: dict[str, int]) -> tuple[list[Case], 
         ("admin: identity providers (page 1)", "/admin/providers/identityprovider/", cookie),
         ("admin: identity providers, search by alias", "/admin/providers/identityprovider/?q=idp-5000", cookie),
         ("admin: identity providers, search by name", "/admin/providers/identityprovider/?q=provider+5000", cookie),
+        ("admin: providers, search", "/admin/providers/provider/?q=git-0000500", cookie),
+        ("admin: projects, search", "/admin/providers/project/?q=project-0005000", cookie),
     ]
 
     def both(rows):
@@ -101,7 +104,13 @@ def cases(token: str, session: str, ports: dict[str, int]) -> tuple[list[Case], 
         Case("identity-provider mappers", "floor", Request("GET", "/floor/identity-providers/idp-5000/mappers"),
              ports["100 workspaces"]),
     ]  # fmt: skip
-    return both(reads) + floors, both(admin)
+    admin_floors = [
+        Case(name, "floor", Request("GET", path.replace("/admin/", "/floor/admin/", 1), headers),
+             ports["100 workspaces"])
+        for name, path, headers in admin
+        if "identityprovider" in path
+    ]  # fmt: skip
+    return both(reads) + floors, both(admin) + admin_floors
 
 
 def report(results: dict) -> str:

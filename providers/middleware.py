@@ -2,7 +2,7 @@ import logging
 import secrets
 
 from django.core.exceptions import BadRequest, SuspiciousOperation
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.utils.log import log_response
 
@@ -162,3 +162,35 @@ class WorkspaceScopeMiddleware:
                 except (OperationalError, InterfaceError):  # as a view's lost database: a 503
                     return unavailable(request)
             return self.get_response(request)
+
+
+# The query parameters that carry a search term: the admin's changelist (`q`) and autocomplete
+# (`term`), the API's lists (`search`).
+SEARCH_PARAMETERS = ("q", "term", "search")
+
+
+class SearchPlansMiddleware:
+    """A search's statements are planned for its own term. On PostgreSQL the connection prepares a
+    statement it has run `DATABASE_PREPARE_THRESHOLD` times (config/settings/base.py), and
+    PostgreSQL may then plan it once for every parameter value (a generic plan). For a search,
+    `workspace_id = $1 AND UPPER(provider_id) LIKE UPPER($2)`, that plan cannot see the term: it
+    reads the whole workspace through the workspace index instead of the trigram index, 16 ms
+    instead of 0.7 ms in a workspace of 11,000 providers among 100 (docs/benchmarks-workspaces.md).
+    A request that searches runs its statements unprepared (psycopg's `prepare_threshold = None`:
+    no statement is added, each is planned with its values); every other request keeps them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if connection.vendor != "postgresql" or not any(request.GET.get(name) for name in SEARCH_PARAMETERS):
+            return self.get_response(request)
+        connection.ensure_connection()
+        raw = connection.connection
+        kept = raw.prepare_threshold
+        raw.prepare_threshold = None
+        try:
+            return self.get_response(request)
+        finally:
+            if connection.connection is raw:  # not closed and reopened by the request
+                raw.prepare_threshold = kept

@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "providers.middleware.RejectNulBytesMiddleware",
     "providers.middleware.DatabaseUnavailableMiddleware",
+    "providers.middleware.SearchPlansMiddleware",
     "providers.audit.AuditContextMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
