@@ -10,6 +10,7 @@ from accounts.services import api_token_create
 from .certificates import pem, self_signed
 from .factories import OperatorFactory, ProjectOwnerFactory, UserFactory
 from .fakes.dns_server import FakeDnsServer
+from .idp.oidc_provider import fresh_oidc_provider, oidc_provider  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(autouse=True)
