@@ -7,9 +7,18 @@ from accounts.roles import IDENTITY_VIEWERS
 from accounts.scoping import every_workspace
 from accounts.services import api_token_create
 
+from .caches import clear_cache
 from .certificates import pem, self_signed
 from .factories import OperatorFactory, ProjectOwnerFactory, UserFactory
 from .fakes.dns_server import FakeDnsServer
+from .idp.oidc_provider import fresh_oidc_provider, oidc_provider  # noqa: F401  (fixtures)
+
+
+@pytest.fixture(autouse=True)
+def _cache_starts_empty():
+    """Throttle windows, lockout counters and the cached login list of one test never leak into the
+    next (the cache is the process's locmem, or with CACHE_URL=redis://… this process's keys)."""
+    clear_cache()
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production-0
 os.environ.setdefault("FERNET_KEYS", "test-fernet-key-primary,test-fernet-key-old")
 
 from .base import *  # noqa: F403
-from .base import DATABASES, REST_FRAMEWORK
+from .base import CACHES, DATABASES, REST_FRAMEWORK
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -22,6 +22,11 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # On tmpfs when there is one, so it costs little more than memory (pytest-xdist suffixes the name).
     _tmp = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
     DATABASES["default"]["TEST"] = {"NAME": str(_tmp / f"registry-test-{os.getpid()}.sqlite3")}
+if CACHES["default"]["BACKEND"].endswith(".RedisCache"):
+    # CACHE_URL=redis://…: one key namespace per test process (each pytest-xdist worker, each run), so
+    # parallel workers and other runs on the same Redis database never see each other's counters, and
+    # tests empty only their own (tests/caches.py).
+    CACHES["default"]["KEY_PREFIX"] = f"registry-test-{os.getpid()}"
 API_TOKEN_LAST_USED_RESOLUTION = 0
 WHITENOISE_AUTOREFRESH = True
 OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]

@@ -1,17 +1,17 @@
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.services import api_token_create
+from tests.caches import clear_cache
 from tests.factories import OperatorFactory
 
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    cache.clear()
+    clear_cache()
     yield
-    cache.clear()
+    clear_cache()
 
 
 def test_anonymous_clients_are_throttled(client, settings, db):
