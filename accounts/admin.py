@@ -3,11 +3,23 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 
+from .errors import ConflictError
 from .models import DEFAULT_WORKSPACE_ID, ApiToken, Membership, User, Workspace
-from .selectors import can_manage_workspace, owned_workspaces, workspaces_visible
-from .services import api_token_check_limits, api_token_issue, api_token_revoke, workspace_delete
+from .selectors import acts_as_superuser, can_manage_workspace, owned_workspaces, user_to_add, workspaces_visible
+from .services import (
+    WORKSPACE_FIELDS,
+    api_token_check_limits,
+    api_token_issue,
+    api_token_revoke,
+    membership_remove,
+    membership_set,
+    workspace_create,
+    workspace_delete,
+    workspace_update,
+)
 
 
 @admin.register(User)
@@ -117,9 +129,13 @@ def manages(request, workspace: Workspace | None = None) -> bool:
 
 
 class MembershipForm(forms.ModelForm):
-    """The member by user name: typed, not picked from a list of every user of every workspace."""
+    """The member by user name: typed, not picked from a list of every user of every workspace,
+    and found among the users the signed-in user may name (`accounts.selectors.user_to_add`, as
+    the API's): a workspace owner gets one answer for a name that is nobody's and for an account
+    they do not see. A membership's user stays; its role changes."""
 
     user = forms.CharField(max_length=150, help_text="The user's name, e.g. “ada”.")
+    actor: User  # the signed-in user (MembershipInline.get_formset)
 
     class Meta:
         model = Membership
@@ -129,11 +145,17 @@ class MembershipForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.initial["user"] = self.instance.user.username
+            self.fields["user"].disabled = True
 
     def clean_user(self):
-        user = User.objects.filter(username=self.cleaned_data["user"]).first()
+        if self.instance.pk:
+            return self.instance.user
+        username = self.cleaned_data["user"]
+        user = user_to_add(actor=self.actor, username=username, workspaces=workspaces_visible(user=self.actor))
         if user is None:
-            raise forms.ValidationError("No user with this name.")
+            if acts_as_superuser(self.actor):
+                raise forms.ValidationError("No user with this name.")
+            raise forms.ValidationError(f"No user “{username}” that you can add to this workspace.")
         return user
 
 
@@ -146,6 +168,10 @@ class MembershipInline(admin.TabularInline):
     extra = 1
     fields = ["user", "role", "created_at"]
     readonly_fields = ["created_at"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        kwargs["form"] = type(MembershipForm.__name__, (MembershipForm,), {"actor": request.user})
+        return super().get_formset(request, obj, **kwargs)
 
     def has_view_permission(self, request, obj=None):
         return manages(request, obj)
@@ -196,6 +222,58 @@ class WorkspaceAdmin(admin.ModelAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)  # one at a time, through the service's rules
         return actions
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ConflictError as exc:  # another writer took the name since the form validated
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ConflictError as exc:  # a provider or project was added since the page was shown
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def save_model(self, request, obj, form, change):
+        """Through the services, which check and audit every workspace write (as for the API)."""
+        if change:
+            data = {name: form.cleaned_data[name] for name in form.changed_data if name in WORKSPACE_FIELDS}
+            workspace_update(workspace=obj, actor=request.user, data=data)
+            return
+        created = workspace_create(actor=request.user, name=obj.name, display_name=obj.display_name)
+        obj.pk, obj.public_id, obj.created_at, obj.updated_at = (
+            created.pk,
+            created.public_id,
+            created.created_at,
+            created.updated_at,
+        )
+        obj._state.adding = False
+
+    def save_formset(self, request, form, formset, change):
+        """Members are added, changed and removed through the services (their rules and audit)."""
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        workspace = form.instance
+        for member_form in formset.forms:
+            if not member_form.has_changed() or not member_form.cleaned_data:
+                continue
+            membership = member_form.instance
+            if member_form.cleaned_data.get("DELETE"):
+                if membership.pk:
+                    membership_remove(workspace=workspace, username=membership.user.username, actor=request.user)
+                continue
+            user = membership.user if membership.pk else member_form.cleaned_data["user"]
+            membership_set(workspace=workspace, user=user, role=member_form.cleaned_data["role"], actor=request.user)
+
+    def get_deleted_objects(self, objs, request):
+        """What goes with a workspace (its memberships, tokens and audit events) is the service's
+        rule, not a permission the deleting user needs on each: nobody may delete audit events one
+        by one, and owners hold no model permissions. What protects it (its providers and
+        projects) still refuses the deletion."""
+        deleted, counts, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, set(), protected
 
     def delete_model(self, request, obj):
         workspace_delete(workspace=obj, actor=request.user)

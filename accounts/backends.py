@@ -77,6 +77,7 @@ def api_token_with_permissions(key_hash: str, *, workspace_name: str | None = No
     if user.is_active and not user.is_superuser:
         user._perm_cache = {f"{row[-2]}.{row[-1]}" for row in rows if row[-1] is not None}  # type: ignore[attr-defined]
     user._token_role = token.role  # type: ignore[attr-defined]  # caps its permissions (RegistryModelBackend)
+    user._token_workspace_id = token.workspace_id  # type: ignore[attr-defined]  # accounts.selectors.token_workspace
     token.user = user
     token.workspace_access = workspace_access  # type: ignore[attr-defined]
     return token

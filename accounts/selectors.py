@@ -2,7 +2,7 @@
 
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 
 from .models import DEFAULT_WORKSPACE_ID, Membership, User, Workspace
 from .roles import GROUP_ROLES, IDENTITY_VIEWERS, OPERATORS, PROJECT_OWNERS, READ_ONLY_ROLES, ROLE_GROUPS, ROLE_RANK
@@ -21,11 +21,20 @@ def in_every_workspace(user) -> bool:
     return every
 
 
+def _in_global_group(user_id) -> Exists:
+    """Whether the user (an id, or an outer query's column) is in one of the global groups."""
+    return Exists(User.groups.through.objects.filter(user_id=user_id, group__name__in=GLOBAL_ROLE_GROUPS))
+
+
 def workspaces_visible(*, user) -> QuerySet[Workspace]:
-    """Every workspace for superusers and the global groups' members; else the user's own."""
-    if in_every_workspace(user):
+    """Every workspace for superusers and the global groups' members; else the user's own. One
+    query: unless already known for this request, whether the user is in a global group is a
+    subquery of it."""
+    known = user.__dict__.get("_in_every_workspace")
+    if user.is_superuser or known:
         return Workspace.objects.all()
-    return Workspace.objects.filter(memberships__user=user)
+    member = Exists(Membership.objects.filter(workspace=OuterRef("pk"), user_id=user.pk))
+    return Workspace.objects.filter(member if known is False else member | _in_global_group(user.pk))
 
 
 def token_role(user) -> str:
@@ -38,14 +47,56 @@ def acts_as_superuser(user) -> bool:
     return user.is_superuser and not token_role(user)
 
 
+def token_workspace(user) -> int | None:
+    """The workspace an API token limits this request to (None: a session, an unlimited token)."""
+    return getattr(user, "_token_workspace_id", None)
+
+
+def acts_in_every_workspace(user) -> bool:
+    """In every workspace (`in_every_workspace`) and acting as such: not through a token limited to
+    one workspace (or to a role, which needs one). What granting a global group requires
+    (`providers.identity.mappers`): its members act in every workspace."""
+    return not token_workspace(user) and not token_role(user) and in_every_workspace(user)
+
+
+def _manages(user) -> Exists | Value:
+    """Whether `user` manages the workspace of the outer query's row (see `can_manage_workspace`)."""
+    if token_role(user) not in ("", "owner"):
+        return Value(False, output_field=BooleanField())
+    if user.is_superuser:
+        return Value(True, output_field=BooleanField())
+    return Exists(Membership.objects.filter(workspace=OuterRef("pk"), user_id=user.pk, role=Membership.Role.OWNER))
+
+
 def can_manage_workspace(*, user, workspace: Workspace) -> bool:
     """Superusers, and the workspace's owners: its display name, deletion and members; through a
     role-limited token, only one limited to the owner role."""
-    if token_role(user) not in ("", "owner"):
-        return False
-    if user.is_superuser:
-        return True
-    return Membership.objects.filter(workspace=workspace, user=user, role=Membership.Role.OWNER).exists()
+    manages = _manages(user)
+    if isinstance(manages, Value):
+        return bool(manages.value)
+    return Workspace.objects.filter(pk=workspace.pk).filter(manages).exists()
+
+
+def workspace_for(*, user, name: str, limited_to: int | None = None) -> Workspace | None:
+    """The workspace named `name` if the user sees it (`workspaces_visible`; a token limited to one
+    workspace sees only that one), annotated `manageable` (`can_manage_workspace`): one query for
+    the workspace API's lookup and its permission."""
+    found = workspaces_visible(user=user).filter(name=name)
+    if limited_to:
+        found = found.filter(pk=limited_to)
+    return found.annotate(manageable=_manages(user)).first()
+
+
+def user_to_add(*, actor, username: str, workspaces: QuerySet[Workspace]) -> User | None:
+    """The user named `username`, if `actor` may name them as a member: anyone for a superuser;
+    for others, the users of the workspaces they see (`workspaces`): those workspaces' members, the
+    global groups' members and the superusers (who are in every workspace). So a workspace owner
+    cannot learn from the answer whether any other account exists."""
+    users = User.objects.filter(username=username)
+    if not acts_as_superuser(actor):
+        member = Exists(Membership.objects.filter(user_id=OuterRef("pk"), workspace__in=workspaces))
+        users = users.filter(Q(is_superuser=True) | _in_global_group(OuterRef("pk")) | member)
+    return users.first()
 
 
 def owned_workspaces(*, user):
@@ -54,7 +105,9 @@ def owned_workspaces(*, user):
 
 
 def workspace_members(*, workspace: Workspace) -> QuerySet[Membership]:
-    return Membership.objects.filter(workspace=workspace).select_related("user").order_by("user__username")
+    """The workspace's memberships with their users, in one query (through the related manager, each
+    membership's workspace is the one given, not read again)."""
+    return workspace.memberships.select_related("user").order_by("user__username")
 
 
 # The session key of the admin's workspace switcher: a workspace id, or "" for every workspace.

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from . import selectors
+from . import audit, selectors
 from .errors import ConflictError, violates
 from .models import DEFAULT_WORKSPACE_ID, ApiToken, Membership, User, Workspace, generate_token, hash_token
 from .roles import ROLE_RANK
@@ -89,9 +89,30 @@ def _workspace_save(workspace: Workspace) -> Workspace:
     return workspace
 
 
+def _record_workspace(*, action: str, workspace: Workspace, actor, fields: list[str] | None = None, **where) -> None:
+    """A workspace's write in the audit log: in its own log, unless `where` names another."""
+    audit.record(action=action, actor=actor, obj=workspace, object_id=workspace.name, fields=fields, **where)
+
+
+def _record_membership(*, action: str, membership: Membership, actor, fields: list[str] | None = None) -> None:
+    """A membership's write in its workspace's log: the member's name, the field names (the role
+    itself is a value, and the log holds none)."""
+    username = membership.user.get_username()
+    audit.record(
+        action=action,
+        actor=actor,
+        obj=membership,
+        object_id=username,
+        object_repr=f"{username} in {membership.workspace.name}",
+        fields=fields,
+    )
+
+
 @transaction.atomic
 def workspace_create(*, actor, name: str, display_name: str) -> Workspace:
-    return _workspace_save(Workspace(name=name, display_name=display_name))
+    workspace = _workspace_save(Workspace(name=name, display_name=display_name))
+    _record_workspace(action="create", workspace=workspace, actor=actor)
+    return workspace
 
 
 @transaction.atomic
@@ -103,15 +124,22 @@ def workspace_update(*, workspace: Workspace, actor, data: dict[str, Any]) -> Wo
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
     workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
-    for name, value in data.items():
-        setattr(workspace, name, value)
-    return _workspace_save(workspace)
+    changed = [name for name, value in data.items() if getattr(workspace, name) != value]
+    if not changed:
+        return workspace
+    for name in changed:
+        setattr(workspace, name, data[name])
+    workspace = _workspace_save(workspace)
+    _record_workspace(action="update", workspace=workspace, actor=actor, fields=changed)
+    return workspace
 
 
 @transaction.atomic
 def workspace_delete(*, workspace: Workspace, actor) -> None:
     """Refused (409 naming the counts) while the workspace holds providers or projects; its
-    memberships, tokens and audit events go with it."""
+    memberships, tokens and audit events go with it. The deletion itself is recorded in the
+    default workspace's log, the one that outlives it (superusers, who may delete any workspace,
+    see it there)."""
     if workspace.pk == DEFAULT_WORKSPACE_ID:
         raise ConflictError("The default workspace cannot be deleted: the un-prefixed API paths act on it.")
     with within(workspace.pk):
@@ -119,6 +147,7 @@ def workspace_delete(*, workspace: Workspace, actor) -> None:
     if any(counts.values()):
         held = " and ".join(f"{n} {what}{'' if n == 1 else 's'}" for what, n in counts.items() if n)
         raise ConflictError(f"Workspace “{workspace.name}” still holds {held}; delete them first.")
+    _record_workspace(action="delete", workspace=workspace, actor=actor, workspace_id=DEFAULT_WORKSPACE_ID)
     try:
         workspace.delete()
     except ProtectedError as exc:  # a provider or project was added meanwhile
@@ -133,14 +162,24 @@ def membership_set(*, workspace: Workspace, user: User, role: str, actor) -> tup
     membership, created = Membership.objects.select_for_update().get_or_create(
         workspace=workspace, user=user, defaults={"role": role}
     )
-    if not created and membership.role != role:
+    membership.workspace, membership.user = workspace, user  # as given: not read again
+    if created:
+        _record_membership(action="create", membership=membership, actor=actor, fields=["role"])
+    elif membership.role != role:
         membership.role = role
         membership.save(update_fields=["role"])
+        _record_membership(action="update", membership=membership, actor=actor, fields=["role"])
     return membership, created
 
 
 @transaction.atomic
-def membership_remove(*, workspace: Workspace, user: User, actor) -> None:
-    deleted, _ = Membership.objects.filter(workspace=workspace, user=user).delete()
-    if not deleted:
-        raise Membership.DoesNotExist
+def membership_remove(*, workspace: Workspace, username: str, actor) -> None:
+    """Remove the member named `username` (Membership.DoesNotExist when there is none)."""
+    membership = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .get(workspace=workspace, user__username=username)
+    )
+    membership.workspace = workspace
+    _record_membership(action="delete", membership=membership, actor=actor)
+    membership.delete()

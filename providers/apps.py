@@ -10,7 +10,13 @@ class ProvidersConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
+        from accounts import audit as accounts_audit
+
+        from . import audit
         from . import checks as provider_checks
+
+        # The accounts services' writes (workspaces, memberships) go to this app's audit log.
+        accounts_audit.install(audit.record)
 
         # Not tagged `database`: those only run with `check --database`, and these must stop
         # runserver/migrate (and so `make serve`) at start-up. The second reads at most

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from accounts.models import DEFAULT_WORKSPACE_ID
+from accounts.models import DEFAULT_WORKSPACE_ID, Workspace
 from accounts.scoping import current_single_workspace, get_scope
 
 from .models import AuditEvent
@@ -55,8 +55,11 @@ def _request_workspace() -> int | None:
 
 
 def workspace_of(obj: models.Model) -> int | None:
-    """The workspace an audited object belongs to (a provider's or project's own; an identity
-    configuration's, domain's or mapper's through its provider); None to take the request's."""
+    """The workspace an audited object belongs to (a provider's, project's or membership's own;
+    an identity configuration's, domain's or mapper's through its provider; a workspace is its
+    own); None to take the request's."""
+    if isinstance(obj, Workspace):
+        return obj.pk
     for path in ("workspace_id", "provider.workspace_id", "identity.provider.workspace_id"):
         value: Any = obj
         for name in path.split("."):
@@ -73,10 +76,14 @@ def record(
     obj: models.Model | None = None,
     object_type: str = "",
     object_id: str = "",
+    object_repr: str = "",
     fields: list[str] | None = None,
     ok: bool = True,
     detail: str = "",
+    workspace_id: int | None = None,
 ) -> AuditEvent | None:
+    """Record one event in the log of `workspace_id`, else of the object's workspace, else of the
+    request's one workspace."""
     request = _request.get()
     if actor is None and request is not None:
         actor = getattr(request, "user", None)
@@ -84,7 +91,7 @@ def record(
     if obj is not None:
         object_type = object_type or obj._meta.model_name or ""
         object_id = object_id or str(getattr(obj, "provider_id", None) or getattr(obj, "project_id", None) or obj.pk)
-    workspace_id = (workspace_of(obj) if obj is not None else None) or _request_workspace()
+    workspace_id = workspace_id or (workspace_of(obj) if obj is not None else None) or _request_workspace()
     if workspace_id is None:
         # A refusal outside any one workspace (the workspace API, the admin's "All workspaces"):
         # no workspace's log may show it, so none does.
@@ -96,7 +103,7 @@ def record(
         action=action,
         object_type=object_type[:40],
         object_id=str(object_id)[:64],
-        object_repr=str(obj)[:200] if obj is not None else "",
+        object_repr=(object_repr or (str(obj) if obj is not None else ""))[:200],
         fields=list(fields or []),
         source=_source(request),
         ip=client_ip(request) if request is not None else None,

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -62,15 +63,20 @@ class WorkspaceLookup(viewsets.ViewSet):
         return visible.filter(pk=limited) if limited else visible
 
     def _workspace(self) -> Workspace:
-        """The workspace of the URL if the caller sees it; 404 otherwise (never 403)."""
-        found = self._visible().filter(name=self.kwargs["workspaceName"]).first()
+        """The workspace of the URL if the caller sees it, with whether they manage it, in one
+        query; 404 otherwise (never 403)."""
+        found = workspace_selectors.workspace_for(
+            user=self.request.user,
+            name=self.kwargs["workspaceName"],
+            limited_to=getattr(self.request.auth, "workspace_id", None),
+        )
         if found is None:
             raise Http404
         return found
 
     def _managed(self) -> Workspace:
         workspace = self._workspace()
-        if not workspace_selectors.can_manage_workspace(user=self.request.user, workspace=workspace):
+        if not workspace.manageable:  # type: ignore[attr-defined]  # annotated by workspace_for
             raise PermissionDenied("Only the workspace's owners and superusers may change it.")
         return workspace
 
@@ -150,10 +156,16 @@ class MembershipViewSet(WorkspaceLookup):
     """`/api/workspaces/{workspaceName}/members[/{username}]`."""
 
     def _user(self) -> User:
-        user = User.objects.filter(username=self.kwargs["username"]).first()
-        if user is None:
-            raise Http404
-        return user
+        """The user of the URL, among those the caller may name (`accounts.selectors.user_to_add`).
+        A superuser learns that a name is nobody's; anyone else gets one answer for a name that is
+        nobody's and for an account they do not see, so it tells them nothing."""
+        username, caller = self.kwargs["username"], self.request.user
+        user = workspace_selectors.user_to_add(actor=caller, username=username, workspaces=self._visible())
+        if user is not None:
+            return user
+        if workspace_selectors.acts_as_superuser(caller):
+            raise NotFound(f"No user named “{username}”.")
+        raise NotFound(f"No user “{username}” that you can add to this workspace.")
 
     def list(self, request, workspaceName=None):  # noqa: N803
         members = workspace_selectors.workspace_members(workspace=self._workspace())
@@ -173,7 +185,7 @@ class MembershipViewSet(WorkspaceLookup):
     def destroy(self, request, workspaceName=None, username=None):  # noqa: N803
         workspace = self._managed()
         try:
-            workspace_services.membership_remove(workspace=workspace, user=self._user(), actor=request.user)
+            workspace_services.membership_remove(workspace=workspace, username=username or "", actor=request.user)
         except Membership.DoesNotExist:
-            raise Http404 from None
+            raise NotFound(f"“{username}” is not a member of this workspace.") from None
         return Response(status=status.HTTP_204_NO_CONTENT)

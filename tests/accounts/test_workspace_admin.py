@@ -91,14 +91,16 @@ def test_an_owner_manages_only_their_own_workspace_and_its_members(client, db):
     globex = Workspace.objects.create(name="globex", display_name="Globex")
     owner = UserFactory(username="olga")
     Membership.objects.create(workspace=acme, user=owner, role=Membership.Role.OWNER)
-    UserFactory(username="bob")
+    # Bob shares a workspace with her (the default one): a user she may name (accounts.selectors.user_to_add).
+    Membership.objects.create(workspace_id=DEFAULT_WORKSPACE_ID, user=owner, role=Membership.Role.VIEWER)
+    Membership.objects.create(workspace_id=DEFAULT_WORKSPACE_ID, user=UserFactory(username="bob"), role="viewer")
     client.force_login(owner)
     change = reverse("admin:accounts_workspace_change", args=[acme.pk])
     data = {
         "display_name": "ACME Inc.",
         "memberships-TOTAL_FORMS": "2",
         "memberships-INITIAL_FORMS": "1",
-        "memberships-0-id": Membership.objects.get(user=owner).pk,
+        "memberships-0-id": Membership.objects.get(user=owner, workspace=acme).pk,
         "memberships-0-workspace": acme.pk,
         "memberships-0-user": "olga",
         "memberships-0-role": "owner",
@@ -140,3 +142,33 @@ def test_an_empty_workspace_is_deleted_in_the_admin(client, superuser):
 
     assert page.status_code == 302
     assert not Workspace.objects.filter(pk=acme.pk).exists()
+
+
+def test_an_owner_gets_one_answer_for_a_name_that_is_nobodys_and_an_account_they_do_not_see(client, db):
+    acme = Workspace.objects.create(name="acme", display_name="ACME")
+    globex = Workspace.objects.create(name="globex", display_name="Globex")
+    owner = UserFactory(username="olga")
+    Membership.objects.create(workspace=acme, user=owner, role=Membership.Role.OWNER)
+    Membership.objects.create(workspace=globex, user=UserFactory(username="gina"), role=Membership.Role.VIEWER)
+    client.force_login(owner)
+    change = reverse("admin:accounts_workspace_change", args=[acme.pk])
+
+    def add(username: str) -> list[str]:
+        data = {
+            "display_name": "ACME",
+            "memberships-TOTAL_FORMS": "2",
+            "memberships-INITIAL_FORMS": "1",
+            "memberships-0-id": Membership.objects.get(user=owner).pk,
+            "memberships-0-workspace": acme.pk,
+            "memberships-0-role": "owner",
+            "memberships-1-workspace": acme.pk,
+            "memberships-1-user": username,
+            "memberships-1-role": "viewer",
+        }
+        page = client.post(change, data)
+        assert page.status_code == 200
+        return page.context["inline_admin_formsets"][0].formset.forms[1].errors["user"]
+
+    assert add("nobody") == ["No user “nobody” that you can add to this workspace."]
+    assert add("gina") == ["No user “gina” that you can add to this workspace."]
+    assert list(Membership.objects.filter(workspace=acme).values_list("user__username", flat=True)) == ["olga"]

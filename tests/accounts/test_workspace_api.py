@@ -127,8 +127,11 @@ def test_an_empty_workspace_is_deleted_the_default_one_never(superuser, acme):
 
 
 def test_an_owner_manages_the_members(acme):
-    owner = client_for(member(acme, "olga", Membership.Role.OWNER))
-    UserFactory(username="bob")
+    olga = member(acme, "olga", Membership.Role.OWNER)
+    owner = client_for(olga)
+    # Bob and Olga share the default workspace: he is one of the users she may name.
+    Membership.objects.create(workspace_id=DEFAULT_WORKSPACE_ID, user=olga, role=Membership.Role.VIEWER)
+    member(Workspace.objects.get(pk=DEFAULT_WORKSPACE_ID), "bob", Membership.Role.VIEWER)
     url = f"{WORKSPACES}/acme/members/bob"
 
     added = owner.put(url, {"role": "operator"}, format="json")
@@ -164,3 +167,96 @@ def test_a_bad_membership_is_refused(acme, username, body, status, field):
 
 def test_workspaces_need_authentication(db):
     assert client_for(None).get(WORKSPACES).status_code == 401
+
+
+def test_an_owner_cannot_tell_a_name_that_is_nobodys_from_an_account_they_do_not_see(acme):
+    owner = client_for(member(acme, "olga", Membership.Role.OWNER))
+    globex = Workspace.objects.create(name="globex", display_name="Globex")
+    member(globex, "gina", Membership.Role.OPERATOR)  # exists, but shares no workspace with olga
+    UserFactory(username="lone")  # exists, in no workspace
+
+    answers = {
+        username: owner.put(f"{WORKSPACES}/acme/members/{username}", {"role": "viewer"}, format="json")
+        for username in ("nobody", "gina", "lone")
+    }
+    removals = {username: owner.delete(f"{WORKSPACES}/acme/members/{username}") for username in ("nobody", "gina")}
+
+    for username, response in answers.items():
+        assert response.status_code == 404
+        assert response.json() == {"detail": f"No user “{username}” that you can add to this workspace."}
+    assert removals["nobody"].status_code == removals["gina"].status_code == 404
+    assert removals["nobody"].json() == {"detail": "“nobody” is not a member of this workspace."}
+    assert removals["gina"].json() == {"detail": "“gina” is not a member of this workspace."}
+    assert list(Membership.objects.filter(workspace=acme).values_list("user__username", flat=True)) == ["olga"]
+
+
+def test_an_owner_adds_the_users_of_the_workspaces_they_see_and_those_in_every_workspace(acme, operator):
+    olga = member(acme, "olga", Membership.Role.OWNER)
+    owner = client_for(olga)
+    globex = Workspace.objects.create(name="globex", display_name="Globex")
+    Membership.objects.create(workspace=globex, user=olga, role=Membership.Role.VIEWER)
+    member(globex, "gina", Membership.Role.OPERATOR)
+
+    colleague = owner.put(f"{WORKSPACES}/acme/members/gina", {"role": "viewer"}, format="json")
+    everywhere = owner.put(f"{WORKSPACES}/acme/members/{operator.username}", {"role": "owner"}, format="json")
+
+    assert (colleague.status_code, colleague.json()["user"]) == (201, "gina")
+    assert (everywhere.status_code, everywhere.json()["role"]) == (201, "owner")
+
+
+def test_a_superuser_gets_the_precise_answer_and_adds_anyone(superuser, acme):
+    client = client_for(superuser)
+    UserFactory(username="lone")
+
+    unknown = client.put(f"{WORKSPACES}/acme/members/nobody", {"role": "viewer"}, format="json")
+    anyone = client.put(f"{WORKSPACES}/acme/members/lone", {"role": "viewer"}, format="json")
+
+    assert (unknown.status_code, unknown.json()) == (404, {"detail": "No user named “nobody”."})
+    assert anyone.status_code == 201
+    assert Membership.objects.filter(workspace=acme, user__username="lone").exists()
+
+
+def test_a_workspace_limited_owner_token_names_only_the_users_of_its_workspace(acme):
+    from accounts.services import api_token_create
+
+    olga = member(acme, "olga", Membership.Role.OWNER)
+    globex = Workspace.objects.create(name="globex", display_name="Globex")
+    Membership.objects.create(workspace=globex, user=olga, role=Membership.Role.OWNER)
+    member(globex, "gina", Membership.Role.VIEWER)
+    _, raw = api_token_create(user=olga, name="acme only", workspace=acme)
+    client = client_for(None)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    response = client.put(f"{WORKSPACES}/acme/members/gina", {"role": "viewer"}, format="json")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No user “gina” that you can add to this workspace."}
+
+
+@pytest.mark.parametrize("who", ["owner", "viewer", "global operator", "superuser"])
+def test_reading_a_workspace_and_its_members_costs_a_fixed_few_queries(acme, who, settings, django_assert_num_queries):
+    """The token (one query, its user and permissions with it), the workspace with whether the
+    caller sees and manages it (one), the members with their users (one), whatever their number."""
+    settings.API_TOKEN_LAST_USED_RESOLUTION = 60  # as in production: not stamped on every request
+    callers = {
+        "owner": lambda: member(acme, "olga", Membership.Role.OWNER),
+        "viewer": lambda: member(acme, "vic", Membership.Role.VIEWER),
+        "global operator": lambda: UserFactory(username="otto", groups=["access_token_manager"]),
+        "superuser": lambda: UserFactory(username="root", is_superuser=True),
+    }
+    client = client_for(callers[who]())
+    for n in range(5):
+        member(acme, f"m{n}", Membership.Role.VIEWER)
+    assert client.get(WORKSPACES).status_code == 200  # the token's first use stamps it
+
+    with django_assert_num_queries(3):
+        members = client.get(f"{WORKSPACES}/acme/members")
+    with django_assert_num_queries(2):
+        workspace = client.get(f"{WORKSPACES}/acme")
+    with django_assert_num_queries(2):
+        listed = client.get(WORKSPACES)
+
+    assert members.status_code == workspace.status_code == listed.status_code == 200
+    assert len(members.json()) == 5 + (who in ("owner", "viewer"))
+    assert workspace.json()["name"] == "acme"
+    assert "acme" in [w["name"] for w in listed.json()]
