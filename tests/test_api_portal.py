@@ -122,7 +122,7 @@ def test_each_example_works_as_shown(schema, operator, superuser, path, method, 
     if "rollback" in path:  # the example's id stands for one the credentials history lists
         provider = Provider.objects.get(provider_id="my-github-provider")
         services.provider_update(
-            provider_id=provider.provider_id,
+            provider=provider,
             actor=operator,
             data={},
             credentials=services.CredentialInput(type="token", content={"accessToken": "replacement"}),

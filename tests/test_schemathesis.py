@@ -75,7 +75,7 @@ def api_headers(db, no_network, keep_test_connection):
         credentials=services.CredentialInput(type="token", content={"accessToken": "seed-token-1"}),
     )
     services.provider_update(
-        provider_id=provider.provider_id,
+        provider=provider,
         actor=operator,
         data={"label": "Seed GitHub (rotated)"},
         credentials=services.CredentialInput(type="token", content={"accessToken": "seed-token-2"}),

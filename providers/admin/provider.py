@@ -14,7 +14,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.debug import sensitive_post_parameters
 
-from accounts import scoping
 from providers import selectors, services
 from providers.catalog import (
     CAPABILITY_CHOICES,
@@ -314,10 +313,7 @@ class ProviderAdmin(WorkspaceColumns, ServiceLoggedAdmin):
             data = {
                 name: form.cleaned_data[name] for name in form.changed_data if name in services.PROVIDER_EDITABLE_FIELDS
             }
-            with scoping.within(obj.workspace_id):  # its id is its workspace's (“All workspaces” has several)
-                services.provider_update(
-                    provider_id=obj.provider_id, actor=request.user, data=data, credentials=credentials
-                )
+            services.provider_update(provider=obj, actor=request.user, data=data, credentials=credentials)
         else:
             fields = {name: form.cleaned_data[name] for name in ProviderAdminForm.Meta.fields}
             created = services.provider_create(actor=request.user, credentials=credentials, **fields)
@@ -353,10 +349,7 @@ class ProviderAdmin(WorkspaceColumns, ServiceLoggedAdmin):
             return page
         count = 0
         for provider in to_change:
-            with scoping.within(provider.workspace_id):  # as in save_model
-                services.provider_update(
-                    provider_id=provider.provider_id, actor=request.user, data={"enabled": enabled}
-                )
+            services.provider_update(provider=provider, actor=request.user, data={"enabled": enabled})
             count += 1
         self.message_user(request, f"{count} provider(s) {state}.", messages.SUCCESS)
         return None

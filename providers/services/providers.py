@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from accounts import scoping
 from accounts.errors import ConflictError, violates
 from providers import audit, history
 from providers.catalog import GIT, PROVIDER_TYPES
@@ -136,32 +137,40 @@ def provider_create(
 @transaction.atomic
 def provider_update(
     *,
-    provider_id: str,
+    provider: Provider | str,
     actor,
     data: dict[str, Any],
     credentials: CredentialInput | None = None,
     if_match: str | None = None,
 ) -> Provider:
-    """Apply the given fields and, when given, replace the credentials. The provider is found by
-    its id with the lock (Provider.DoesNotExist when there is none): a caller needs no read first."""
+    """Apply the given fields and, when given, replace the credentials, within the provider's own
+    workspace. `provider` is the row (found again, locked, by its primary key: whatever workspaces
+    the caller's scope spans, e.g. the admin's “All workspaces”), or a provider id, which names a
+    provider only within one workspace: found with the lock in the request's workspace
+    (Provider.DoesNotExist when there is none), so the API needs no read first."""
+    provider_id = provider if isinstance(provider, str) else provider.provider_id
     if "provider_id" in data and data["provider_id"] != provider_id:
         raise ValidationError({"provider_id": ["The provider id cannot be changed."]})
     unknown = set(data) - set(PROVIDER_EDITABLE_FIELDS) - {"provider_id"}
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
-    provider = Provider.objects.select_for_update().get(provider_id=provider_id)
-    check_if_match(provider, if_match)
-    changed = provider_apply_changes(provider=provider, data=data)
-    provider_clean(provider)
-    provider_validate(provider=provider, changed=changed, credentials=credentials, creating=False)
-    if changed or credentials is not None:
-        provider.updated_by = actor_user(actor)
-        provider.save()
-    if credentials is not None:
-        credential_store(provider=provider, credentials=credentials, actor=actor)
-        changed.append("credentials")
-    history.log_change(actor=actor, obj=provider, fields=history.field_labels(Provider, changed))
-    return provider
+    if isinstance(provider, str):
+        locked = Provider.objects.select_for_update().get(provider_id=provider)
+    else:
+        locked = Provider.objects.select_for_update().get(pk=provider.pk)
+    with scoping.within(locked.workspace_id):
+        check_if_match(locked, if_match)
+        changed = provider_apply_changes(provider=locked, data=data)
+        provider_clean(locked)
+        provider_validate(provider=locked, changed=changed, credentials=credentials, creating=False)
+        if changed or credentials is not None:
+            locked.updated_by = actor_user(actor)
+            locked.save()
+        if credentials is not None:
+            credential_store(provider=locked, credentials=credentials, actor=actor)
+            changed.append("credentials")
+        history.log_change(actor=actor, obj=locked, fields=history.field_labels(Provider, changed))
+    return locked
 
 
 @transaction.atomic

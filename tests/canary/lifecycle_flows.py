@@ -313,7 +313,7 @@ def store_token_provider(operator, httpserver, canaries: Canaries, provider_id: 
         credentials=services.CredentialInput("token", canaries.content("token", token_url=""), in_days(3)),
     )
     return services.provider_update(
-        provider_id=provider.provider_id,
+        provider=provider,
         actor=operator,
         data={},
         credentials=services.CredentialInput("token", canaries.content("token", token_url=""), in_days(3)),

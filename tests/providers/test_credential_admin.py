@@ -55,7 +55,7 @@ def test_admin_stores_a_github_app_and_never_renders_the_key(client, operator):
 def test_rotation_history_and_restore_button(client, operator):
     provider = ProviderFactory(provider_id="gh", credential__content={"accessToken": "first"})
     services.provider_update(
-        provider_id=provider.provider_id,
+        provider=provider,
         actor=operator,
         data={},
         credentials=services.CredentialInput("token", {"accessToken": "2nd"}),
@@ -110,9 +110,7 @@ def test_credentials_expiring_command(db):
 
 def test_audit_log_admin_is_read_only(client, operator, superuser):
     ProviderFactory(provider_id="gh")
-    services.provider_update(
-        provider_id=ProviderFactory(provider_id="gl").provider_id, actor=operator, data={"label": "x"}
-    )
+    services.provider_update(provider=ProviderFactory(provider_id="gl"), actor=operator, data={"label": "x"})
     client.force_login(superuser)
     event = AuditEvent.objects.get()
 

@@ -80,7 +80,7 @@ def test_credential_replacement_keeps_one_row_and_changes_ciphertext():
     provider = services.provider_create(actor=actor, provider_id="gh", label="GH", type="github", credentials=TOKEN)
     before = raw_secret()
     services.provider_update(
-        provider_id=provider.provider_id,
+        provider=provider,
         actor=actor,
         data={},
         credentials=services.CredentialInput("token", {"accessToken": "t-2"}),
@@ -106,7 +106,7 @@ def test_changing_type_moves_the_default_urls_so_credentials_are_needed_again():
 
     with pytest.raises(ValidationError) as excinfo:
         services.provider_update(
-            provider_id=provider.provider_id, actor=actor, data={"type": "gitlab", "base_url": "", "api_base_url": ""}
+            provider=provider, actor=actor, data={"type": "gitlab", "base_url": "", "api_base_url": ""}
         )
 
     assert "credentials" in excinfo.value.message_dict
@@ -121,7 +121,7 @@ def test_a_stored_empty_url_means_the_default_so_editing_the_label_needs_no_cred
     Provider.objects.filter(pk=provider.pk).update(base_url="", api_base_url="")  # e.g. rows imported in bulk
     provider.refresh_from_db()
 
-    services.provider_update(provider_id=provider.provider_id, actor=actor, data={"label": "Renamed"})
+    services.provider_update(provider=provider, actor=actor, data={"label": "Renamed"})
 
     provider.refresh_from_db()
     assert (provider.label, provider.base_url, provider.api_base_url) == (
@@ -130,9 +130,7 @@ def test_a_stored_empty_url_means_the_default_so_editing_the_label_needs_no_cred
         "https://api.github.com",
     )
     with pytest.raises(ValidationError) as excinfo:
-        services.provider_update(
-            provider_id=provider.provider_id, actor=actor, data={"api_base_url": "https://elsewhere.test"}
-        )
+        services.provider_update(provider=provider, actor=actor, data={"api_base_url": "https://elsewhere.test"})
     assert "credentials" in excinfo.value.message_dict
 
 

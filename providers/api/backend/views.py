@@ -147,7 +147,7 @@ class ProviderViewSet(
         serializer.is_valid(raise_exception=True)
         fields, credentials = serializer.to_service_data()
         provider = services.provider_update(  # finds the provider with its lock: 404 when there is none
-            provider_id=kwargs[self.lookup_url_kwarg],
+            provider=kwargs[self.lookup_url_kwarg],
             actor=request.user,
             data=fields,
             credentials=credentials,
