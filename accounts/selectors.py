@@ -114,18 +114,33 @@ def workspace_members(*, workspace: Workspace) -> QuerySet[Membership]:
 ADMIN_WORKSPACE_KEY = "workspace"
 
 
+def _admin_user(request):
+    """The request's user if the admin is theirs to use (signed in, staff), else None."""
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated and user.is_staff else None
+
+
+def admin_shows_every_workspace(request) -> bool:
+    """Whether the admin shows every workspace (the switcher's “All workspaces”, for those in every
+    workspace): what the request's scope began as, whatever a view narrows it to since. No query
+    once the middleware has read whether the user is in every workspace."""
+    user = _admin_user(request)
+    chosen = getattr(request, "session", {}).get(ADMIN_WORKSPACE_KEY)
+    return user is not None and chosen == "" and in_every_workspace(user)
+
+
 def admin_scope(request) -> int | list[int] | None:
     """The workspaces the admin shows and touches for this request (see `accounts.scoping`): the
     switcher's choice when the user sees it (None for “All workspaces”); else the default
     workspace for those in every workspace and for a member of none (as the un-prefixed API
     paths), or the member's first workspace. Nothing (an empty list) for anyone signed out."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or not user.is_staff:
+    user = _admin_user(request)
+    if user is None:
         return []
+    if admin_shows_every_workspace(request):
+        return None
     every = in_every_workspace(user)
     chosen = request.session.get(ADMIN_WORKSPACE_KEY)
-    if chosen == "" and every:
-        return None
     visible = workspaces_visible(user=user)  # still there, still the user's
     if isinstance(chosen, int) and visible.filter(pk=chosen).exists():
         return chosen
@@ -215,6 +230,16 @@ def permissions_of_role(role: str) -> set[str]:
     return {
         f"{app}.{codename}" for app, codename in rows if role not in READ_ONLY_ROLES or codename.startswith("view_")
     }
+
+
+def workspaces_granting(*, user, perm: str) -> QuerySet[Workspace]:
+    """The workspaces where the user holds `perm` (“app_label.codename”): every one they see when
+    their own or their groups' permissions give it (superusers, the global groups), else those where
+    their role gives it (`accounts.roles`)."""
+    if user.is_superuser or perm in user.get_all_permissions():
+        return workspaces_visible(user=user)
+    roles = [role for role in ROLE_GROUPS if perm in permissions_of_role(role)]
+    return Workspace.objects.filter(memberships__user=user, memberships__role__in=roles)
 
 
 def workspace_name_of(*, public_id: str) -> str | None:

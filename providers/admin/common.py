@@ -1,11 +1,14 @@
 """What the model admins share: the bulk-action confirmation page, secret inputs that never
-render a value, bounded JSON inputs, and history written by the services instead of the admin."""
+render a value, bounded JSON inputs, the workspace columns and add-form choice, and history
+written by the services instead of the admin."""
 
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
@@ -14,6 +17,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 
 from accounts import scoping
+from accounts import selectors as workspace_selectors
 from accounts.errors import ConflictError
 from providers.validation import MAX_JSON_DEPTH, json_depth
 
@@ -135,6 +139,58 @@ class WorkspaceColumns:
     def get_list_filter(self, request):
         filters = list(super().get_list_filter(request))  # type: ignore[misc]
         return [*filters, self.workspace_lookup] if self._every_workspace() else filters
+
+
+class WorkspaceOnAdd:
+    """For the add forms of workspace-owned rows. When the admin shows every workspace (the
+    switcher's “All workspaces”) a new row has no workspace to go to: the form asks for one, a
+    required field offering the workspaces where the user may add such rows, and the whole
+    request (the form's checks and the services' writes) acts within the chosen one. When one
+    workspace is shown, the row is that workspace's, without asking. Admins put
+    `workspace_fieldsets` first in their fieldsets."""
+
+    def _asks_workspace(self, request, obj) -> bool:
+        return obj is None and workspace_selectors.admin_shows_every_workspace(request)
+
+    def _workspace_choices(self, request):
+        opts = self.model._meta  # type: ignore[attr-defined]
+        perm = f"{opts.app_label}.{get_permission_codename('add', opts)}"
+        return workspace_selectors.workspaces_granting(user=request.user, perm=perm).order_by("name")
+
+    def workspace_fieldsets(self, request, obj) -> list:
+        if not self._asks_workspace(request, obj):
+            return []
+        return [("Workspace", {"fields": ["workspace"]})]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if self._asks_workspace(request, obj):
+            field = forms.ModelChoiceField(
+                queryset=self._workspace_choices(request),
+                label="Workspace",
+                help_text="The workspace it belongs to: “All workspaces” is shown, so choose one.",
+            )
+            base: type[forms.BaseForm] = kwargs.get("form") or self.form  # type: ignore[attr-defined]
+            kwargs["form"] = type(base.__name__, (base,), {"workspace": field})
+            # A form field, not the model's: the row is the chosen workspace's because the request
+            # acts within it (`changeform_view`), as a row added showing one workspace is that one's.
+            fieldsets = self.get_fieldsets(request, obj)  # type: ignore[attr-defined]
+            kwargs["fields"] = [name for name in flatten_fieldsets(fieldsets) if name != "workspace"]
+        return super().get_form(request, obj, change, **kwargs)  # type: ignore[misc]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        chosen = self._chosen_workspace(request) if object_id is None else None
+        if chosen is None:
+            return super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+        with scoping.within(chosen):
+            return super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+
+    def _chosen_workspace(self, request) -> int | None:
+        """The workspace an add posted in “All workspaces” names, when it is one of the choices
+        (otherwise the form refuses it, naming the field, and nothing is written)."""
+        value = request.POST.get("workspace", "") if request.method == "POST" else ""
+        if not value.isdigit() or not self._asks_workspace(request, None):
+            return None
+        return self._workspace_choices(request).filter(pk=int(value)).values_list("pk", flat=True).first()
 
 
 class ServiceLoggedAdmin(admin.ModelAdmin):

@@ -23,7 +23,7 @@ from providers.identity.mappers import MAPPER_TYPES, mapper_config_validate
 from providers.models import IdentityProvider, IdentityProviderMapper, Provider
 from providers.selectors import provider_id_taken
 
-from .common import JSON_FIELDS, ServiceLoggedAdmin, WorkspaceColumns, confirm_bulk
+from .common import JSON_FIELDS, ServiceLoggedAdmin, WorkspaceColumns, WorkspaceOnAdd, confirm_bulk
 
 IDENTITY_FORM_NAMES = {"provider_id": "alias", "label": "display_name", "domains": "domain_names"}
 
@@ -178,7 +178,7 @@ class MapperInline(admin.TabularInline):
 
 
 @admin.register(IdentityProvider)
-class IdentityProviderAdmin(WorkspaceColumns, ServiceLoggedAdmin):
+class IdentityProviderAdmin(WorkspaceColumns, WorkspaceOnAdd, ServiceLoggedAdmin):
     workspace_lookup = "provider__workspace"
     form = IdentityProviderAdminForm
     formfield_overrides = JSON_FIELDS
@@ -230,7 +230,7 @@ class IdentityProviderAdmin(WorkspaceColumns, ServiceLoggedAdmin):
         saml = list(catalogue.SAML_FIELDS)
         if obj is not None:
             saml.insert(saml.index("signing_certificate") + 1, "certificate_expires_at")
-        sets = [("Identity provider", {"fields": identity})]
+        sets = [*self.workspace_fieldsets(request, obj), ("Identity provider", {"fields": identity})]
         if protocol in (None, OIDC, OAUTH2):
             sets.append(("OpenID Connect / OAuth 2.0", {"fields": oidc, "classes": ["protocol-oidc"]}))
         if protocol in (None, SAML):

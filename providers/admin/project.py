@@ -7,12 +7,12 @@ from django.db.models import QuerySet
 from providers import selectors, services
 from providers.models import Project
 
-from .common import ServiceLoggedAdmin, WorkspaceColumns
+from .common import ServiceLoggedAdmin, WorkspaceColumns, WorkspaceOnAdd
 from .paginator import EstimatedCountPaginator
 
 
 @admin.register(Project)
-class ProjectAdmin(WorkspaceColumns, ServiceLoggedAdmin):
+class ProjectAdmin(WorkspaceColumns, WorkspaceOnAdd, ServiceLoggedAdmin):
     paginator = EstimatedCountPaginator
     list_display = ["project_id", "name", "provider_link", "repository_path"]
     list_filter = ["provider__type"]
@@ -30,6 +30,9 @@ class ProjectAdmin(WorkspaceColumns, ServiceLoggedAdmin):
             },
         ),
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        return [*self.workspace_fieldsets(request, obj), *super().get_fieldsets(request, obj)]
 
     def get_queryset(self, request) -> QuerySet[Project]:
         return selectors.project_list(user=request.user)

@@ -24,7 +24,7 @@ from providers.identity import selectors as identity_selectors
 from providers.keys import UndecryptableSecret
 from providers.models import Provider
 
-from .common import ServiceLoggedAdmin, WorkspaceColumns, confirm_bulk
+from .common import ServiceLoggedAdmin, WorkspaceColumns, WorkspaceOnAdd, confirm_bulk
 from .paginator import EstimatedCountPaginator
 from .provider_form import CREDENTIAL_FORM_FIELDS, ProviderAdminForm, provider_form_catalog
 
@@ -73,7 +73,7 @@ class CredentialTypeFilter(admin.ChoicesFieldListFilter):
 
 
 @admin.register(Provider)
-class ProviderAdmin(WorkspaceColumns, ServiceLoggedAdmin):
+class ProviderAdmin(WorkspaceColumns, WorkspaceOnAdd, ServiceLoggedAdmin):
     paginator = EstimatedCountPaginator
     form = ProviderAdminForm
     list_display = [
@@ -115,6 +115,7 @@ class ProviderAdmin(WorkspaceColumns, ServiceLoggedAdmin):
         if obj is not None:
             credentials = ["credential_status", "credential_history", *credentials]
         fieldsets = [
+            *self.workspace_fieldsets(request, obj),
             ("Provider", {"fields": ["provider_id", "label", "description", "type", "enabled"]}),
             (
                 "URLs",

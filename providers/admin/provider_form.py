@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from providers import services
 from providers.catalog import CAPABILITIES, CREDENTIAL_TYPE_CHOICES, CREDENTIAL_TYPES, PROVIDER_TYPES
 from providers.models import Provider
+from providers.selectors import provider_id_taken
 
 from .common import SecretTextarea, plain_input, secret_input
 
@@ -110,6 +111,9 @@ class ProviderAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean() or {}
         creating = self.instance.pk is None
+        if creating and cleaned.get("provider_id") and provider_id_taken(cleaned["provider_id"]):
+            # In the workspace the form adds to; the unique constraint stays the guard (a 409).
+            self.add_error("provider_id", f"A provider with id “{cleaned['provider_id']}” already exists.")
         try:
             credentials = self.credential_input()
             provider = copy.copy(self.instance)

@@ -86,9 +86,11 @@ class RegistryAdminSite(admin.AdminSite):
         return super().index(request, extra_context)
 
     def each_context(self, request):
-        """Every admin page's header shows the workspace switcher (when there is a choice)."""
+        """Every admin page's header shows the workspace switcher (when there is a choice), set to
+        the session's choice (an add in “All workspaces” runs within the workspace it names)."""
         context = super().each_context(request)
-        _enabled, current = scoping.active()
+        every = workspace_selectors.admin_shows_every_workspace(request)
+        current = scoping.ALL if every else scoping.active()[1]
         context["workspace_choices"] = workspace_selectors.admin_workspace_choices(user=request.user, current=current)
         return context
 
