@@ -1,6 +1,8 @@
 """The identity-providers admin: one form over the identity configuration and its provider row,
 the mapper inline, the lifecycle buttons and bulk actions."""
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,7 +21,7 @@ from providers.catalog import (
 from providers.identity import catalogue
 from providers.identity import selectors as identity_selectors
 from providers.identity import services as identity_services
-from providers.identity.mappers import MAPPER_TYPES, mapper_config_validate
+from providers.identity.mappers import MAPPER_TYPES, Grantor, mapper_config_validate
 from providers.models import IdentityProvider, IdentityProviderMapper, Provider
 from providers.selectors import provider_id_taken
 
@@ -134,6 +136,7 @@ class IdentityProviderAdminForm(forms.ModelForm):
 
 class MapperInlineForm(forms.ModelForm):
     mapper_type = forms.ChoiceField(choices=[(t.key, t.label) for t in MAPPER_TYPES.values()])
+    actor: Any = None  # the signed-in user (MapperInline.get_formset): who may grant a global group
 
     class Meta:
         model = IdentityProviderMapper
@@ -144,10 +147,12 @@ class MapperInlineForm(forms.ModelForm):
         if self.errors or cleaned.get("DELETE"):
             return cleaned
         try:
+            identity = self.instance.identity
             cleaned["config"] = mapper_config_validate(
                 mapper_type=cleaned["mapper_type"],
                 config=cleaned.get("config"),
-                protocol=self.instance.identity.protocol,
+                protocol=identity.protocol,
+                grantor=Grantor(self.actor, identity.provider.workspace_id),
             )
         except ValidationError as exc:
             for key, errors in exc.message_dict.items():
@@ -162,6 +167,10 @@ class MapperInline(admin.TabularInline):
     extra = 0
     fields = ["name", "mapper_type", "sync_mode", "config"]
     verbose_name_plural = "mappers (config fields per type: see /api/identity-providers/mapper-types)"
+
+    def get_formset(self, request, obj=None, **kwargs):
+        kwargs["form"] = type(MapperInlineForm.__name__, (MapperInlineForm,), {"actor": request.user})
+        return super().get_formset(request, obj, **kwargs)
 
     # Mappers are part of the identity provider's configuration: the same permissions as the API.
     def has_view_permission(self, request, obj=None):

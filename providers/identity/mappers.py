@@ -7,13 +7,14 @@ never applied. `providers.identity.mapping` applies the others to a login's clai
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 
 from accounts import scoping
 from accounts.models import DEFAULT_WORKSPACE_ID
-from accounts.selectors import GLOBAL_ROLE_GROUPS
+from accounts.selectors import GLOBAL_ROLE_GROUPS, acts_in_every_workspace
 
 from .keycloak_keys import KEYCLOAK_KEPT_MAPPER_CONFIG
 
@@ -255,22 +256,45 @@ def _value_errors(value: str) -> list[str]:
     return []
 
 
-def _grants_every_workspace() -> bool:
-    """Whether the mapper being checked may grant a global group (one whose members hold their
-    role in every workspace): only a mapper written in the default workspace, where single-tenant
-    use continues unchanged (or by a command, unscoped); another workspace's mapper granting it
-    would reach every tenant. The admin's “All workspaces” names none: refused there too."""
-    enabled, workspace = scoping.active()
-    return not enabled or workspace == DEFAULT_WORKSPACE_ID
+@dataclass(frozen=True)
+class Grantor:
+    """Who writes a mapper (the request's user; None for a command) and the workspace the mapper
+    belongs to: what granting a global group depends on (`global_group_refusal`)."""
+
+    actor: Any
+    workspace_id: int | None
 
 
-def _field_errors(field: ConfigField, value: str, mapper_type: str) -> list[str]:
+def global_group_refusal(grantor: Grantor | None) -> str | None:
+    """Why a mapper may not grant a global group (one whose members hold their role in every
+    workspace), or None when it may. Two rules, both needed:
+    - only a mapper of the default workspace, where single-tenant use continues unchanged: another
+      workspace's mapper granting it would reach every tenant;
+    - only written by someone already in every workspace (a superuser or a global group's member,
+      not through a token limited to one workspace), or by a command (no actor, no request scope):
+      else an operator of the default workspace alone could make whoever signs in through the
+      mapper an operator of every workspace.
+    Without a grantor (a caller that says neither), refused."""
+    if grantor is None:
+        return "only the default workspace's mappers, written by someone in every workspace, may grant it."
+    if grantor.workspace_id != DEFAULT_WORKSPACE_ID:
+        return "only the default workspace's mappers may grant it."
+    actor = grantor.actor
+    signed_in = actor is not None and actor.is_authenticated
+    # Without a signed-in actor, only a command may: it spans every workspace (no request's scope).
+    allowed = acts_in_every_workspace(actor) if signed_in else not scoping.get_scope().get("_enabled", True)
+    return None if allowed else "only superusers and those already in every workspace may grant it."
+
+
+def _field_errors(field: ConfigField, value: str, mapper_type: str, grantor: Grantor | None) -> list[str]:
     if errors := _value_errors(value):
         return errors
     if field.kind == "group" and not Group.objects.filter(name=group_name(value)).exists():
         return [f'No group named "{value}".']
-    if field.kind == "group" and group_name(value) in GLOBAL_ROLE_GROUPS and not _grants_every_workspace():
-        return [f'"{value}" gives its role in every workspace: only the default workspace\'s mappers may grant it.']
+    if field.kind == "group" and group_name(value) in GLOBAL_ROLE_GROUPS:
+        refusal = global_group_refusal(grantor)
+        if refusal:
+            return [f'"{value}" gives its role in every workspace: {refusal}']
     if field.kind == "json":
         try:
             json.loads(value)
@@ -283,9 +307,12 @@ def _field_errors(field: ConfigField, value: str, mapper_type: str) -> list[str]
     return []
 
 
-def mapper_config_validate(*, mapper_type: str, config: object, protocol: str | None = None) -> dict[str, str]:
+def mapper_config_validate(
+    *, mapper_type: str, config: object, protocol: str | None = None, grantor: Grantor | None = None
+) -> dict[str, str]:
     """Check a mapper's type (against the provider's protocol, when given) and its config object,
-    and return the config reduced to the type's fields.
+    and return the config reduced to the type's fields. A global group is granted only as
+    `global_group_refusal` allows for `grantor` (who writes the mapper, and where).
 
     Raises ValidationError keyed by the offending field ("identity_provider_mapper", "config",
     "config.<name>") so the API can name it; every field problem is reported at once."""
@@ -333,7 +360,7 @@ def mapper_config_validate(*, mapper_type: str, config: object, protocol: str | 
         if not isinstance(value, str):
             errors[f"config.{field.name}"] = ["Expected a string."]
             continue
-        field_errors = _field_errors(field, value, mtype.key)
+        field_errors = _field_errors(field, value, mtype.key, grantor)
         if field_errors:
             errors[f"config.{field.name}"] = field_errors
         else:

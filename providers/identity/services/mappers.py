@@ -12,7 +12,7 @@ from providers.concurrency import check_if_match
 from providers.models import IdentityProvider, IdentityProviderMapper, Provider
 from providers.services import ConflictError, provider_touch
 
-from ..mappers import mapper_config_validate
+from ..mappers import Grantor, mapper_config_validate
 from ..mapping import MapperSpec, MappingResult, apply_mappers
 
 
@@ -24,8 +24,12 @@ class MapperInput:
     sync_mode: str = IdentityProvider.SyncMode.INHERIT
 
 
-def mapper_clean(*, identity: IdentityProvider, mapper: MapperInput) -> IdentityProviderMapper:
-    config = mapper_config_validate(mapper_type=mapper.mapper_type, config=mapper.config, protocol=identity.protocol)
+def mapper_clean(*, identity: IdentityProvider, mapper: MapperInput, grantor: Grantor) -> IdentityProviderMapper:
+    """The mapper's row, checked (its config by its type's rules; a global group only as `grantor`
+    may grant it), not saved."""
+    config = mapper_config_validate(
+        mapper_type=mapper.mapper_type, config=mapper.config, protocol=identity.protocol, grantor=grantor
+    )
     row = IdentityProviderMapper(
         identity=identity, name=mapper.name, mapper_type=mapper.mapper_type, config=config, sync_mode=mapper.sync_mode
     )
@@ -33,7 +37,9 @@ def mapper_clean(*, identity: IdentityProvider, mapper: MapperInput) -> Identity
     return row
 
 
-def mappers_clean(*, identity: IdentityProvider, mappers: list[MapperInput]) -> list[IdentityProviderMapper]:
+def mappers_clean(
+    *, identity: IdentityProvider, mappers: list[MapperInput], grantor: Grantor
+) -> list[IdentityProviderMapper]:
     names = [mapper.name for mapper in mappers]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
@@ -41,7 +47,7 @@ def mappers_clean(*, identity: IdentityProvider, mappers: list[MapperInput]) -> 
     rows = []
     for index, mapper in enumerate(mappers):
         try:
-            rows.append(mapper_clean(identity=identity, mapper=mapper))
+            rows.append(mapper_clean(identity=identity, mapper=mapper, grantor=grantor))
         except ValidationError as exc:
             raise ValidationError({f"mappers.{index}.{key}": value for key, value in exc.message_dict.items()}) from exc
     return rows
@@ -56,7 +62,7 @@ def mapper_create(*, provider: Provider, actor, mapper: MapperInput) -> Identity
     identity = _mapper_identity(provider)
     if identity.mappers.filter(name=mapper.name).exists():
         raise ConflictError(f"A mapper named “{mapper.name}” already exists.", field="name")
-    row = mapper_clean(identity=identity, mapper=mapper)
+    row = mapper_clean(identity=identity, mapper=mapper, grantor=Grantor(actor, provider.workspace_id))
     row.save()
     provider_touch(provider_pk=provider.pk, actor=actor)
     history.log_change(actor=actor, obj=provider, fields=[f"mapper {mapper.name}"])
@@ -78,7 +84,7 @@ def mapper_update(
     )
     if merged.name != mapper.name and identity.mappers.filter(name=merged.name).exists():
         raise ConflictError(f"A mapper named “{merged.name}” already exists.", field="name")
-    row = mapper_clean(identity=identity, mapper=merged)
+    row = mapper_clean(identity=identity, mapper=merged, grantor=Grantor(actor, identity.provider.workspace_id))
     row.pk = mapper.pk
     row.created_at = mapper.created_at
     row.save()

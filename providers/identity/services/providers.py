@@ -28,6 +28,7 @@ from providers.services import ConflictError, actor_user, provider_clean, violat
 from providers.validation import MAX_JSON_DEPTH, json_depth
 
 from ..discovery import certificates_expire_at
+from ..mappers import Grantor
 from .domains import normalize_domains, refresh_status, set_domains
 from .mappers import MapperInput, mappers_clean
 
@@ -168,7 +169,8 @@ def identity_provider_prepare_create(
     identity.status = IdentityProvider.Status.PENDING if clean_domains else IdentityProvider.Status.ACTIVE
     if not provider.enabled:
         identity.disabled_at = timezone.now()
-    rows = mappers_clean(identity=identity, mappers=mappers) if mappers else None
+    grantor = Grantor(actor, provider.workspace_id)
+    rows = mappers_clean(identity=identity, mappers=mappers, grantor=grantor) if mappers else None
     return IdentityDraft(provider=provider, identity=identity, changed=[], domains=clean_domains, mappers=rows)
 
 
@@ -220,6 +222,7 @@ def identity_provider_prepare_update(
     client_secret: str | None = None,
     domains: list[str] | None = None,
     mappers: list[MapperInput] | None = None,
+    actor=None,
 ) -> IdentityDraft:
     """Every rule of an update, applied to the given rows (model names) without saving them.
     `client_secret` None, empty or the mask keeps the stored secret; moving the token endpoint or
@@ -261,7 +264,7 @@ def identity_provider_prepare_update(
         if clean != sorted(identity.domains.values_list("domain", flat=True)):
             draft.domains = clean
     if mappers is not None:
-        draft.mappers = mappers_clean(identity=identity, mappers=mappers)
+        draft.mappers = mappers_clean(identity=identity, mappers=mappers, grantor=Grantor(actor, provider.workspace_id))
     return draft
 
 
@@ -282,7 +285,13 @@ def identity_provider_update(
     check_if_match(provider, if_match)
     identity = IdentityProvider.objects.defer("client_secret").get(provider=provider)
     draft = identity_provider_prepare_update(
-        provider=provider, identity=identity, data=data, client_secret=client_secret, domains=domains, mappers=mappers
+        provider=provider,
+        identity=identity,
+        data=data,
+        client_secret=client_secret,
+        domains=domains,
+        mappers=mappers,
+        actor=actor,
     )
     changed = draft.changed
     if changed:
