@@ -30,7 +30,7 @@ def workspaces_visible(*, user) -> QuerySet[Workspace]:
     """Every workspace for superusers and the global groups' members; else the user's own. One
     query: unless already known for this request, whether the user is in a global group is a
     subquery of it."""
-    known = user.__dict__.get("_in_every_workspace")
+    known = getattr(user, "_in_every_workspace", None)  # getattr: `request.user` may be a lazy proxy
     if user.is_superuser or known:
         return Workspace.objects.all()
     member = Exists(Membership.objects.filter(workspace=OuterRef("pk"), user_id=user.pk))
