@@ -83,7 +83,13 @@ class Membership(models.Model):
 
 
 class User(AbstractUser):
-    """The product's user; custom from the first migration so fields can be added later."""
+    """The product's user; custom from the first migration so fields can be added later.
+    `attributes` holds what identity-provider mappers set beyond the name and email columns
+    (e.g. {"department": "sales"})."""
+
+    attributes = models.JSONField(
+        default=dict, blank=True, help_text='Set by sign-in mappers, e.g. {"department": "sales"}.'
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

@@ -110,6 +110,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_TIME", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "accounts.lockout.PasswordLockoutHandler"
 AXES_VERBOSE = False
 AXES_SENSITIVE_PARAMETERS = ["password", "access_token", "client_secret"]
 AUTH_PASSWORD_VALIDATORS = [
@@ -119,6 +120,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# Seconds of clock difference tolerated in an ID token's exp, iat and nbf (providers.signin.oidc).
+SIGNIN_CLOCK_SKEW = env.int("SIGNIN_CLOCK_SKEW", default=60)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -329,6 +329,23 @@ FIELDS: tuple[IdpField, ...] = (
         default=False,
     ),
     IdpField(
+        "allowed_tenants",
+        OIDC_SECTION,
+        STRING,
+        "Multi-tenant Entra ID issuers (`{tenantid}`) only: the tenant ids (`tid`) allowed to sign in, "
+        "separated by spaces; empty allows every tenant.",
+        verbose_name="allowed tenants",
+        max_length=1000,
+    ),
+    IdpField(
+        "logout_at_provider",
+        OIDC_SECTION,
+        BOOLEAN,
+        "Logging out also ends the session at the provider's logout URL (its end_session_endpoint).",
+        verbose_name="log out at the provider",
+        default=False,
+    ),
+    IdpField(
         "entity_id",
         SAML_SECTION,
         STRING,

@@ -8,8 +8,16 @@ from typing import Any
 from django.db.models import Count, Max, Prefetch, QuerySet
 from django.utils import timezone
 
+from accounts.models import DEFAULT_WORKSPACE_ID
 from accounts.scoping import scoped
-from providers.models import IdentityProvider, IdentityProviderDomain, IdentityProviderMapper, Provider
+from providers.catalog import SAML
+from providers.models import (
+    FederatedIdentity,
+    IdentityProvider,
+    IdentityProviderDomain,
+    IdentityProviderMapper,
+    Provider,
+)
 from providers.selectors import count_of
 
 
@@ -137,3 +145,93 @@ def certificates_expiring(*, days: int) -> QuerySet[IdentityProvider]:
         .only("pk", "certificate_expires_at", "provider__provider_id")
         .order_by("certificate_expires_at", "provider__provider_id")
     )
+
+
+def identity_for_login(*, workspace_name: str, alias: str) -> IdentityProvider | None:
+    """The identity provider a login goes through, found by its workspace's name and its alias in
+    one query (the login's URL names both; the caller then acts within that workspace), with its
+    provider row, its workspace and its client secret (the code exchange needs it); hidden and
+    disabled ones too, for the caller to refuse."""
+    return (
+        IdentityProvider._base_manager.select_related("provider__workspace")
+        .filter(provider__workspace__name=workspace_name, provider__provider_id=alias)
+        .first()
+    )
+
+
+def login_buttons() -> list[tuple[str, str]]:
+    """(alias, name) of each button of the login page: the public list's, in its order. SAML
+    providers join when their sign-in does."""
+    rows = public_identity_providers().exclude(identity__protocol=SAML).values_list("provider_id", "label")
+    return [(alias, label or alias) for alias, label in rows]
+
+
+def default_alias() -> str | None:
+    """The identity provider the login page sends the browser to (`authenticateByDefault`)."""
+    return (
+        _usable()
+        .filter(authenticate_by_default=True)
+        .exclude(protocol=SAML)
+        .order_by("provider__provider_id")
+        .values_list("provider__provider_id", flat=True)
+        .first()
+    )
+
+
+def has_verified_domains() -> bool:
+    """Whether the login page offers home-realm discovery (an email box)."""
+    return IdentityProviderDomain.objects.filter(
+        verified_at__isnull=False, identity__in=_usable().exclude(protocol=SAML)
+    ).exists()
+
+
+def alias_for_email(email: str) -> str | None:
+    """The identity provider whose verified domain is the address's (home-realm discovery)."""
+    domain = email.rpartition("@")[2].strip().lower()
+    if not domain:
+        return None
+    return (
+        _usable()
+        .exclude(protocol=SAML)
+        .filter(domains__domain=domain, domains__verified_at__isnull=False)
+        .order_by("provider__provider_id")
+        .values_list("provider__provider_id", flat=True)
+        .first()
+    )
+
+
+def _usable() -> QuerySet[IdentityProvider]:
+    return IdentityProvider.objects.filter(provider__enabled=True, status=IdentityProvider.Status.ACTIVE)
+
+
+def linked_identities(*, user) -> QuerySet[FederatedIdentity]:
+    """A user's federated identities in every workspace, for their linked accounts page."""
+    return (
+        FederatedIdentity.objects.filter(user=user)
+        .select_related("identity__provider__workspace")
+        .defer("token", "identity__client_secret")
+        .order_by("identity__provider__workspace__name", "identity__provider__provider_id")
+    )
+
+
+def linkable_providers(*, user) -> list[tuple[str, str, str]]:
+    """(workspace name, alias, name) of the providers a user may link: the login page's buttons of
+    the default workspace and of the workspaces the user has linked accounts in, less those linked."""
+    workspaces = {
+        DEFAULT_WORKSPACE_ID,
+        *FederatedIdentity.objects.filter(user=user).values_list("identity__provider__workspace", flat=True),
+    }
+    linked = set(FederatedIdentity.objects.filter(user=user).values_list("identity", flat=True))
+    rows = (
+        IdentityProvider.objects.filter(
+            provider__workspace__in=workspaces,
+            provider__enabled=True,
+            status=IdentityProvider.Status.ACTIVE,
+            hide_on_login=False,
+        )
+        .exclude(protocol=SAML)
+        .exclude(pk__in=linked)
+        .order_by("provider__workspace__name", "provider__provider_id")
+        .values_list("provider__workspace__name", "provider__provider_id", "provider__label")
+    )
+    return [(workspace, alias, label or alias) for workspace, alias, label in rows]

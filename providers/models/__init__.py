@@ -2,7 +2,7 @@
 
 from .audit import AuditEvent
 from .common import ID_CHARACTERS, SLUG_REGEX, http_url_validator, slug_validator
-from .identity import IdentityProvider, IdentityProviderDomain, IdentityProviderMapper
+from .identity import FederatedIdentity, IdentityProvider, IdentityProviderDomain, IdentityProviderMapper
 from .project import Project
 from .provider import Credential, CredentialMetadataManager, CredentialVersion, Provider
 
@@ -13,6 +13,7 @@ __all__ = [
     "Credential",
     "CredentialMetadataManager",
     "CredentialVersion",
+    "FederatedIdentity",
     "IdentityProvider",
     "IdentityProviderDomain",
     "IdentityProviderMapper",

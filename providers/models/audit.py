@@ -21,6 +21,9 @@ class AuditEvent(models.Model):
         VERIFY = "verify", "verify domains"
         EXPORT = "export"
         DENIED = "denied", "permission denied"
+        SIGNIN = "signin", "sign in"
+        LINK = "link", "link account"
+        UNLINK = "unlink", "unlink account"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from fernet_fields import EncryptedTextField
 
 from providers.catalog import KNOWN_PROVIDER_CHOICES, KNOWN_PROVIDERS, OAUTH2, OIDC, PROTOCOL_CHOICES, PROTOCOLS, SAML
 from providers.identity import catalogue
@@ -171,3 +172,35 @@ class IdentityProviderMapper(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class FederatedIdentity(models.Model):
+    """A user's account at an identity provider: the provider's subject (`sub`, or a SAML NameID)
+    linked to a local user. One per (identity provider, subject) and per (user, identity provider).
+    `token` holds the provider's tokens, encrypted, only when the identity provider's `store_token`
+    is on; `token_readable` says whether the user may read them through the API
+    (`add_read_token_role_on_create` at the link)."""
+
+    identity = models.ForeignKey(IdentityProvider, on_delete=models.CASCADE, related_name="federated_identities")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="federated_identities")
+    subject = models.CharField(max_length=255, help_text="The provider's id of the user (`sub`, NameID).")
+    username = models.CharField(max_length=255, blank=True, help_text="The user name the provider gave.")
+    email = models.CharField(max_length=254, blank=True, help_text="The email address the provider gave.")
+    token = EncryptedTextField(null=True, blank=True, editable=False)
+    token_readable = models.BooleanField("token readable by the user", default=False, editable=False)
+    first_login_at = models.DateTimeField("first login", auto_now_add=True)
+    last_login_at = models.DateTimeField("last login")
+
+    objects = IdentityPartWorkspaceManager()
+
+    class Meta:
+        verbose_name = "federated identity"
+        verbose_name_plural = "federated identities"
+        ordering = ["identity", "subject"]
+        constraints = [
+            models.UniqueConstraint(fields=["identity", "subject"], name="federated_identity_subject_unique"),
+            models.UniqueConstraint(fields=["user", "identity"], name="federated_identity_user_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username or self.subject} at {self.identity}"
