@@ -11,6 +11,7 @@ from .caches import clear_cache
 from .certificates import pem, self_signed
 from .factories import OperatorFactory, ProjectOwnerFactory, UserFactory
 from .fakes.dns_server import FakeDnsServer
+from .idp.github import github_provider  # noqa: F401  (fixture)
 from .idp.oidc_provider import fresh_oidc_provider, oidc_provider  # noqa: F401  (fixtures)
 
 
