@@ -308,6 +308,12 @@ class IdentityProviderAdmin(WorkspaceColumns, WorkspaceOnAdd, ServiceLoggedAdmin
         }
         return super().changeform_view(request, object_id, form_url, extra_context)
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.protocol in (OIDC, OAUTH2):
+            path = reverse("signin:callback", args=[obj.provider.workspace.name, obj.provider.provider_id])
+            context["redirect_uri"] = request.build_absolute_uri(path)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def save_model(self, request, obj, form, change):
         provider = form.run_service(actor=request.user)
         saved = IdentityProvider.objects.defer("client_secret").get(provider=provider)

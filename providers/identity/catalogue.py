@@ -333,7 +333,7 @@ FIELDS: tuple[IdpField, ...] = (
         OIDC_SECTION,
         STRING,
         "Multi-tenant Entra ID issuers (`{tenantid}`) only: the tenant ids (`tid`) allowed to sign in, "
-        "separated by spaces; empty allows every tenant.",
+        "separated by spaces, e.g. “9188040d-6c67-4c5b-b112-36a304b66dad”; empty allows every tenant.",
         verbose_name="allowed tenants",
         max_length=1000,
     ),

@@ -84,6 +84,7 @@ def oidc_discover(url: str) -> dict[str, Any]:
             ("logout_url", "end_session_endpoint", False),
         ]
     }
+    _check_issuer(endpoints["issuer"], fetched_for=discovery_url.removesuffix(WELL_KNOWN_OIDC))
     scopes = _discovery_string_list(document, "scopes_supported")
     if scopes is None:
         default_scope = "openid email profile"
@@ -237,6 +238,25 @@ def _require_http_url(value: str, *, key: str, label: str) -> None:
         parts = None
     if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise ValidationError({key: [f"{label} is not an http or https URL."]})
+
+
+def _check_issuer(issuer: str, *, fetched_for: str) -> None:
+    """OpenID Connect Discovery 1.0, section 4.3: the document's issuer is the issuer it was
+    fetched for (a trailing slash aside, which people type or leave out). Entra ID's multi-tenant
+    documents (`common`, `organizations`, `consumers`) name `{tenantid}` in its place: each ID
+    token's `iss` is then checked against the template filled with its `tid`."""
+    if issuer.rstrip("/") == fetched_for.rstrip("/"):
+        return
+    if "{tenantid}" in issuer:
+        tenant = urlsplit(fetched_for).path.strip("/").split("/")[0]
+        if tenant in ("common", "organizations", "consumers") and (
+            issuer.replace("{tenantid}", tenant).rstrip("/") == fetched_for.rstrip("/")
+        ):
+            return
+    raise _url_error(
+        f"The discovery document is for the issuer {issuer}, not {fetched_for}: "
+        "its issuer must be the one it is fetched for (OpenID Connect Discovery 1.0)."
+    )
 
 
 def _fetch_ok(url: str, *, accept: str, what: str) -> FetchResult:

@@ -96,9 +96,10 @@ def uses_pkce(identity: IdentityProvider) -> bool:
     return bool(identity.pkce_enabled or not identity.client_secret_updated_at)
 
 
-def endpoints(identity: IdentityProvider) -> Endpoints:
+def endpoints(identity: IdentityProvider, *, callback: bool = True) -> Endpoints:
     """The provider's endpoints: those stored (the import fills them from discovery), with any
-    left empty taken from the issuer's discovery document (cached)."""
+    left empty taken from the issuer's discovery document (cached). The start of a login needs
+    only the authorization URL (`callback=False`)."""
     stored = Endpoints(
         issuer=identity.issuer,
         authorization_url=identity.authorization_url,
@@ -108,6 +109,8 @@ def endpoints(identity: IdentityProvider) -> Endpoints:
         logout_url=identity.logout_url,
     )
     needs_jwks = identity.protocol != OAUTH2
+    if stored.authorization_url and not callback:
+        return stored
     if stored.authorization_url and stored.token_url and (stored.jwks_url or not needs_jwks):
         return stored
     if not stored.issuer:

@@ -101,7 +101,7 @@ def _start(request: HttpRequest, workspace_name: str, alias: str, *, linking: bo
     identity = None
     try:
         identity = _usable_identity(workspace_name, alias)
-        links = oidc.endpoints(identity)
+        links = oidc.endpoints(identity, callback=False)
         grant = oidc.authorization(
             identity,
             redirect_uri=redirect_uri(request, workspace=workspace_name, alias=alias),

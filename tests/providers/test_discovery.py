@@ -111,7 +111,7 @@ def test_oidc_discover_maps_a_keycloak_document(httpserver):
 
 
 def test_oidc_discover_accepts_the_issuer_and_fetches_the_well_known_document(httpserver):
-    issuer = "https://dev-123456.okta.com/oauth2/default"
+    issuer = httpserver.url_for("/oauth2/default")
     httpserver.expect_request("/oauth2/default/.well-known/openid-configuration").respond_with_json(
         okta_discovery_document(issuer)
     )
@@ -126,6 +126,27 @@ def test_oidc_discover_accepts_the_issuer_and_fetches_the_well_known_document(ht
     assert result["oidc_config"]["default_scope"] == "openid email profile"
     assert result["oidc_config"]["pkce_enabled"] is True
     assert result["oidc_config"]["client_auth_method"] == "client_secret_basic"
+
+
+def test_oidc_discover_refuses_a_document_for_another_issuer_naming_both(httpserver):
+    httpserver.expect_request("/realms/acme/.well-known/openid-configuration").respond_with_json(
+        minimal_discovery_document("https://evil.example.com/realms/acme")
+    )
+    with pytest.raises(ValidationError) as raised:
+        oidc_discover(httpserver.url_for("/realms/acme"))
+    message = raised.value.message_dict["url"][0]
+    assert "https://evil.example.com/realms/acme" in message and httpserver.url_for("/realms/acme") in message
+
+
+@pytest.mark.parametrize("tenant", ["common", "organizations"])
+def test_oidc_discover_accepts_entra_multi_tenant_documents(httpserver, tenant):
+    """Entra ID's published document for /common/v2.0 and /organizations/v2.0 names
+    https://login.microsoftonline.com/{tenantid}/v2.0 as its issuer."""
+    template = httpserver.url_for("/{tenantid}/v2.0")
+    httpserver.expect_request(f"/{tenant}/v2.0/.well-known/openid-configuration").respond_with_json(
+        minimal_discovery_document(template)
+    )
+    assert oidc_discover(httpserver.url_for(f"/{tenant}/v2.0"))["oidc_config"]["issuer"] == template
 
 
 def test_oidc_discovery_url_builds_the_well_known_url_from_an_issuer():
@@ -147,7 +168,7 @@ def test_oidc_discovery_url_rejects_a_non_http_url():
 
 
 def test_oidc_discover_uses_defaults_when_optional_fields_are_absent(httpserver):
-    issuer = "https://accounts.example.com"
+    issuer = httpserver.url_for("/").rstrip("/")
     httpserver.expect_request("/.well-known/openid-configuration").respond_with_json(minimal_discovery_document(issuer))
 
     config = oidc_discover(httpserver.url_for("/"))["oidc_config"]
@@ -161,7 +182,7 @@ def test_oidc_discover_uses_defaults_when_optional_fields_are_absent(httpserver)
 
 
 def test_oidc_discover_follows_what_the_provider_supports(httpserver):
-    issuer = "https://accounts.example.com"
+    issuer = httpserver.url_for("/").rstrip("/")
     httpserver.expect_request("/.well-known/openid-configuration").respond_with_json(
         {
             **minimal_discovery_document(issuer),

@@ -10,6 +10,7 @@ from rest_framework import serializers
 from providers.api.fields import ChoiceField, StrictBooleanField, StrictCharField, StrictSerializer
 from providers.catalog import KNOWN_PROVIDER_CHOICES, OAUTH2, OIDC, PROTOCOL_CHOICES, SAML
 from providers.identity import catalogue
+from providers.identity import selectors as identity_selectors
 from providers.identity.catalogue import BROKER_FIELDS, LIFECYCLE_FIELDS, OIDC_FIELDS, SAML_FIELDS
 from providers.identity.mappers import SYNC_MODES
 from providers.identity.services import SECRET_MASK, MapperInput
@@ -263,6 +264,9 @@ class IdentityProviderSerializer(serializers.Serializer):
     status = serializers.CharField(source="identity.status")
     domains = serializers.SerializerMethodField()
     txt_record = serializers.CharField(source="identity.txt_record")
+    redirect_uri = serializers.SerializerMethodField(
+        help_text="The sign-in callback to register at the provider (OIDC and OAuth 2.0)."
+    )
     disabled_at = serializers.DateTimeField(source="identity.disabled_at", allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -278,6 +282,11 @@ class IdentityProviderSerializer(serializers.Serializer):
 
     def get_saml_config(self, obj: Provider) -> dict[str, Any] | None:
         return saml_config(obj.identity) if obj.identity.protocol == SAML else None
+
+    def get_redirect_uri(self, obj: Provider) -> str | None:
+        path = identity_selectors.redirect_path(provider=obj)
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if path and request is not None else path
 
     def get_domains(self, obj: Provider) -> list[dict[str, Any]]:
         return [

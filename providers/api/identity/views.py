@@ -106,7 +106,8 @@ class IdentityProviderViewSet(
         return IdentityProviderSerializer
 
     def _read(self, provider: Provider) -> dict:
-        return IdentityProviderSerializer(identity_selectors.identity_provider_list().get(pk=provider.pk)).data
+        row = identity_selectors.identity_provider_list().get(pk=provider.pk)
+        return IdentityProviderSerializer(row, context=self.get_serializer_context()).data
 
     @extend_schema(
         summary="Create an identity provider",

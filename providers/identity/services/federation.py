@@ -174,7 +174,7 @@ def federated_identity_unlink(*, federated: FederatedIdentity, actor) -> None:
     federated.delete()
 
 
-def _ws(identity: IdentityProvider) -> int:
+def _ws(identity: IdentityProvider) -> int | None:
     return identity.provider.workspace_id
 
 
