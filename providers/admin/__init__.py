@@ -1,5 +1,5 @@
 """The admin, the registry's CMS: one module per model admin, the site and its dashboard."""
 
-from . import audit, identity, project, provider
+from . import audit, federation, identity, project, provider
 
-__all__ = ["audit", "identity", "project", "provider"]
+__all__ = ["audit", "federation", "identity", "project", "provider"]

@@ -3,6 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from providers.models import ID_CHARACTERS
 
+from .account import LinkedIdentitiesView, LinkedIdentityTokenView
 from .backend.audit import AuditEventViewSet
 from .backend.views import ProjectViewSet, ProviderViewSet
 from .identity.views import IdentityProviderViewSet, MapperViewSet
@@ -66,6 +67,10 @@ resources: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     *resources,
+    re_path(r"^account/identities/?$", LinkedIdentitiesView.as_view(), name="account-identities"),
+    re_path(
+        rf"^account/identities/{WORKSPACE}/{ALIAS}/token/?$", LinkedIdentityTokenView.as_view(), name="account-token"
+    ),
     re_path(rf"^workspaces/{WORKSPACE}/members/?$", members, name="workspace-members"),
     re_path(rf"^workspaces/{WORKSPACE}/members/(?P<username>{USERNAME})/?$", member, name="workspace-member"),
     re_path(rf"^workspaces/{WORKSPACE}/", include(resources)),

@@ -156,12 +156,12 @@ def federated_identity_login(
 
 
 @transaction.atomic
-def federated_identity_unlink(*, federated: FederatedIdentity, actor) -> None:
-    """Remove a link; refused when it is the account's last way to sign in (no usable password
-    and no other linked provider)."""
+def federated_identity_unlink(*, federated: FederatedIdentity, actor, allow_last: bool = False) -> None:
+    """Remove a link. A user may not remove their last way to sign in (no usable password and no
+    other linked provider); an operator may (`allow_last`, the admin)."""
     user = federated.user
     others = FederatedIdentity.objects.filter(user=user).exclude(pk=federated.pk).exists()
-    if not others and not user.has_usable_password():
+    if not allow_last and not others and not user.has_usable_password():
         raise ValidationError({"link": ["This is the account's only way to sign in; link another provider first."]})
     audit.record(
         action=AuditEvent.Action.UNLINK,
