@@ -10,6 +10,9 @@ from providers.models import FederatedIdentity
 from .common import WorkspaceColumns
 
 
+SHOWN = ("user", "identity", "subject", "username", "email", "token_readable", "first_login_at", "last_login_at")
+
+
 @admin.register(FederatedIdentity)
 class FederatedIdentityAdmin(WorkspaceColumns, admin.ModelAdmin):
     workspace_lookup = "identity__provider__workspace"
@@ -17,8 +20,10 @@ class FederatedIdentityAdmin(WorkspaceColumns, admin.ModelAdmin):
     list_filter = ["identity__provider__provider_id"]
     search_fields = ["user__username", "subject", "email", "username"]
     list_select_related = ["user", "identity__provider"]
-    fields = ["user", "identity", "subject", "username", "email", "token_readable", "first_login_at", "last_login_at"]
-    readonly_fields = fields
+    readonly_fields = SHOWN
+
+    def get_fields(self, request, obj=None):
+        return SHOWN
     show_full_result_count = False
 
     @admin.display(description="identity provider", ordering="identity__provider__provider_id")
