@@ -61,7 +61,9 @@ class Workspace(models.Model):
 
 class Membership(models.Model):
     """A user's role in one workspace. Members of the global groups (`access_token_manager`,
-    `project_owner`) keep that role in every workspace; superusers see all."""
+    `project_owner`) keep that role in every workspace; superusers see all. Given by hand (the
+    workspace API, the admin) or by a sign-in, when a mapper of one of the workspace's identity
+    providers names a global group (`via_signin`)."""
 
     class Role(models.TextChoices):
         OWNER = "owner", "owner"
@@ -72,6 +74,11 @@ class Membership(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
+    via_signin = models.BooleanField(
+        "granted at sign-in",
+        default=False,
+        help_text="Given by an identity provider's mapper: a later FORCE sign-in may change or remove it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -117,20 +117,25 @@ def test_a_global_operators_token_limited_to_the_default_workspace_does_not_gran
     assert response.json() == {"config.group": [f'"access_token_manager" {REFUSED}']}
 
 
-def test_another_workspaces_mapper_grants_no_global_group_whoever_writes_it(db):
+def test_another_workspaces_mapper_may_name_a_global_group_for_its_role_there(db):
+    """Outside the default workspace the group stands for its role in that workspace only (a
+    sign-in makes the user a member with it: tests/signin/test_workspace_roles.py), so the
+    workspace's own operator may write it."""
     acme = Workspace.objects.create(name="acme", display_name="ACME")
     IdentityProviderFactory(alias="okta", provider__workspace=acme)
-    root = client_for(UserFactory(username="root", is_superuser=True))
+    acme_operator = UserFactory(username="acme-operator")
+    Membership.objects.create(workspace=acme, user=acme_operator, role="operator")
 
-    response = root.post(
+    response = client_for(acme_operator).post(
         "/api/workspaces/acme/identity-providers/okta/mappers", granting("project_owner"), format="json"
     )
+    assert response.status_code == 201, response.json()
 
-    assert response.status_code == 400
-    assert response.json() == {
-        "config.group": ['"project_owner" gives its role in every workspace: only the default workspace\'s mappers '
-                         "may grant it."]
-    }  # fmt: skip
+    dry_run = client_for(acme_operator).post(
+        "/api/workspaces/acme/identity-providers/okta/mappers/dry-run", {"claims": {}}, format="json"
+    )
+    assert dry_run.status_code == 200
+    assert dry_run.json()["applied"][0]["detail"] == "Made a member of this workspace with the project owner role."
 
 
 def inline_post(group: str) -> dict:

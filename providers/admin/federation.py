@@ -9,7 +9,6 @@ from providers.models import FederatedIdentity
 
 from .common import WorkspaceColumns
 
-
 SHOWN = ("user", "identity", "subject", "username", "email", "token_readable", "first_login_at", "last_login_at")
 
 
@@ -24,6 +23,7 @@ class FederatedIdentityAdmin(WorkspaceColumns, admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         return SHOWN
+
     show_full_result_count = False
 
     @admin.display(description="identity provider", ordering="identity__provider__provider_id")

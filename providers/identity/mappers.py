@@ -267,18 +267,19 @@ class Grantor:
 
 def global_group_refusal(grantor: Grantor | None) -> str | None:
     """Why a mapper may not grant a global group (one whose members hold their role in every
-    workspace), or None when it may. Two rules, both needed:
-    - only a mapper of the default workspace, where single-tenant use continues unchanged: another
-      workspace's mapper granting it would reach every tenant;
-    - only written by someone already in every workspace (a superuser or a global group's member,
-      not through a token limited to one workspace), or by a command (no actor, no request scope):
-      else an operator of the default workspace alone could make whoever signs in through the
-      mapper an operator of every workspace.
+    workspace), or None when it may.
+    - Another workspace's mapper may: there the group stands for its role in that workspace only
+      (a sign-in makes the user a member with that role, `providers.identity.services.federation`),
+      which whoever may write the workspace's mappers already administers.
+    - A default-workspace mapper grants the group itself, so only someone already in every
+      workspace may write it (a superuser or a global group's member, not through a token limited
+      to one workspace), or a command (no actor, no request scope): else an operator of the default
+      workspace alone could make whoever signs in through the mapper an operator of every workspace.
     Without a grantor (a caller that says neither), refused."""
     if grantor is None:
         return "only the default workspace's mappers, written by someone in every workspace, may grant it."
-    if grantor.workspace_id != DEFAULT_WORKSPACE_ID:
-        return "only the default workspace's mappers may grant it."
+    if grantor.workspace_id is not None and grantor.workspace_id != DEFAULT_WORKSPACE_ID:
+        return None
     actor = grantor.actor
     signed_in = actor is not None and actor.is_authenticated
     # Without a signed-in actor, only a command may: it spans every workspace (no request's scope).

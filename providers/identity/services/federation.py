@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.roles import GROUP_ROLES
+from accounts.models import DEFAULT_WORKSPACE_ID, Membership
+from accounts.roles import GROUP_ROLES, ROLE_RANK
 from providers import audit
 from providers.identity.mappers import VALUE_TO_GROUP, group_name
 from providers.identity.mapping import MapperSpec, MappingResult, apply_mappers
@@ -117,7 +118,7 @@ def federated_user_create(
         raise ValidationError({"profile": [str(message) for message in exc.messages]}) from exc
     user.save()
     mapped = map_login(specs=specs, claims=claims, alias=identity.provider.provider_id, first_login=True)
-    _apply(user=user, mapped=mapped, specs=specs, first_login=True, keep_profile=True)
+    _apply(user=user, mapped=mapped, specs=specs, first_login=True, keep_profile=True, workspace_id=_ws(identity))
     federated = _link(identity=identity, user=user, subject=subject, claims=claims, tokens=tokens)
     audit.record(action=AuditEvent.Action.CREATE, actor=user, obj=user, object_type="user", workspace_id=_ws(identity))
     return user, federated
@@ -132,7 +133,7 @@ def federated_identity_link(
     if FederatedIdentity.objects.filter(identity=identity, user=user).exists():
         raise ValidationError({"link": ["This account is already linked to another account at this provider."]})
     mapped = map_login(specs=specs, claims=claims, alias=identity.provider.provider_id, first_login=True)
-    _apply(user=user, mapped=mapped, specs=specs, first_login=True, keep_profile=False)
+    _apply(user=user, mapped=mapped, specs=specs, first_login=True, keep_profile=False, workspace_id=_ws(identity))
     return _link(identity=identity, user=user, subject=subject, claims=claims, tokens=tokens)
 
 
@@ -145,7 +146,14 @@ def federated_identity_login(
     identity = federated.identity
     if any(spec.sync_mode == FORCE for spec in specs):
         mapped = map_login(specs=specs, claims=claims, alias=identity.provider.provider_id, first_login=False)
-        _apply(user=federated.user, mapped=mapped, specs=specs, first_login=False, keep_profile=False)
+        _apply(
+            user=federated.user,
+            mapped=mapped,
+            specs=specs,
+            first_login=False,
+            keep_profile=False,
+            workspace_id=_ws(identity),
+        )
     federated.last_login_at = timezone.now()
     federated.username, federated.email = _given_names(claims)
     update = ["last_login_at", "username", "email"]
@@ -174,8 +182,10 @@ def federated_identity_unlink(*, federated: FederatedIdentity, actor, allow_last
     federated.delete()
 
 
-def _ws(identity: IdentityProvider) -> int | None:
-    return identity.provider.workspace_id
+def _ws(identity: IdentityProvider) -> int:
+    workspace_id = identity.provider.workspace_id
+    assert workspace_id is not None  # a provider always belongs to a workspace (a NOT NULL column)
+    return workspace_id
 
 
 def _given_names(claims: dict[str, Any]) -> tuple[str, str]:
@@ -212,10 +222,18 @@ def _link(*, identity: IdentityProvider, user, subject: str, claims: dict[str, A
     return federated
 
 
-def _apply(*, user, mapped: MappingResult, specs: list[MapperSpec], first_login: bool, keep_profile: bool) -> None:
+def _apply(
+    *,
+    user,
+    mapped: MappingResult,
+    specs: list[MapperSpec],
+    first_login: bool,
+    keep_profile: bool,
+    workspace_id: int,
+) -> None:
     """Set what the mappers gave: columns, other attributes, groups; under FORCE, take away the
     groups of FORCE group mappers that no longer grant them. A user holding a role group (the
-    operators', the project owners') may open the admin."""
+    operators', the project owners') or a workspace role may open the admin."""
     changed: set[str] = set()
     for attribute, value in mapped.attributes.items():
         text = "" if value is None else value if isinstance(value, str) else json.dumps(value)
@@ -238,6 +256,19 @@ def _apply(*, user, mapped: MappingResult, specs: list[MapperSpec], first_login:
                 name = group_name(spec.config.get("group", ""))
                 if name not in granted:
                     revoked.add(name)
+    if workspace_id != DEFAULT_WORKSPACE_ID:
+        # Outside the default workspace a global group stands for its role in this workspace only.
+        roles = {GROUP_ROLES[name] for name in granted & GROUP_ROLES.keys()}
+        lost = bool(revoked & GROUP_ROLES.keys())
+        granted -= GROUP_ROLES.keys()
+        revoked -= GROUP_ROLES.keys()
+        member = _set_workspace_role(user=user, workspace_id=workspace_id, roles=roles, remove=lost)
+        if member and not user.is_staff:
+            user.is_staff = True
+            changed.add("is_staff")
+        elif not member and lost and _may_lose_admin(user):
+            user.is_staff = False
+            changed.add("is_staff")
     if granted:
         user.groups.add(*Group.objects.filter(name__in=granted))
     if revoked:
@@ -259,3 +290,29 @@ def _may_lose_admin(user) -> bool:
     if not user.is_staff or user.is_superuser or user.has_usable_password():
         return False
     return not user.groups.filter(name__in=GROUP_ROLES.keys()).exists() and not user.memberships.exists()
+
+
+def _set_workspace_role(*, user, workspace_id: int, roles: set[str], remove: bool) -> bool:
+    """Make the user a member of the workspace with the highest of `roles`, or, with none and
+    `remove`, take away a membership a sign-in gave. A membership given by hand is never changed.
+    True when the user is a member afterwards."""
+    membership = Membership.objects.filter(workspace_id=workspace_id, user=user).first()
+    role = max(roles, key=ROLE_RANK.__getitem__) if roles else None
+    if membership is not None and not membership.via_signin:
+        return True
+    if role is None:
+        if membership is not None and remove:
+            membership.delete()
+            audit.record(action=AuditEvent.Action.DELETE, actor=user, obj=membership, object_id=user.get_username())
+            return False
+        return membership is not None
+    if membership is None:
+        membership = Membership.objects.create(workspace_id=workspace_id, user=user, role=role, via_signin=True)
+        audit.record(action=AuditEvent.Action.CREATE, actor=user, obj=membership, object_id=user.get_username())
+    elif membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+        audit.record(
+            action=AuditEvent.Action.UPDATE, actor=user, obj=membership, object_id=user.get_username(), fields=["role"]
+        )
+    return True

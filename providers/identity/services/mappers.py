@@ -7,6 +7,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts.models import DEFAULT_WORKSPACE_ID
+from accounts.roles import GROUP_ROLES
 from providers import history
 from providers.concurrency import check_if_match
 from providers.models import IdentityProvider, IdentityProviderMapper, Provider
@@ -105,10 +107,18 @@ def mapper_delete(*, mapper: IdentityProviderMapper, actor, if_match: str | None
 
 
 def mappers_dry_run(*, provider: Provider, claims: dict[str, Any]) -> MappingResult:
-    """Apply the provider's mappers to sample claims with the same engine a login uses; writes nothing."""
+    """Apply the provider's mappers to sample claims with the same engine a login uses; writes nothing.
+    Outside the default workspace a global group reads as the workspace role it gives."""
     identity = _mapper_identity(provider)
     specs = [
         MapperSpec(name=row.name, mapper_type=row.mapper_type, config=row.config, sync_mode=row.sync_mode)
         for row in identity.mappers.order_by("id")
     ]
-    return apply_mappers(mappers=specs, claims=claims, alias=provider.provider_id)
+    result = apply_mappers(mappers=specs, claims=claims, alias=provider.provider_id)
+    if provider.workspace_id != DEFAULT_WORKSPACE_ID:
+        # There a global group stands for its role in the workspace (services.federation).
+        for entry in result.applied:
+            for group, role in GROUP_ROLES.items():
+                if entry["detail"] == f"Added to group {group}.":
+                    entry["detail"] = f"Made a member of this workspace with the {role.replace('_', ' ')} role."
+    return result
