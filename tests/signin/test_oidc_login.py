@@ -164,3 +164,11 @@ def test_login_started_in_another_browser_is_refused(client, idp, django_user_mo
     response = Client().get(back)
     assert response.status_code == 400 and b"not started in this browser" in response.content
     assert django_user_model.objects.count() == 0
+
+
+def test_a_user_name_the_provider_gives_with_spaces_is_made_valid_and_unique(client, idp):
+    User.objects.create(username="Ana.Lima")
+    idp.set_account("ana", {"preferred_username": "Ana Lima!", "email": "ana@elsewhere.test"})
+    oidc_identity(idp)
+    assert sign_in(client, idp, "corp", "ana").status_code == 302
+    assert FederatedIdentity.objects.get().user.username == "Ana.Lima2"

@@ -3,6 +3,7 @@ the provider's subject, the account a first login creates, and what the mappers 
 The login flows (`providers.signin`) call these; each is one transaction and audited."""
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ User = get_user_model()
 USER_COLUMNS = {"email": 254, "first_name": 150, "last_name": 150}
 GROUP_MAPPERS = frozenset({*VALUE_TO_GROUP, "oidc-hardcoded-group-idp-mapper"})
 IMPORT, FORCE = IdentityProvider.SyncMode.IMPORT, IdentityProvider.SyncMode.FORCE
+USERNAME_REFUSED = re.compile(r"[^\w.@+-]")
 
 
 @dataclass(frozen=True)
@@ -81,8 +83,9 @@ def proposed_profile(
 
 
 def free_username(wanted: str) -> str:
-    """`wanted`, or `wanted` with the first free numeric suffix (ana, ana2, ana3, …)."""
-    base = wanted[:140] or "user"
+    """`wanted` in the characters a user name may hold (letters, digits, @ . + - _), or that with
+    the first free numeric suffix (ana, ana2, ana3, …)."""
+    base = USERNAME_REFUSED.sub("", wanted.replace(" ", "."))[:140] or "user"
     taken = set(User.objects.filter(username__istartswith=base).values_list("username", flat=True))
     taken_lower = {name.lower() for name in taken}
     if base.lower() not in taken_lower:
@@ -114,9 +117,12 @@ def federated_user_create(
     user.set_unusable_password()
     try:
         user.full_clean(exclude=["password"])
+        with transaction.atomic():
+            user.save()
     except ValidationError as exc:
         raise ValidationError({"profile": [str(message) for message in exc.messages]}) from exc
-    user.save()
+    except IntegrityError as exc:  # the name was taken a moment ago by another sign-in
+        raise ValidationError({"profile": ["That user name was just taken: sign in again."]}) from exc
     mapped = map_login(specs=specs, claims=claims, alias=identity.provider.provider_id, first_login=True)
     _apply(user=user, mapped=mapped, specs=specs, first_login=True, keep_profile=True, workspace_id=_ws(identity))
     federated = _link(identity=identity, user=user, subject=subject, claims=claims, tokens=tokens)
