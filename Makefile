@@ -71,13 +71,15 @@ serve: install
 screenshots: install $(TEST_TOOLS)
 	E2E_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -p no:xdist tests/e2e
 
-## Benchmarks on the local PostgreSQL (BENCH_DATABASE_URL; the database is recreated): writes docs/benchmarks.*
-## and docs/benchmarks-workspaces.* (one workspace among 100 against the same workspace alone)
-bench: install
+## Benchmarks on the local PostgreSQL (BENCH_DATABASE_URL; the database is recreated): writes docs/benchmarks.*,
+## docs/benchmarks-workspaces.* (one workspace among 100 against the same workspace alone) and docs/benchmarks-signin.*
+## (OpenID Connect sign-in against the test provider, next to django-allauth)
+bench: install $(OIDC_IDP)/node_modules/.installed
 	$(BIN)/pip install --disable-pip-version-check -q -r bench/requirements.txt
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python -m bench.report
 	$(BIN)/python -m bench.workspaces
+	$(BIN)/python -m bench.signin
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache $(OIDC_IDP)/node_modules
