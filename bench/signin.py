@@ -83,6 +83,7 @@ def create_product_identity_provider(issuer: str) -> None:
                 "client_auth_method": "client_secret_basic",
                 "default_scope": "openid email profile",
                 "trust_email": True,
+                "update_profile_first_login_mode": "off",
             },
         )
 
