@@ -143,6 +143,7 @@ function page(title, body, status = 200) {
     html: `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <style>body{font-family:sans-serif;max-width:24rem;margin:2rem auto}label,input,button{display:block;margin:.5rem 0}</style>
 </head><body><h1>${escape(title)}</h1>${body}</body></html>`,
   };
