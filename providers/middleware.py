@@ -9,14 +9,17 @@ from django.utils.log import log_response
 from accounts import scoping
 from accounts.selectors import admin_scope
 from providers.http_errors import RETRY_AFTER_SECONDS, UNAVAILABLE, api_error, bad_request
+from providers.signin.csp import form_targets
 
 REFUSED = (SuspiciousOperation, BadRequest)
 
 # Every HTML page (admin, sign-in, Swagger UI, Redoc, error pages): scripts and style sheets from this
 # server only, and inline ones only with the request's nonce (`request.csp_nonce`, templates write
 # `nonce="{{ request.csp_nonce }}"`); no inline event handlers or style attributes, no plugins, no
-# <base>, no framing, forms post here only. Images and fonts may also be data: URLs (the admin's
-# icons, Swagger UI's and Redoc's); Redoc's search runs in a worker it starts from a blob: URL.
+# <base>, no framing, forms post here only (a sign-in page whose forms are redirected on to an
+# identity provider also lists that provider's origin: `providers.signin.csp`). Images and fonts may
+# also be data: URLs (the admin's icons, Swagger UI's and Redoc's); Redoc's search runs in a worker
+# it starts from a blob: URL.
 # Two style hashes: the style sheet Redoc's bundle inserts as it loads (perfect-scrollbar's), before
 # it can be handed the nonce, and the empty <style> it starts from; they allow those contents only.
 REDOC_STYLE_HASHES = (
@@ -41,9 +44,11 @@ class ContentSecurityPolicyMiddleware:
         request.csp_nonce = secrets.token_urlsafe(18)
         response = self.get_response(request)
         if response.get("Content-Type", "").startswith("text/html"):
-            response.headers.setdefault(
-                "Content-Security-Policy", CONTENT_SECURITY_POLICY.format(nonce=request.csp_nonce)
-            )
+            policy = CONTENT_SECURITY_POLICY.format(nonce=request.csp_nonce)
+            targets = form_targets(request)  # the identity providers a sign-in page's forms lead to
+            if targets:
+                policy = policy.replace("form-action 'self'", "form-action 'self' " + " ".join(targets))
+            response.headers.setdefault("Content-Security-Policy", policy)
         return response
 
 

@@ -227,12 +227,35 @@ def linked_identities(*, user) -> QuerySet[FederatedIdentity]:
 def linkable_providers(*, user) -> list[tuple[str, str, str]]:
     """(workspace name, alias, name) of the providers a user may link: the login page's buttons of
     the default workspace and of the workspaces the user has linked accounts in, less those linked."""
+    rows = _linkable(user=user).values_list("provider__workspace__name", "provider__provider_id", "provider__label")
+    return [(workspace, alias, label or alias) for workspace, alias, label in rows]
+
+
+def linkable_form_targets(*, user) -> list[tuple[str, str]]:
+    """(authorization URL, issuer) of each provider a user may link: where the "Link …" forms of
+    the linked accounts page lead (`providers.signin.csp`)."""
+    return list(_linkable(user=user).values_list("authorization_url", "issuer"))
+
+
+def discovery_form_targets() -> list[tuple[str, str]]:
+    """(authorization URL, issuer) of each provider home-realm discovery may send an email to:
+    where the login page's email box leads (`providers.signin.csp`)."""
+    return list(
+        _usable()
+        .exclude(protocol=SAML)
+        .filter(domains__verified_at__isnull=False)
+        .values_list("authorization_url", "issuer")
+        .distinct()
+    )
+
+
+def _linkable(*, user) -> QuerySet[IdentityProvider]:
     workspaces = {
         DEFAULT_WORKSPACE_ID,
         *FederatedIdentity.objects.filter(user=user).values_list("identity__provider__workspace", flat=True),
     }
     linked = set(FederatedIdentity.objects.filter(user=user).values_list("identity", flat=True))
-    rows = (
+    return (
         IdentityProvider.objects.filter(
             provider__workspace__in=workspaces,
             provider__enabled=True,
@@ -242,9 +265,7 @@ def linkable_providers(*, user) -> list[tuple[str, str, str]]:
         .exclude(protocol=SAML)
         .exclude(pk__in=linked)
         .order_by("provider__workspace__name", "provider__provider_id")
-        .values_list("provider__workspace__name", "provider__provider_id", "provider__label")
     )
-    return [(workspace, alias, label or alias) for workspace, alias, label in rows]
 
 
 def redirect_path(*, provider: Provider) -> str | None:

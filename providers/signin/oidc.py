@@ -386,8 +386,13 @@ def _fetch_document(url: str, *, what: str) -> tuple[dict[str, Any], int]:
     return document, _ttl(result.headers)
 
 
+def discovery_cache_key(issuer: str) -> str:
+    """Where the issuer's discovery document is cached (`providers.signin.csp` reads it there)."""
+    return _cache_key("discovery", issuer)
+
+
 def _discovery_document(issuer: str) -> dict[str, Any]:
-    key = _cache_key("discovery", issuer)
+    key = discovery_cache_key(issuer)
     document = cache.get(key)
     if document is None:
         document, ttl = _fetch_document(issuer.rstrip("/") + WELL_KNOWN_OIDC, what="discovery document")

@@ -36,7 +36,7 @@ from providers.identity.services.federation import (
 )
 from providers.models import AuditEvent, FederatedIdentity, IdentityProvider
 
-from . import flow, oidc, state
+from . import csp, flow, oidc, state
 
 logger = logging.getLogger("providers.signin")
 BACKEND = "accounts.backends.RegistryModelBackend"
@@ -71,10 +71,13 @@ def login_page(request: HttpRequest, workspace_name: str = "default") -> HttpRes
     default = selectors.default_alias()
     if default and request.method == "GET" and "local" not in request.GET:
         return _to_start(workspace.name, default, next_url)
+    discovery = selectors.has_verified_domains()
+    if discovery:
+        csp.allow_form_targets(request, csp.endpoint_urls(selectors.discovery_form_targets()))
     context = {
         "workspace": workspace,
         "buttons": buttons,
-        "discovery": selectors.has_verified_domains(),
+        "discovery": discovery,
         "email": email,
         "message": message,
         "next": next_url,
@@ -319,6 +322,9 @@ def linked_accounts(request: HttpRequest) -> HttpResponse:
                     return HttpResponseRedirect(reverse("signin:linked"))
         identities = list(selectors.linked_identities(user=request.user))
         linkable = selectors.linkable_providers(user=request.user)
+        if linkable:
+            csp.allow_form_targets(request, csp.endpoint_urls(selectors.linkable_form_targets(user=request.user)))
+    _allow_provider_logout(request)
     context = {"identities": identities, "linkable": linkable, "error": error}
     return render(request, "signin/linked.html", context, status=400 if error else 200)
 
@@ -329,6 +335,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     """Ends the local session (POST; GET asks), and the provider's where it has a logout URL and
     the operator turned `logout_at_provider` on."""
     if request.method == "GET":
+        _allow_provider_logout(request)
         return render(request, "signin/logout.html", {})
     signed = request.session.get(_SESSION_IDENTITY) or {}
     logout(request)
@@ -343,6 +350,21 @@ def logout_view(request: HttpRequest) -> HttpResponse:
             if provider_logout:
                 return HttpResponseRedirect(provider_logout)
     return HttpResponseRedirect(destination)
+
+
+def _allow_provider_logout(request: HttpRequest) -> None:
+    """The page's "Log out" form may be redirected to the logout URL of the identity provider the
+    user signed in through, when it has `logout_at_provider` on."""
+    signed = request.session.get(_SESSION_IDENTITY) or {}
+    if not signed.get("identity"):
+        return
+    with every_workspace():
+        rows = (
+            IdentityProvider.objects.filter(pk=signed["identity"], logout_at_provider=True)
+            .exclude(protocol=SAML)
+            .values_list("logout_url", "issuer")
+        )
+        csp.allow_form_targets(request, csp.endpoint_urls(rows, endpoint="end_session_endpoint"))
 
 
 def _signed_in(
