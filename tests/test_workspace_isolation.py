@@ -349,15 +349,20 @@ def test_the_admin_token_form_names_the_limit_refused(tenants):
     assert "ACME" in options and "GLOBEX" not in options  # only the user's workspaces are offered
 
 
-@pytest.mark.parametrize("group", ["access_token_manager", "project_owner", "identity_provider_viewer"])
-def test_a_workspaces_mapper_cannot_grant_a_role_in_every_workspace(ada, tenants, group):
+@pytest.mark.parametrize(
+    ("group", "role"),
+    [("access_token_manager", "operator"), ("project_owner", "project owner"), ("identity_provider_viewer", "viewer")],
+)
+def test_a_workspaces_mapper_naming_a_global_group_gives_its_role_there_only(ada, tenants, group, role):
+    """The group stands for its role in the mapper's workspace (a membership at sign-in:
+    tests/signin/test_workspace_roles.py), never for the group and its role in every workspace."""
     body = {"name": "escalate", "identityProviderMapper": "oidc-hardcoded-group-idp-mapper", "config": {"group": group}}
 
     response = ada.post("/api/workspaces/acme/identity-providers/okta/mappers", body, format="json")
+    dry_run = ada.post("/api/workspaces/acme/identity-providers/okta/mappers/dry-run", {"claims": {}}, format="json")
 
-    assert response.status_code == 400
-    assert "every workspace" in response.json()["config.group"][0]
-    assert not IdentityProviderMapper.objects.filter(name="escalate").exists()
+    assert response.status_code == 201, response.content
+    assert dry_run.json()["applied"][-1]["detail"] == f"Made a member of this workspace with the {role} role."
 
 
 def test_the_default_workspaces_mapper_still_grants_a_global_group(operator, tenants):

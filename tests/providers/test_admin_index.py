@@ -16,7 +16,7 @@ def test_admin_index_has_a_projects_section(client, operator):
     assert response.status_code == 200
     sections = {app["name"]: [model["object_name"] for model in app["models"]] for app in response.context["app_list"]}
     assert sections["Projects"] == ["Project"]
-    assert sections["Providers"] == ["AuditEvent", "IdentityProvider", "Provider"]
+    assert sections["Providers"] == ["AuditEvent", "FederatedIdentity", "IdentityProvider", "Provider"]
     assert re.search(r'<caption>\s*<a [^>]*class="section"[^>]*>Projects</a>', html(response))
     assert re.search(r'<caption>\s*<a [^>]*class="section"[^>]*>Providers</a>', html(response))
 
