@@ -5,7 +5,7 @@ stored tokens; an operator may unlink one (even a user's last way to sign in), t
 from django.contrib import admin
 
 from providers.identity.services.federation import federated_identity_unlink
-from providers.models import FederatedIdentity
+from providers.models import FederatedIdentity, IdentityProvider
 
 from .common import WorkspaceColumns
 
@@ -31,7 +31,8 @@ class FederatedIdentityAdmin(WorkspaceColumns, admin.ModelAdmin):
         return obj.identity.provider.provider_id
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("token", "identity__client_secret")
+        secrets = (f"identity__{name}" for name in IdentityProvider.SECRET_COLUMNS)
+        return super().get_queryset(request).defer("token", *secrets)
 
     def has_add_permission(self, request):
         return False

@@ -21,7 +21,9 @@ from providers.catalog import (
 from providers.identity import catalogue
 from providers.identity import selectors as identity_selectors
 from providers.identity import services as identity_services
+from providers.identity.discovery import certificate_info
 from providers.identity.mappers import MAPPER_TYPES, Grantor, mapper_config_validate
+from providers.identity.services import sp_keys
 from providers.models import IdentityProvider, IdentityProviderMapper, Provider
 from providers.selectors import provider_id_taken
 
@@ -312,6 +314,18 @@ class IdentityProviderAdmin(WorkspaceColumns, WorkspaceOnAdd, ServiceLoggedAdmin
         if obj is not None and obj.protocol in (OIDC, OAUTH2):
             path = reverse("signin:callback", args=[obj.provider.workspace.name, obj.provider.provider_id])
             context["redirect_uri"] = request.build_absolute_uri(path)
+        if obj is not None and obj.protocol == SAML:
+            context["saml"] = {
+                "acs": request.build_absolute_uri(identity_selectors.saml_acs_path(obj)),
+                "metadata": request.build_absolute_uri(identity_selectors.saml_metadata_path(obj)),
+                "entity_id": identity_selectors.saml_sp_entity_id(obj, request),
+                "certificate": certificate_info(obj.sp_certificate) if obj.sp_certificate else None,
+                "next_certificate": certificate_info(obj.sp_next_certificate) if obj.sp_next_certificate else None,
+            }
+            buttons = [("sp-key", "Publish the next SP key" if obj.sp_certificate else "Generate the SP key")]
+            if obj.sp_next_certificate:
+                buttons = [("sp-key-activate", "Sign with the next SP key")]
+            context["lifecycle_buttons"] = [*context.get("lifecycle_buttons", []), *buttons]
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
@@ -373,15 +387,38 @@ class IdentityProviderAdmin(WorkspaceColumns, WorkspaceOnAdd, ServiceLoggedAdmin
             raise PermissionDenied
         queryset = IdentityProvider.objects.filter(pk=obj.pk)
         # The page's own buttons act on this one provider at once: no confirmation page.
-        operations = {
+        operations: dict[str, Any] = {
+            "sp-key": None,
+            "sp-key-activate": None,
             "verify": self._verify_domains,
             "enable": lambda request, queryset: self._set_enabled(request, queryset, True),
             "disable": lambda request, queryset: self._set_enabled(request, queryset, False),
         }
         if operation not in operations:
             raise PermissionDenied
-        operations[operation](request, queryset)
+        if operation.startswith("sp-key"):
+            self._sp_key(request, obj, activate=operation == "sp-key-activate")
+        else:
+            operations[operation](request, queryset)
         return HttpResponseRedirect(reverse("admin:providers_identityprovider_change", args=[obj.pk]))
+
+    def _sp_key(self, request, identity: IdentityProvider, *, activate: bool = False) -> None:
+        """The SAML service provider's key: the first, the next (published before it signs), or
+        the next made the one that signs."""
+        try:
+            if activate:
+                sp_keys.sp_key_activate_next(identity=identity, actor=request.user)
+                self.message_user(request, "The next SP key signs from now on; the previous one is unpublished.")
+            else:
+                which = sp_keys.sp_key_generate(identity=identity, actor=request.user)
+                self.message_user(
+                    request,
+                    "The SP key is generated and in the metadata."
+                    if which == "current"
+                    else "The next SP key is in the metadata: once the provider has it, sign with it.",
+                )
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
 
     @admin.action(description="Verify domains (DNS TXT) of selected identity providers", permissions=["change"])
     def verify_domains(self, request, queryset):

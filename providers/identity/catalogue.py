@@ -54,6 +54,12 @@ class Prompt(models.TextChoices):
     SELECT_ACCOUNT = "select_account", "select_account"
 
 
+class PrincipalType(models.TextChoices):
+    SUBJECT = "SUBJECT", "Subject NameID"
+    ATTRIBUTE = "ATTRIBUTE", "Attribute [Name]"
+    FRIENDLY_ATTRIBUTE = "FRIENDLY_ATTRIBUTE", "Attribute [Friendly Name]"
+
+
 class FirstLoginMode(models.TextChoices):
     ON = "on", "On"
     OFF = "off", "Off"
@@ -166,6 +172,15 @@ FIELDS: tuple[IdpField, ...] = (
         BOOLEAN,
         "Leave it out of the public login list.",
         keycloak="hideOnLogin",
+        default=False,
+    ),
+    IdpField(
+        "logout_at_provider",
+        BROKER,
+        BOOLEAN,
+        "Logging out also ends the session at the provider: its logout URL (OIDC end_session_endpoint) "
+        "or single logout service (SAML).",
+        verbose_name="log out at the provider",
         default=False,
     ),
     IdpField(
@@ -338,14 +353,6 @@ FIELDS: tuple[IdpField, ...] = (
         max_length=1000,
     ),
     IdpField(
-        "logout_at_provider",
-        OIDC_SECTION,
-        BOOLEAN,
-        "Logging out also ends the session at the provider's logout URL (its end_session_endpoint).",
-        verbose_name="log out at the provider",
-        default=False,
-    ),
-    IdpField(
         "entity_id",
         SAML_SECTION,
         STRING,
@@ -391,6 +398,97 @@ FIELDS: tuple[IdpField, ...] = (
         keycloak="signingCertificate",
         verbose_name="signing certificate",
         max_length=20_000,
+    ),
+    IdpField(
+        "want_assertions_signed",
+        SAML_SECTION,
+        BOOLEAN,
+        "Require each assertion to be signed (else a signed response is enough).",
+        keycloak="wantAssertionsSigned",
+        verbose_name="require signed assertions",
+        default=False,
+    ),
+    IdpField(
+        "want_assertions_encrypted",
+        SAML_SECTION,
+        BOOLEAN,
+        "Require encrypted assertions (with the service provider's certificate).",
+        keycloak="wantAssertionsEncrypted",
+        verbose_name="require encrypted assertions",
+        default=False,
+    ),
+    IdpField(
+        "force_authn",
+        SAML_SECTION,
+        BOOLEAN,
+        "Ask the provider to authenticate the user again on every sign-in (ForceAuthn).",
+        keycloak="forceAuthn",
+        verbose_name="force authentication",
+        default=False,
+    ),
+    IdpField(
+        "allow_create",
+        SAML_SECTION,
+        BOOLEAN,
+        "Let the provider create a new identifier for the user (NameIDPolicy AllowCreate).",
+        keycloak="allowCreate",
+        verbose_name="allow create",
+        default=True,
+    ),
+    IdpField(
+        "principal_type",
+        SAML_SECTION,
+        CHOICE,
+        "What identifies the user: the NameID (“Subject NameID”) or an attribute, e.g. “Attribute [Name]”.",
+        keycloak="principalType",
+        verbose_name="principal type",
+        max_length=20,
+        default=PrincipalType.SUBJECT,
+        choices=PrincipalType,
+    ),
+    IdpField(
+        "principal_attribute",
+        SAML_SECTION,
+        STRING,
+        "With an attribute principal: its Name or FriendlyName, e.g. “urn:oid:0.9.2342.19200300.100.1.1”.",
+        keycloak="principalAttribute",
+        verbose_name="principal attribute",
+        max_length=200,
+    ),
+    IdpField(
+        "sp_entity_id",
+        SAML_SECTION,
+        STRING,
+        "This registry's entity ID at the provider; empty for its metadata URL, e.g. "
+        "“https://registry.example.com/signin/acme/okta/saml/metadata”.",
+        keycloak="entityId",
+        verbose_name="service provider entity ID",
+        max_length=500,
+    ),
+    IdpField(
+        "allow_idp_initiated",
+        SAML_SECTION,
+        BOOLEAN,
+        "Accept sign-ins the provider starts (unsolicited responses), landing on the page below.",
+        verbose_name="allow IdP-initiated sign-in",
+        default=False,
+    ),
+    IdpField(
+        "idp_initiated_page",
+        SAML_SECTION,
+        STRING,
+        "Where an IdP-initiated sign-in lands: a path of this registry, e.g. “/account/linked/”.",
+        verbose_name="IdP-initiated landing page",
+        max_length=200,
+    ),
+    IdpField(
+        "metadata_url",
+        SAML_SECTION,
+        URL,
+        "Where its metadata was imported from, to refresh it, e.g. https://idp.example.com/metadata.",
+        keycloak="metadataDescriptorUrl",
+        verbose_name="metadata URL",
+        max_length=URL_LENGTH,
     ),
     IdpField(
         "want_authn_requests_signed",

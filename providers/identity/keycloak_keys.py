@@ -28,25 +28,25 @@ KEYCLOAK_KEPT_TOP_LEVEL = frozenset(
 )
 KEYCLOAK_KEPT_CONFIG = frozenset(
     {
-        "acceptsPromptNoneForwardFromClient", "addExtensionsElementWithKeyInfo", "allowCreate", "allowedClockSkew",
+        "acceptsPromptNoneForwardFromClient", "addExtensionsElementWithKeyInfo", "allowedClockSkew",
         "apiUrl", "artifactBindingResponse", "artifactResolutionServiceUrl", "attributeConsumingServiceIndex",
         "attributeConsumingServiceName", "authnContextClassRefs", "authnContextComparisonType", "authnContextDeclRefs",
         "backchannelSupported", "baseUrl", "caseSensitiveOriginalUsername", "claimFilterName", "claimFilterValue",
         "clientAssertionAudience", "clientAssertionSigningAlg", "descriptorCacheSeconds", "disableNonce",
         "disableTypeClaimCheck", "disableUserInfo", "doNotStoreUsers", "emailClaim", "emailUrl",
-        "enabledFromMetadata", "encryptionAlgorithm", "encryptionPublicKey", "entityId", "familyNameClaim",
-        "fetchedFields", "filteredByClaim", "forceAuthn", "forwardParameters", "fullNameClaim", "givenNameClaim",
+        "enabledFromMetadata", "encryptionAlgorithm", "encryptionPublicKey", "familyNameClaim",
+        "fetchedFields", "filteredByClaim", "forwardParameters", "fullNameClaim", "givenNameClaim",
         "guiOrder", "hideOnLoginPage", "hostedDomain", "isAccessTokenJWT", "jwtAuthorizationGrantAllowedClockSkew",
         "jwtAuthorizationGrantAssertionReuseAllowed", "jwtAuthorizationGrantAssertionSignatureAlg",
         "jwtAuthorizationGrantEnabled", "jwtAuthorizationGrantMaxAllowedAssertionExpiration",
         "jwtX509HeadersEnabled", "kc.org", "kc.org.broker.public", "kc.org.broker.redirect.mode.email-matches",
-        "kc.org.domain", "key", "metadataDescriptorUrl", "minValidityToken", "offlineAccess",
-        "passMaxAge", "postBindingLogout", "principalAttribute", "principalType",
+        "kc.org.domain", "key", "minValidityToken", "offlineAccess",
+        "passMaxAge", "postBindingLogout",
         "publicKeySignatureVerifier", "publicKeySignatureVerifierKeyId", "requiresShortStateParameter", "sandbox",
         "sendClientIdOnLogout", "sendIdTokenOnLogout", "showInAccountConsole", "signSpMetadata",
         "signatureAlgorithm", "supportsClientAssertionReuse", "supportsClientAssertions", "tenantId",
         "tokenIntrospectionUrl", "uiLocales", "useMetadataDescriptorUrl", "userIDClaim", "userIp", "userNameClaim",
-        "wantAssertionsEncrypted", "wantAssertionsSigned", "xmlSigKeyInfoKeyNameTransformer",
+        "xmlSigKeyInfoKeyNameTransformer",
     }
 )  # fmt: skip
 KEYCLOAK_KEPT_MAX_BYTES = 16_384

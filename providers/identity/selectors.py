@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import DEFAULT_WORKSPACE_ID
 from accounts.scoping import scoped
-from providers.catalog import OAUTH2, OIDC, SAML
+from providers.catalog import SAML
 from providers.models import (
     FederatedIdentity,
     IdentityProvider,
@@ -43,7 +43,7 @@ def _identity_provider_list() -> QuerySet[Provider]:
     return (
         Provider._base_manager.filter(identity__isnull=False)
         .select_related("identity", "created_by", "workspace")
-        .defer("identity__client_secret")
+        .defer(*(f"identity__{name}" for name in IdentityProvider.SECRET_COLUMNS))
         .annotate(mapper_count=count_of(IdentityProviderMapper, "identity", outer="identity"))
     )
 
@@ -62,7 +62,9 @@ def identity_provider_read() -> QuerySet[Provider]:
 @cache
 def _identity_provider_read() -> QuerySet[Provider]:
     identity_columns = [
-        f"identity__{f.name}" for f in IdentityProvider._meta.concrete_fields if f.name != "client_secret"
+        f"identity__{f.name}"
+        for f in IdentityProvider._meta.concrete_fields
+        if f.name not in IdentityProvider.SECRET_COLUMNS
     ]
     return (
         Provider._base_manager.filter(identity__isnull=False)
@@ -142,7 +144,7 @@ def identity_admin_list() -> QuerySet[IdentityProvider]:
     """The identity-provider changelist: provider row joined, secret never loaded, mapper count."""
     return (
         IdentityProvider.objects.select_related("provider")
-        .defer("client_secret")
+        .defer(*IdentityProvider.SECRET_COLUMNS)
         .annotate(mapper_count=count_of(IdentityProviderMapper, "identity"))
     )
 
@@ -170,9 +172,8 @@ def identity_for_login(*, workspace_name: str, alias: str) -> IdentityProvider |
 
 
 def login_buttons() -> list[tuple[str, str]]:
-    """(alias, name) of each button of the login page: the public list's, in its order. SAML
-    providers join when their sign-in does."""
-    rows = public_identity_providers().exclude(identity__protocol=SAML).values_list("provider_id", "label")
+    """(alias, name) of each button of the login page: the public list's, in its order."""
+    rows = public_identity_providers().values_list("provider_id", "label")
     return [(alias, label or alias) for alias, label in rows]
 
 
@@ -181,7 +182,6 @@ def default_alias() -> str | None:
     return (
         _usable()
         .filter(authenticate_by_default=True)
-        .exclude(protocol=SAML)
         .order_by("provider__provider_id")
         .values_list("provider__provider_id", flat=True)
         .first()
@@ -190,9 +190,7 @@ def default_alias() -> str | None:
 
 def has_verified_domains() -> bool:
     """Whether the login page offers home-realm discovery (an email box)."""
-    return IdentityProviderDomain.objects.filter(
-        verified_at__isnull=False, identity__in=_usable().exclude(protocol=SAML)
-    ).exists()
+    return IdentityProviderDomain.objects.filter(verified_at__isnull=False, identity__in=_usable()).exists()
 
 
 def alias_for_email(email: str) -> str | None:
@@ -202,7 +200,6 @@ def alias_for_email(email: str) -> str | None:
         return None
     return (
         _usable()
-        .exclude(protocol=SAML)
         .filter(domains__domain=domain, domains__verified_at__isnull=False)
         .order_by("provider__provider_id")
         .values_list("provider__provider_id", flat=True)
@@ -219,7 +216,7 @@ def linked_identities(*, user) -> QuerySet[FederatedIdentity]:
     return (
         FederatedIdentity.objects.filter(user=user)
         .select_related("identity__provider__workspace")
-        .defer("token", "identity__client_secret")
+        .defer("token", *(f"identity__{name}" for name in IdentityProvider.SECRET_COLUMNS))
         .order_by("identity__provider__workspace__name", "identity__provider__provider_id")
     )
 
@@ -232,21 +229,22 @@ def linkable_providers(*, user) -> list[tuple[str, str, str]]:
 
 
 def linkable_form_targets(*, user) -> list[tuple[str, str]]:
-    """(authorization URL, issuer) of each provider a user may link: where the "Link …" forms of
+    """(stored endpoint URL, issuer) of each provider a user may link: where the "Link …" forms of
     the linked accounts page lead (`providers.signin.csp`)."""
-    return list(_linkable(user=user).values_list("authorization_url", "issuer"))
+    return _form_targets(_linkable(user=user))
 
 
 def discovery_form_targets() -> list[tuple[str, str]]:
-    """(authorization URL, issuer) of each provider home-realm discovery may send an email to:
+    """(stored endpoint URL, issuer) of each provider home-realm discovery may send an email to:
     where the login page's email box leads (`providers.signin.csp`)."""
-    return list(
-        _usable()
-        .exclude(protocol=SAML)
-        .filter(domains__verified_at__isnull=False)
-        .values_list("authorization_url", "issuer")
-        .distinct()
-    )
+    return _form_targets(_usable().filter(domains__verified_at__isnull=False).distinct())
+
+
+def _form_targets(identities: QuerySet[IdentityProvider]) -> list[tuple[str, str]]:
+    """Where a login through each leads the browser: the authorization URL (or the issuer, whose
+    discovery gives it), or a SAML provider's SSO URL."""
+    rows = identities.values_list("protocol", "authorization_url", "issuer", "single_sign_on_service_url")
+    return [(sso, "") if protocol == SAML else (authorization, issuer) for protocol, authorization, issuer, sso in rows]
 
 
 def _linkable(*, user) -> QuerySet[IdentityProvider]:
@@ -262,16 +260,35 @@ def _linkable(*, user) -> QuerySet[IdentityProvider]:
             status=IdentityProvider.Status.ACTIVE,
             hide_on_login=False,
         )
-        .exclude(protocol=SAML)
         .exclude(pk__in=linked)
         .order_by("provider__workspace__name", "provider__provider_id")
     )
 
 
-def redirect_path(*, provider: Provider) -> str | None:
+def redirect_path(*, provider: Provider) -> str:
     """The path of the sign-in callback an operator registers at the provider (the redirect URI,
-    made absolute with the request's host), or None for a protocol without one yet (SAML). The
+    made absolute with the request's host; a SAML provider's Assertion Consumer Service). The
     reads select the workspace's name with the provider, so this costs no query."""
-    if provider.identity.protocol not in (OIDC, OAUTH2):
-        return None
+    if provider.identity.protocol == SAML:
+        return reverse("signin:saml_acs", args=[provider.workspace.name, provider.provider_id])
     return reverse("signin:callback", args=[provider.workspace.name, provider.provider_id])
+
+
+def saml_metadata_path(identity: IdentityProvider) -> str:
+    """Where the service provider's metadata for this SAML identity provider is served."""
+    return reverse("signin:saml_metadata", args=[identity.provider.workspace.name, identity.provider.provider_id])
+
+
+def saml_acs_path(identity: IdentityProvider) -> str:
+    """The Assertion Consumer Service URL's path (HTTP-POST) the provider sends its Response to."""
+    return reverse("signin:saml_acs", args=[identity.provider.workspace.name, identity.provider.provider_id])
+
+
+def saml_sls_path(identity: IdentityProvider) -> str:
+    """The Single Logout Service URL's path (HTTP-Redirect) the provider answers a logout at."""
+    return reverse("signin:saml_sls", args=[identity.provider.workspace.name, identity.provider.provider_id])
+
+
+def saml_sp_entity_id(identity: IdentityProvider, request) -> str:
+    """The service provider's entity ID at this identity provider: the one set, else the metadata URL."""
+    return identity.sp_entity_id or request.build_absolute_uri(saml_metadata_path(identity))

@@ -2,7 +2,13 @@
 
 from .audit import AuditEvent
 from .common import ID_CHARACTERS, SLUG_REGEX, http_url_validator, slug_validator
-from .identity import FederatedIdentity, IdentityProvider, IdentityProviderDomain, IdentityProviderMapper
+from .identity import (
+    FederatedIdentity,
+    IdentityProvider,
+    IdentityProviderDomain,
+    IdentityProviderMapper,
+    SamlAssertionUse,
+)
 from .project import Project
 from .provider import Credential, CredentialMetadataManager, CredentialVersion, Provider
 
@@ -19,6 +25,7 @@ __all__ = [
     "IdentityProviderMapper",
     "Project",
     "Provider",
+    "SamlAssertionUse",
     "http_url_validator",
     "slug_validator",
 ]

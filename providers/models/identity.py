@@ -31,6 +31,7 @@ class IdentityProvider(models.Model):
     ClientAuthMethod = catalogue.ClientAuthMethod
     PkceMethod = catalogue.PkceMethod
     FirstLoginMode = catalogue.FirstLoginMode
+    PrincipalType = catalogue.PrincipalType
 
     provider = models.OneToOneField(Provider, on_delete=models.CASCADE, related_name="identity")
     internal_id = models.UUIDField(
@@ -62,7 +63,20 @@ class IdentityProvider(models.Model):
         '(top level, and `config` inside), returned as they were sent, e.g. {"config": {"guiOrder": "1"}}.',
     )
 
+    sp_private_key = EncryptedTextField("service provider key", null=True, blank=True, editable=False)
+    sp_certificate = models.TextField("service provider certificate", blank=True, editable=False)
+    sp_next_private_key = EncryptedTextField("next service provider key", null=True, blank=True, editable=False)
+    sp_next_certificate = models.TextField(
+        "next service provider certificate",
+        blank=True,
+        editable=False,
+        help_text="Published in the metadata before it signs: the rollover's next key.",
+    )
+
     objects = ProviderPartWorkspaceManager()
+
+    # The encrypted columns: reads that show identity providers never load (nor decrypt) them.
+    SECRET_COLUMNS = ("client_secret", "sp_private_key", "sp_next_private_key")
 
     class Meta:
         verbose_name = "identity provider"
@@ -204,3 +218,22 @@ class FederatedIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username or self.subject} at {self.identity}"
+
+
+class SamlAssertionUse(models.Model):
+    """An assertion ID a SAML sign-in has used: a second use is a replay. Kept in the database so
+    the refusal holds across app servers, until the assertion's own NotOnOrAfter."""
+
+    identity = models.ForeignKey(IdentityProvider, on_delete=models.CASCADE, related_name="used_assertions")
+    assertion_id = models.CharField(max_length=255)
+    not_on_or_after = models.DateTimeField(db_index=True)
+
+    objects = IdentityPartWorkspaceManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["identity", "assertion_id"], name="saml_assertion_used_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.assertion_id

@@ -6,8 +6,10 @@ accounts page and logout. The rules of what a login leads to are in `flow`, the 
 Every refusal is a page with a short reason and a reference id, recorded in the audit log of the
 identity provider's workspace under the same reference; none leaves a user created or half-linked."""
 
+import hashlib
 import logging
 import secrets
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth import authenticate, login, logout
@@ -18,6 +20,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from accounts.lockout import FEDERATED
@@ -36,7 +39,7 @@ from providers.identity.services.federation import (
 )
 from providers.models import AuditEvent, FederatedIdentity, IdentityProvider
 
-from . import csp, flow, oidc, state
+from . import csp, flow, oidc, saml, state
 
 logger = logging.getLogger("providers.signin")
 BACKEND = "accounts.backends.RegistryModelBackend"
@@ -104,6 +107,8 @@ def _start(request: HttpRequest, workspace_name: str, alias: str, *, linking: bo
     identity = None
     try:
         identity = _usable_identity(workspace_name, alias)
+        if identity.protocol == SAML:
+            return _start_saml(request, identity, linking=linking)
         links = oidc.endpoints(identity, callback=False)
         grant = oidc.authorization(
             identity,
@@ -343,12 +348,15 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     if signed.get("identity"):
         with every_workspace():
             identity = IdentityProvider.objects.select_related("provider").filter(pk=signed["identity"]).first()
-        if identity is not None and identity.protocol != SAML:
+        provider_logout = ""
+        if identity is not None and identity.protocol == SAML:
+            provider_logout = saml.logout_url(identity, request, session=signed.get("saml", {}), return_to=destination)
+        elif identity is not None:
             provider_logout = oidc.end_session_url(
                 identity, id_token_hint=signed.get("id_token", ""), post_logout_redirect_uri=destination
             )
-            if provider_logout:
-                return HttpResponseRedirect(provider_logout)
+        if provider_logout:
+            return HttpResponseRedirect(provider_logout)
     return HttpResponseRedirect(destination)
 
 
@@ -359,11 +367,10 @@ def _allow_provider_logout(request: HttpRequest) -> None:
     if not signed.get("identity"):
         return
     with every_workspace():
-        rows = (
-            IdentityProvider.objects.filter(pk=signed["identity"], logout_at_provider=True)
-            .exclude(protocol=SAML)
-            .values_list("logout_url", "issuer")
+        found = IdentityProvider.objects.filter(pk=signed["identity"], logout_at_provider=True).values_list(
+            "protocol", "logout_url", "issuer", "single_logout_service_url"
         )
+        rows = [(slo, "") if protocol == SAML else (url, issuer) for protocol, url, issuer, slo in found]
         csp.allow_form_targets(request, csp.endpoint_urls(rows, endpoint="end_session_endpoint"))
 
 
@@ -372,9 +379,11 @@ def _signed_in(
 ) -> HttpResponse:
     setattr(request, FEDERATED, True)
     login(request, user, backend=BACKEND)
-    signed = {"identity": identity.pk}
+    signed: dict[str, Any] = {"identity": identity.pk}
     if identity.logout_at_provider and isinstance(result.tokens.get("id_token"), str):
         signed["id_token"] = result.tokens["id_token"]  # the hint RP-initiated logout sends back
+    if identity.logout_at_provider and identity.protocol == SAML:
+        signed["saml"] = result.tokens  # the NameID and session index single logout names
     request.session[_SESSION_IDENTITY] = signed
     audit.record(
         action=AuditEvent.Action.SIGNIN,
@@ -434,8 +443,6 @@ def _usable_identity(workspace_name: str, alias: str) -> IdentityProvider:
         raise oidc.LoginError(
             "This identity provider waits for its domains to be verified.", code="pending", status=403
         )
-    if identity.protocol == SAML:
-        raise oidc.LoginError("Signing in through SAML is not available yet.", code="protocol", status=403)
     return identity
 
 
@@ -462,12 +469,7 @@ def _nothing_held(request: HttpRequest) -> HttpResponse:
 
 
 def _next(request: HttpRequest) -> str:
-    value = request.GET.get("next") or request.POST.get("next") or ""
-    if value and url_has_allowed_host_and_scheme(
-        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return value
-    return ""
+    return _safe_next(request, request.GET.get("next") or request.POST.get("next") or "")
 
 
 def _to_start(workspace: str, alias: str, next_url: str, login_hint: str = "") -> HttpResponse:
@@ -482,3 +484,133 @@ def _login_redirect(request: HttpRequest) -> HttpResponse:
 
 def _word(value: str) -> str:
     return "".join(char for char in value if char.isalnum() or char in "_-.")[:40]
+
+
+def _start_saml(request: HttpRequest, identity: IdentityProvider, *, linking: bool) -> HttpResponse:
+    """The AuthnRequest, by redirect or by a form the browser posts to the provider; its
+    RelayState names the pending login (as `state` does for OIDC), which holds the request's ID."""
+    relay_state = secrets.token_urlsafe(32)
+    message = saml.authn_request(identity, request, relay_state=relay_state)
+    state.remember(
+        request.session,
+        relay_state,
+        workspace=identity.provider.workspace.name,
+        alias=identity.provider.provider_id,
+        request_id=message["request_id"],
+        next=_next(request),
+        link_user=request.user.pk if linking else None,
+    )
+    if message["binding"] == "redirect":
+        return HttpResponseRedirect(message["url"])
+    context = {
+        "title": "Signing in",
+        "action": message["url"],
+        "fields": message["fields"],
+        "explanation": f"On to {identity.provider.label or identity.provider.provider_id}…",
+        "same_site": False,
+    }
+    response = render(request, "signin/autopost.html", context)
+    csp.allow_form_targets(request, [message["url"]])
+    return response
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["POST"])
+def saml_acs(request: HttpRequest, workspace_name: str, alias: str) -> HttpResponse:
+    """The Assertion Consumer Service. The provider's form arrives from another site, so the
+    browser sends no session cookie (SameSite=Lax): this page posts the Response on, from this
+    site, to `saml_finish`, where the session (and with it the pending login) is known. Nothing is
+    checked or kept here."""
+    fields = {name: request.POST.get(name, "")[:200_000] for name in ("SAMLResponse", "RelayState")}
+    if not fields["SAMLResponse"]:
+        error = oidc.LoginError("The request carries no SAML response.", code="malformed")
+        return _failure(request, error, alias=alias)
+    context = {
+        "title": "Signing in",
+        "action": reverse("signin:saml_finish", args=[workspace_name, alias]),
+        "fields": fields,
+        "explanation": "Finishing the sign-in…",
+        "same_site": True,
+    }
+    return render(request, "signin/autopost.html", context)
+
+
+@never_cache
+@require_http_methods(["POST"])
+def saml_finish(request: HttpRequest, workspace_name: str, alias: str) -> HttpResponse:
+    """The Response checked (`saml.process_response`), with the pending login its RelayState
+    names; without one, an IdP-initiated sign-in, when the identity provider allows it."""
+    identity = None
+    try:
+        identity = _usable_identity(workspace_name, alias)
+        if identity.protocol != SAML:
+            raise oidc.LoginError("This identity provider does not sign in with SAML.", code="protocol", status=404)
+        relay_state = request.POST.get("RelayState", "")
+        pending, why = state.take(request.session, relay_state) if relay_state else (None, "missing")
+        if pending is not None and (pending["workspace"] != workspace_name or pending["alias"] != alias):
+            pending, why = None, "other"
+        if pending is None and not identity.allow_idp_initiated:
+            raise oidc.LoginError(_STATE_REASONS.get(why, _STATE_REASONS["unknown"]), code=f"state_{why or 'other'}")
+        result = saml.process_response(
+            identity,
+            request,
+            saml_response=request.POST.get("SAMLResponse", ""),
+            request_id=pending["request_id"] if pending else None,
+        )
+        if pending is None:
+            pending = {"next": identity.idp_initiated_page or "", "link_user": None}
+        outcome = flow.decide(identity=identity, result=result, linking_user=_linking_user(request, pending))
+        return _act(request, identity, result, outcome, _safe_next(request, pending["next"]))
+    except oidc.LoginError as error:
+        return _failure(request, error, identity=identity, alias=alias)
+    except ValidationError as error:
+        reason = " ".join(error.messages)[:200]
+        return _failure(request, oidc.LoginError(reason, code="account", status=409), identity=identity, alias=alias)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def saml_metadata(request: HttpRequest, workspace_name: str, alias: str) -> HttpResponse:
+    """The service provider's metadata for this identity provider (`saml.metadata`), with an ETag:
+    it changes only when the identity provider does (or the host it is asked for)."""
+    identity = selectors.identity_for_login(workspace_name=workspace_name, alias=alias)
+    if identity is None or identity.protocol != SAML:
+        raise Http404("No SAML identity provider of that name.")
+    activate(identity.provider.workspace_id)
+    tag = hashlib.sha256(
+        f"{identity.pk}:{identity.provider.updated_at.isoformat()}:{request.get_host()}".encode()
+    ).hexdigest()[:32]
+    etag = f'"{tag}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(saml.metadata(identity, request), content_type="application/samlmetadata+xml")
+        if "download" in request.GET:
+            response["Content-Disposition"] = f'attachment; filename="{alias}-sp-metadata.xml"'
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def _safe_next(request: HttpRequest, value: str) -> str:
+    """`value` when it is a URL of this site (no open redirect), else ""."""
+    if value and url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return value
+    return ""
+
+
+@never_cache
+@require_http_methods(["GET"])
+def saml_sls(request: HttpRequest, workspace_name: str, alias: str) -> HttpResponse:
+    """Where the provider's LogoutResponse lands after single logout: the local session ended
+    before; an invalid response is recorded, and either way the browser goes to the login page."""
+    identity = selectors.identity_for_login(workspace_name=workspace_name, alias=alias)
+    if identity is None or identity.protocol != SAML:
+        raise Http404("No SAML identity provider of that name.")
+    activate(identity.provider.workspace_id)
+    if not saml.logout_finished(identity, request):
+        logger.warning("SAML logout response from %s refused", alias)
+    return HttpResponseRedirect(reverse("signin:workspace_login", args=[workspace_name]) + "?local")

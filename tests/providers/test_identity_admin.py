@@ -33,6 +33,8 @@ def form_data(**overrides) -> dict:
         "name_id_policy_format": "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
         "post_binding_authn_request": "on",
         "post_binding_response": "on",
+        "principal_type": "SUBJECT",
+        "allow_create": "on",
         "first_broker_login_flow_alias": "first broker login",
         "update_profile_first_login_mode": "on",
         "domain_names": "",

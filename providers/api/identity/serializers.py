@@ -60,11 +60,14 @@ def setting_read(field: catalogue.IdpField) -> serializers.Field:
 
 def with_settings(*sections: str, make=setting_input, keycloak_keys: bool = False):
     """Adds the catalogue's settings of `sections` to a serializer class, after its own fields,
-    under their model names or, with `keycloak_keys`, under Keycloak's."""
+    under their model names or, with `keycloak_keys`, under Keycloak's (leaving out those Keycloak
+    has no key for)."""
 
     def decorate(cls):
         generated = {
-            (f.keycloak if keycloak_keys else f.name): make(f) for f in catalogue.FIELDS if f.section in sections
+            (f.keycloak if keycloak_keys else f.name): make(f)
+            for f in catalogue.FIELDS
+            if f.section in sections and (f.keycloak or not keycloak_keys)  # a setting Keycloak lacks has no key
         }
         cls._declared_fields = {**cls._declared_fields, **generated}
         return cls
@@ -265,7 +268,11 @@ class IdentityProviderSerializer(serializers.Serializer):
     domains = serializers.SerializerMethodField()
     txt_record = serializers.CharField(source="identity.txt_record")
     redirect_uri = serializers.SerializerMethodField(
-        help_text="The sign-in callback to register at the provider (OIDC and OAuth 2.0)."
+        help_text="The sign-in callback to register at the provider: the OIDC / OAuth 2.0 redirect URI, or "
+        "the SAML Assertion Consumer Service URL."
+    )
+    saml_metadata_url = serializers.SerializerMethodField(
+        help_text="SAML: where this registry's service provider metadata for it is served."
     )
     disabled_at = serializers.DateTimeField(source="identity.disabled_at", allow_null=True)
     created_at = serializers.DateTimeField()
@@ -283,10 +290,18 @@ class IdentityProviderSerializer(serializers.Serializer):
     def get_saml_config(self, obj: Provider) -> dict[str, Any] | None:
         return saml_config(obj.identity) if obj.identity.protocol == SAML else None
 
-    def get_redirect_uri(self, obj: Provider) -> str | None:
-        path = identity_selectors.redirect_path(provider=obj)
+    def get_redirect_uri(self, obj: Provider) -> str:
+        return self._absolute(identity_selectors.redirect_path(provider=obj))
+
+    def get_saml_metadata_url(self, obj: Provider) -> str | None:
+        if obj.identity.protocol != SAML:
+            return None
+        obj.identity.provider = obj  # the path names the provider's workspace and alias
+        return self._absolute(identity_selectors.saml_metadata_path(obj.identity))
+
+    def _absolute(self, path: str) -> str:
         request = self.context.get("request")
-        return request.build_absolute_uri(path) if path and request is not None else path
+        return request.build_absolute_uri(path) if request is not None else path
 
     def get_domains(self, obj: Provider) -> list[dict[str, Any]]:
         return [
