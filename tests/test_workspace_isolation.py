@@ -14,7 +14,7 @@ from accounts.models import DEFAULT_WORKSPACE_ID, Membership, Workspace
 from accounts.services import api_token_create
 from providers.api.identity import examples
 from providers.api.jsonapi import CREATE_EXAMPLE
-from providers.models import AuditEvent, IdentityProvider, IdentityProviderMapper, Project, Provider
+from providers.models import AuditEvent, IdentityProvider, Project, Provider
 from tests.conftest import client_for
 from tests.factories import IdentityProviderFactory, ProjectFactory, ProviderFactory, UserFactory
 
