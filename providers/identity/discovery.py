@@ -218,9 +218,10 @@ def certificate_info(pem: str) -> CertificateInfo:
 
 
 def certificates_expire_at(pem: str) -> datetime:
-    """When the last of the certificates expires: until then a signature can be checked (during a
-    rollover the old certificate's expiry is expected)."""
-    return max(info.not_after for info in certificates_info(pem))
+    """When the first of the certificates expires: the expiry report then tells the operator that a
+    trusted certificate is lapsing, the old one of a rollover included, which is the signal to
+    remove it once the identity provider signs with the new one."""
+    return min(info.not_after for info in certificates_info(pem))
 
 
 def _url_error(message: str) -> ValidationError:
