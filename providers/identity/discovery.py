@@ -447,9 +447,10 @@ def pem_from_base64(data: str) -> str:
 METADATA_MAX_BYTES = 1_000_000
 
 
-def guess_protocol(url: str) -> str:
-    """The protocol a configuration URL most likely serves, when the request does not say."""
-    looks_saml = any(hint in url.lower() for hint in ("saml", "metadata", ".xml"))
+def guess_protocol(url: str, *, entity_id: str = "") -> str:
+    """The protocol a configuration URL most likely serves, when the request does not say; a request
+    choosing an `entity_id` is about SAML metadata, unless the URL is an OIDC discovery document."""
+    looks_saml = bool(entity_id) or any(hint in url.lower() for hint in ("saml", "metadata", ".xml"))
     return SAML if looks_saml and "openid-configuration" not in url else OIDC
 
 
@@ -472,7 +473,7 @@ def import_configuration(
             result = saml_parse_metadata(metadata, entity_id=entity_id)
         except ValidationError as exc:
             raise _rekeyed(exc, field) from exc
-    elif (protocol or guess_protocol(url)) == SAML:
+    elif (protocol or guess_protocol(url, entity_id=entity_id)) == SAML:
         result = saml_fetch_metadata(url, entity_id=entity_id)
     elif entity_id:
         raise ValidationError({"entity_id": ["Only SAML metadata lists entities to choose from."]})

@@ -177,11 +177,12 @@ def test_an_aggregate_with_entity_id_imports_that_identity_provider(operator_cli
 
 
 def test_an_aggregate_chosen_from_a_url_imports_that_identity_provider(operator_client, httpserver):
-    httpserver.expect_request("/metadata.aaitest.xml").respond_with_data(sample(AGGREGATE))
+    # No protocol, and a path without a SAML hint: choosing an entity_id says it is SAML metadata.
+    httpserver.expect_request("/federation/feed").respond_with_data(sample(AGGREGATE))
     chosen = "https://engine.elixir-czech.org/authentication/idp/metadata"
 
     response = operator_client.post(
-        IMPORT, {"url": httpserver.url_for("/metadata.aaitest.xml"), "entity_id": chosen}, format="json"
+        IMPORT, {"url": httpserver.url_for("/federation/feed"), "entity_id": chosen}, format="json"
     )
 
     assert response.status_code == 200, response.content
@@ -235,12 +236,13 @@ def test_the_entity_id_it_describes_is_accepted_for_a_single_identity_provider(o
     assert response.status_code == 200, response.content
 
 
-def test_entity_id_is_refused_for_an_oidc_discovery_url(operator_client, httpserver):
-    response = operator_client.post(
-        IMPORT,
-        {"url": httpserver.url_for("/.well-known/openid-configuration"), "entity_id": "https://idp.example.org"},
-        format="json",
-    )
+@pytest.mark.parametrize(("path", "protocol"), [("/.well-known/openid-configuration", None), ("/realms/acme", "oidc")])
+def test_entity_id_is_refused_for_an_oidc_discovery_url(operator_client, httpserver, path, protocol):
+    body = {"url": httpserver.url_for(path), "entity_id": "https://idp.example.org"}
+    if protocol:
+        body["protocol"] = protocol
+
+    response = operator_client.post(IMPORT, body, format="json")
 
     assert response.status_code == 400, response.content
     assert response.json() == {"entity_id": ["Only SAML metadata lists entities to choose from."]}
