@@ -13,6 +13,7 @@ from .factories import OperatorFactory, ProjectOwnerFactory, UserFactory
 from .fakes.dns_server import FakeDnsServer
 from .idp.github import github_provider  # noqa: F401  (fixture)
 from .idp.oidc_provider import fresh_oidc_provider, oidc_provider  # noqa: F401  (fixtures)
+from .idp.saml_provider import fresh_saml_provider, saml_provider  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from accounts.models import User
 from accounts.roles import OPERATORS, PROJECT_OWNERS
 from providers.api.identity.examples import EXAMPLE_CERTIFICATE
 from providers.catalog import OIDC, SAML, identity_provider_type
-from providers.identity.discovery import certificate_info
+from providers.identity.discovery import certificates_expire_at
 from providers.models import (
     Credential,
     IdentityProvider,
@@ -158,7 +158,7 @@ class IdentityProviderFactory(ModelFactory):
     token_url = factory.LazyAttribute(lambda o: f"{o.base}/token")
     signing_certificate = ""
     certificate_expires_at = factory.LazyAttribute(
-        lambda o: certificate_info(o.signing_certificate).not_after if o.signing_certificate else None
+        lambda o: certificates_expire_at(o.signing_certificate) if o.signing_certificate else None
     )
     disabled_at = factory.LazyAttribute(lambda o: None if o.enabled else timezone.now())
     verification_token = factory.LazyFunction(lambda: secrets.token_urlsafe(12))

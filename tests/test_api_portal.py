@@ -17,6 +17,7 @@ METHODS = ("post", "put", "patch")
 NOT_SENT = {
     "OIDCDiscoveryFromTheIssuer": "fetches the issuer's discovery document from the internet",
     "SAMLMetadataFile": "the value stands for a file the client uploads",
+    "OneIdentityProviderOfAFederationAggregate": "fetches a federation's metadata from the internet",
 }
 
 

@@ -31,7 +31,9 @@ from providers.fetch import FetchError, FetchResult, fetch
 WELL_KNOWN_OIDC = "/.well-known/openid-configuration"
 
 SAML_MD = "urn:oasis:names:tc:SAML:2.0:metadata"
+SAML_MDUI = "urn:oasis:names:tc:SAML:metadata:ui"
 SAML_DS = "http://www.w3.org/2000/09/xmldsig#"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 SAML2_PROTOCOL = "urn:oasis:names:tc:SAML:2.0:protocol"
 SAML_BINDING_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
 SAML_BINDING_REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
@@ -47,6 +49,32 @@ class CertificateInfo:
     not_before: datetime
     not_after: datetime
     fingerprint_sha256: str
+
+
+@dataclass(frozen=True)
+class MetadataCandidate:
+    """One identity provider of a metadata aggregate, as the operator chooses among them."""
+
+    entity_id: str
+    display_name: str
+
+    def label(self) -> str:
+        return f"{self.entity_id} ({self.display_name})" if self.display_name else self.entity_id
+
+
+class MetadataCandidatesError(ValidationError):
+    """Metadata with several identity providers (a federation aggregate) and no `entity_id`
+    choosing one, or one choosing none of them: a ValidationError whose `candidates` the API
+    answers beside the messages, so a client can offer the choice."""
+
+    def __init__(self, message: dict[str, list[str]], candidates: list[MetadataCandidate]):
+        super().__init__(message)
+        self.candidates = candidates
+
+    def rekeyed(self, key: str, field: str) -> "MetadataCandidatesError":
+        """The same error with the messages under `key` moved to `field` (the input they came in)."""
+        errors = {(field if name == key else name): messages for name, messages in self.message_dict.items()}
+        return MetadataCandidatesError(errors, self.candidates)
 
 
 def oidc_discovery_url(value: str) -> str:
@@ -109,12 +137,15 @@ def oidc_discover(url: str) -> dict[str, Any]:
     }
 
 
-def saml_parse_metadata(xml: bytes | str) -> dict[str, Any]:
+def saml_parse_metadata(xml: bytes | str, *, entity_id: str = "") -> dict[str, Any]:
     """Map SAML 2.0 metadata to a SAML identity provider.
 
-    The root may be one EntityDescriptor or an EntitiesDescriptor (a federation feed); the first
-    entity with a SAML 2.0 IDPSSODescriptor is used. Any DOCTYPE is refused outright, which
-    rules out entity expansion (billion laughs) and external entities before they are read.
+    The root may be one EntityDescriptor or an EntitiesDescriptor (a federation aggregate). An
+    aggregate listing one SAML 2.0 identity provider gives that one; one listing several is refused
+    with the candidates (entityID and display name) unless `entity_id` names one: the first is never
+    taken silently. `entity_id` must name the identity provider the metadata describes. Any DOCTYPE
+    is refused outright, which rules out entity expansion (billion laughs) and external entities
+    before they are read.
     """
     try:
         root = SafeET.fromstring(xml, forbid_dtd=True, forbid_entities=True, forbid_external=True)
@@ -131,7 +162,7 @@ def saml_parse_metadata(xml: bytes | str) -> dict[str, Any]:
         entities = list(root.iter(_md("EntityDescriptor")))
     else:
         raise _metadata_error("Metadata must have an EntityDescriptor or EntitiesDescriptor root element.")
-    entity, idp = _first_identity_provider(entities)
+    entity, idp = _chosen_identity_provider(_identity_providers(entities), entity_id=entity_id.strip())
 
     entity_id = (entity.get("entityID") or "").strip()
     if not entity_id:
@@ -154,7 +185,7 @@ def saml_parse_metadata(xml: bytes | str) -> dict[str, Any]:
             "single_sign_on_service_url": sso_url,
             "single_logout_service_url": slo_url,
             "name_id_policy_format": name_id_format,
-            "signing_certificate": _signing_certificate(idp),
+            "signing_certificate": _signing_certificates(idp),
             "want_authn_requests_signed": (idp.get("WantAuthnRequestsSigned") or "").strip() in ("true", "1"),
             "post_binding_authn_request": sso_binding == SAML_BINDING_POST,
             "post_binding_response": True,
@@ -162,16 +193,17 @@ def saml_parse_metadata(xml: bytes | str) -> dict[str, Any]:
     }
 
 
-def saml_fetch_metadata(url: str) -> dict[str, Any]:
-    """Fetch SAML metadata from ``url`` and parse it; every error is reported against "url"."""
+def saml_fetch_metadata(url: str, *, entity_id: str = "") -> dict[str, Any]:
+    """Fetch SAML metadata from ``url`` and parse it; errors about the document are reported against
+    "url" (those about the `entity_id` chosen, against "entity_id")."""
     url = url.strip()
     result = _fetch_ok(
         url, accept="application/samlmetadata+xml, application/xml;q=0.9, text/xml;q=0.8", what="metadata"
     )
     try:
-        return saml_parse_metadata(result.body)
+        return saml_parse_metadata(result.body, entity_id=entity_id)
     except ValidationError as exc:
-        raise ValidationError({"url": exc.message_dict["metadata"]}) from exc
+        raise _rekeyed(exc, "url") from exc
 
 
 CERTIFICATE_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----")
@@ -218,9 +250,10 @@ def certificate_info(pem: str) -> CertificateInfo:
 
 
 def certificates_expire_at(pem: str) -> datetime:
-    """When the last of the certificates expires: until then a signature can be checked (during a
-    rollover the old certificate's expiry is expected)."""
-    return max(info.not_after for info in certificates_info(pem))
+    """When the first of the certificates expires: the expiry report then tells the operator that a
+    trusted certificate is lapsing, the old one of a rollover included, which is the signal to
+    remove it once the identity provider signs with the new one."""
+    return min(info.not_after for info in certificates_info(pem))
 
 
 def _url_error(message: str) -> ValidationError:
@@ -294,13 +327,67 @@ def _md(name: str) -> str:
     return f"{{{SAML_MD}}}{name}"
 
 
-def _first_identity_provider(entities: list[Element]) -> tuple[Element, Element]:
+def _identity_providers(entities: list[Element]) -> list[tuple[Element, Element]]:
+    """Each entity's SAML 2.0 IDPSSODescriptor (the first, if an entity has several)."""
+    found = []
     for entity in entities:
         for idp in entity.findall(_md("IDPSSODescriptor")):
             # Shibboleth-style metadata may also carry SAML 1.x descriptors; only 2.0 is usable.
             if SAML2_PROTOCOL in (idp.get("protocolSupportEnumeration") or "").split():
-                return entity, idp
-    raise _metadata_error("Metadata has no SAML 2.0 IDPSSODescriptor; it does not describe an identity provider.")
+                found.append((entity, idp))
+                break
+    if not found:
+        raise _metadata_error("Metadata has no SAML 2.0 IDPSSODescriptor; it does not describe an identity provider.")
+    return found
+
+
+def _chosen_identity_provider(found: list[tuple[Element, Element]], *, entity_id: str) -> tuple[Element, Element]:
+    """The one identity provider, or the one `entity_id` names; several without a choice, or a
+    choice matching none (or more than one), are refused with the candidates."""
+    if not entity_id:
+        if len(found) == 1:
+            return found[0]
+        candidates = _candidates(found)
+        raise MetadataCandidatesError(
+            {
+                "metadata": [
+                    f"The metadata lists {len(candidates)} identity providers: send `entity_id` with the "
+                    "entityID of the one to import. Candidates: "
+                    + "; ".join(candidate.label() for candidate in candidates)
+                    + "."
+                ]
+            },
+            candidates,
+        )
+    matching = [(entity, idp) for entity, idp in found if (entity.get("entityID") or "").strip() == entity_id]
+    if len(matching) == 1:
+        return matching[0]
+    if matching:
+        message = f"The metadata lists the identity provider {entity_id} {len(matching)} times; it is ambiguous."
+    elif len(found) == 1:
+        described = (found[0][0].get("entityID") or "").strip()
+        message = f"The metadata describes the identity provider {described}, not {entity_id}."
+    else:
+        message = f"No identity provider in the metadata has the entityID {entity_id}."
+    raise MetadataCandidatesError({"entity_id": [message]}, _candidates(found))
+
+
+def _candidates(found: list[tuple[Element, Element]]) -> list[MetadataCandidate]:
+    return [
+        MetadataCandidate(entity_id=(entity.get("entityID") or "").strip(), display_name=_display_name(entity, idp))
+        for entity, idp in found
+    ]
+
+
+def _display_name(entity: Element, idp: Element) -> str:
+    """The identity provider's name for people: mdui:DisplayName (the English one if there are
+    several), else the Organization's OrganizationDisplayName, else ""."""
+    names = idp.findall(f"{_md('Extensions')}/{{{SAML_MDUI}}}UIInfo/{{{SAML_MDUI}}}DisplayName")
+    names = names or entity.findall(f"{_md('Organization')}/{_md('OrganizationDisplayName')}")
+    texts = [(element.get(XML_LANG) or "", " ".join((element.text or "").split())) for element in names]
+    texts = [(lang, text) for lang, text in texts if text]
+    english = [text for lang, text in texts if lang.lower().startswith("en")]
+    return (english or [text for _, text in texts] or [""])[0]
 
 
 def _saml_endpoint(idp: Element, tag: str) -> tuple[str, str]:
@@ -318,23 +405,29 @@ def _saml_endpoint(idp: Element, tag: str) -> tuple[str, str]:
     return "", ""
 
 
-def _signing_certificate(idp: Element) -> str:
-    """The signing certificates as PEM, one after the other (two during a key rollover);
-    KeyDescriptors without ``use`` sign too."""
+def _signing_certificates(idp: Element) -> str:
+    """Every signing certificate as PEM, one after the other, each once (an identity provider rolling
+    its key over publishes two, Entra ID often three); KeyDescriptors without ``use`` sign too, and
+    every X509Certificate of a KeyInfo counts."""
     pems: list[str] = []
     for descriptor in idp.findall(_md("KeyDescriptor")):
-        if descriptor.get("use", "signing") != "signing":
+        if (descriptor.get("use") or "signing").strip() != "signing":
             continue
-        element = descriptor.find(f"{{{SAML_DS}}}KeyInfo/{{{SAML_DS}}}X509Data/{{{SAML_DS}}}X509Certificate")
-        if element is None or not (element.text or "").strip():
+        key_info = descriptor.find(f"{{{SAML_DS}}}KeyInfo")
+        if key_info is None:
             continue
-        pem = pem_from_base64("".join((element.text or "").split()))
-        try:
-            certificate_info(pem)
-        except ValidationError as exc:
-            raise _metadata_error("The signing certificate in the metadata is not a valid X.509 certificate.") from exc
-        if pem not in pems:
-            pems.append(pem)
+        for element in key_info.iter(f"{{{SAML_DS}}}X509Certificate"):
+            if not (element.text or "").strip():
+                continue
+            pem = pem_from_base64("".join((element.text or "").split()))
+            try:
+                certificate_info(pem)
+            except ValidationError as exc:
+                raise _metadata_error(
+                    "The signing certificate in the metadata is not a valid X.509 certificate."
+                ) from exc
+            if pem not in pems:
+                pems.append(pem)
     if not pems:
         raise _metadata_error('The IDPSSODescriptor has no signing certificate (KeyDescriptor use="signing").')
     return "".join(pems)
@@ -354,30 +447,47 @@ def pem_from_base64(data: str) -> str:
 METADATA_MAX_BYTES = 1_000_000
 
 
-def guess_protocol(url: str) -> str:
-    """The protocol a configuration URL most likely serves, when the request does not say."""
-    looks_saml = any(hint in url.lower() for hint in ("saml", "metadata", ".xml"))
+def guess_protocol(url: str, *, entity_id: str = "") -> str:
+    """The protocol a configuration URL most likely serves, when the request does not say; a request
+    choosing an `entity_id` is about SAML metadata, unless the URL is an OIDC discovery document."""
+    looks_saml = bool(entity_id) or any(hint in url.lower() for hint in ("saml", "metadata", ".xml"))
     return SAML if looks_saml and "openid-configuration" not in url else OIDC
 
 
 def import_configuration(
-    *, url: str = "", protocol: str | None = None, metadata: bytes | str | None = None, field: str = "metadata"
+    *,
+    url: str = "",
+    protocol: str | None = None,
+    metadata: bytes | str | None = None,
+    field: str = "metadata",
+    entity_id: str = "",
 ) -> dict[str, Any]:
     """A configuration read from the outside world, nothing saved: SAML metadata given as a document
     (`field` names the input it came in, for errors), or an OIDC discovery document or SAML metadata
-    fetched from `url`. SAML results carry `entity_id` inside `saml_config` too, so the config can be
-    posted as it is."""
+    fetched from `url`. `entity_id` chooses the identity provider of a SAML metadata aggregate. SAML
+    results carry `entity_id` inside `saml_config` too, so the config can be posted as it is."""
     if metadata is not None:
         if len(metadata) > METADATA_MAX_BYTES:
             raise ValidationError({field: [f"At most {METADATA_MAX_BYTES // 1_000_000} MB."]})
         try:
-            result = saml_parse_metadata(metadata)
+            result = saml_parse_metadata(metadata, entity_id=entity_id)
         except ValidationError as exc:
-            raise ValidationError({field: exc.messages}) from exc
-    elif (protocol or guess_protocol(url)) == SAML:
-        result = saml_fetch_metadata(url)
+            raise _rekeyed(exc, field) from exc
+    elif (protocol or guess_protocol(url, entity_id=entity_id)) == SAML:
+        result = saml_fetch_metadata(url, entity_id=entity_id)
+    elif entity_id:
+        raise ValidationError({"entity_id": ["Only SAML metadata lists entities to choose from."]})
     else:
         result = oidc_discover(url)
     if "saml_config" in result and result.get("entity_id"):
         result["saml_config"] = {"entity_id": result["entity_id"], **result["saml_config"]}
     return result
+
+
+def _rekeyed(exc: ValidationError, field: str) -> ValidationError:
+    """A metadata error reported against the input the document came in (`url`, `metadata_xml`…);
+    errors about the `entity_id` chosen stay on `entity_id`, and the candidates stay with them."""
+    if isinstance(exc, MetadataCandidatesError):
+        return exc.rekeyed("metadata", field)
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"metadata": exc.messages}
+    return ValidationError({(field if name == "metadata" else name): messages for name, messages in errors.items()})

@@ -1,9 +1,10 @@
 """An operator creates an OIDC identity provider by importing a discovery document from a local
 server, adds two mappers, runs them on sample claims and disables the provider; the public login
-list follows each step."""
+list follows each step. Another imports one SAML identity provider from a federation aggregate."""
 
 import json
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -92,3 +93,41 @@ def test_operator_imports_an_oidc_provider_adds_mappers_tries_them_and_disables_
     assert IdentityProvider.objects.get(provider__provider_id="acme-sso").provider.enabled is False
     assert public_names(live_server) == []
     assert "acme-client-secret-e2e" not in page.content()
+
+
+def test_operator_chooses_one_identity_provider_of_a_federation_aggregate(page, live_server, console):
+    # The first import answers 400 with the candidates, on purpose.
+    console.allow("the server responded with a status of 400")
+    OperatorFactory(username="idp-admin")
+    aggregate = Path(__file__).resolve().parents[1] / "data" / "saml" / "switch-aaitest-extract.xml"
+    chosen = "https://aai-login-int.hepl.ch/idp/shibboleth"
+    sign_in(page, "idp-admin")
+
+    page.goto("/admin/providers/identityprovider/add/")
+    page.fill("#id_alias", "hep-vaud")
+    page.select_option("#id_protocol", "saml")
+    page.set_input_files("#import-file", str(aggregate))
+    page.click("#import-file-button")
+    page.wait_for_selector("#import-status:has-text('lists 3 identity providers')")
+    assert page.is_visible("#import-entity-id")
+    options = page.locator("#import-entity-id option")
+    assert options.all_inner_texts() == [
+        "AAI Demo Home Organisation — https://aai-demo-idp.switch.ch/idp/shibboleth",
+        f"HEP Vaud - TEST - Haute école pédagogique du canton de Vaud — {chosen}",
+        "ELIXIR research infrastructure AAI — https://engine.elixir-czech.org/authentication/idp/metadata",
+    ]
+    page.select_option("#import-entity-id", chosen)
+    page.click("#import-candidate-button")
+    page.wait_for_selector("#import-status:has-text('Imported')")
+    assert not page.is_visible("#import-entity-id")
+    assert page.input_value("#id_entity_id") == chosen
+    assert page.input_value("#id_display_name") == "HEP Vaud - TEST - Haute école pédagogique du canton de Vaud"
+    assert page.input_value("#id_single_sign_on_service_url") == (
+        "https://aai-login-int.hepl.ch/idp/profile/SAML2/POST/SSO"
+    )
+    assert page.input_value("#id_signing_certificate").count("BEGIN CERTIFICATE") == 2
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+    identity = IdentityProvider.objects.get(provider__provider_id="hep-vaud")
+    assert identity.entity_id == chosen
+    assert identity.signing_certificate.count("BEGIN CERTIFICATE") == 2

@@ -1,5 +1,6 @@
 """Several signing certificates, as an identity provider publishes them while rolling its key
-over: each is checked, all are kept and returned, and the expiry tracked is the last one's."""
+over: each is checked, all are kept and returned, and the expiry tracked is the first one's (the
+expiry report then says the old certificate is lapsing: time to remove it)."""
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -29,17 +30,18 @@ def saml_body(signing_certificate: str) -> dict:
     }
 
 
-def test_two_certificates_are_kept_and_the_expiry_is_the_later_one(operator_client):
+def test_two_certificates_are_kept_and_the_expiry_is_the_earlier_one(operator_client):
     old, new = certificate("old", days=10), certificate("new", days=400)
 
-    response = operator_client.post(IDPS, saml_body(pem(old) + pem(new)), format="json")
+    # The new one first: the expiry is the earliest, not the first listed.
+    response = operator_client.post(IDPS, saml_body(pem(new) + pem(old)), format="json")
 
     assert response.status_code == 201, response.content
     identity = IdentityProvider.objects.get()
-    assert identity.certificate_expires_at == new.not_valid_after_utc
-    assert response.json()["saml_config"]["signing_certificate"] == (pem(old) + pem(new)).strip()
+    assert identity.certificate_expires_at == old.not_valid_after_utc
+    assert response.json()["saml_config"]["signing_certificate"] == (pem(new) + pem(old)).strip()
     keycloak = operator_client.get(f"{IDPS}/corp-saml?representation=keycloak").json()
-    assert keycloak["config"]["signingCertificate"] == f"{bare_base64(old)},{bare_base64(new)}".replace("\n", "")
+    assert keycloak["config"]["signingCertificate"] == f"{bare_base64(new)},{bare_base64(old)}".replace("\n", "")
 
 
 def test_keycloaks_comma_separated_certificates_are_each_read(operator_client):
@@ -56,7 +58,7 @@ def test_keycloaks_comma_separated_certificates_are_each_read(operator_client):
     response = operator_client.post(IDPS, body, format="json")
 
     assert response.status_code == 201, response.content
-    assert IdentityProvider.objects.get().certificate_expires_at == new.not_valid_after_utc
+    assert IdentityProvider.objects.get().certificate_expires_at == old.not_valid_after_utc
 
 
 def test_a_broken_second_certificate_is_refused(operator_client):

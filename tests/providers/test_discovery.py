@@ -7,7 +7,10 @@ from defusedxml import DTDForbidden
 from django.core.exceptions import ValidationError
 
 from providers.identity.discovery import (
+    MetadataCandidate,
+    MetadataCandidatesError,
     certificate_info,
+    certificates_info,
     oidc_discover,
     oidc_discovery_url,
     saml_fetch_metadata,
@@ -325,6 +328,86 @@ def test_saml_parse_metadata_takes_the_identity_provider_from_an_entities_descri
 </md:EntitiesDescriptor>"""
 
     assert saml_parse_metadata(xml)["entity_id"] == "https://idp.example.com/idp"
+
+
+def aggregate(*entities: str) -> str:
+    return f"""<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata"
+        xmlns:mdui="urn:oasis:names:tc:SAML:metadata:ui" Name="federation">{"".join(entities)}
+</md:EntitiesDescriptor>"""
+
+
+def aggregated_idp(entity_id: str, certificate, *, ui_names: str = "", organization_names: str = "") -> str:
+    extensions = f"<md:Extensions><mdui:UIInfo>{ui_names}</mdui:UIInfo></md:Extensions>" if ui_names else ""
+    organization = f"<md:Organization>{organization_names}</md:Organization>" if organization_names else ""
+    return f"""
+  <md:EntityDescriptor xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="{entity_id}">
+    <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">{extensions}
+      <md:KeyDescriptor><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{bare_base64(certificate)}</ds:X509Certificate>
+      </ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+      <md:SingleSignOnService Binding="{POST}" Location="{entity_id}/sso"/>
+    </md:IDPSSODescriptor>{organization}
+  </md:EntityDescriptor>"""
+
+
+def test_saml_parse_metadata_refuses_an_aggregate_of_several_identity_providers_naming_them():
+    certificate = make_certificate("idp")
+    xml = aggregate(
+        aggregated_idp(
+            "https://a.example.edu/idp",
+            certificate,
+            ui_names='<mdui:DisplayName xml:lang="de">Universität A</mdui:DisplayName>'
+            '<mdui:DisplayName xml:lang="en">University A</mdui:DisplayName>',
+            organization_names='<md:OrganizationDisplayName xml:lang="en">A Org</md:OrganizationDisplayName>',
+        ),
+        aggregated_idp(
+            "https://b.example.edu/idp",
+            certificate,
+            organization_names='<md:OrganizationDisplayName xml:lang="fr">École B</md:OrganizationDisplayName>',
+        ),
+        aggregated_idp("https://c.example.edu/idp", certificate),
+    )
+
+    with pytest.raises(MetadataCandidatesError) as caught:
+        saml_parse_metadata(xml)
+
+    assert caught.value.candidates == [
+        MetadataCandidate("https://a.example.edu/idp", "University A"),  # mdui, the English one
+        MetadataCandidate("https://b.example.edu/idp", "École B"),  # else OrganizationDisplayName
+        MetadataCandidate("https://c.example.edu/idp", ""),
+    ]
+    assert caught.value.message_dict == {
+        "metadata": [
+            "The metadata lists 3 identity providers: send `entity_id` with the entityID of the one to import. "
+            "Candidates: https://a.example.edu/idp (University A); https://b.example.edu/idp (École B); "
+            "https://c.example.edu/idp."
+        ]
+    }
+    assert saml_parse_metadata(xml, entity_id=" https://b.example.edu/idp ")["entity_id"] == "https://b.example.edu/idp"
+
+
+def test_saml_parse_metadata_refuses_an_entity_id_listed_twice():
+    certificate = make_certificate("idp")
+    xml = aggregate(*(aggregated_idp("https://a.example.edu/idp", certificate) for _ in range(2)))
+
+    with pytest.raises(MetadataCandidatesError) as caught:
+        saml_parse_metadata(xml, entity_id="https://a.example.edu/idp")
+
+    assert caught.value.message_dict == {
+        "entity_id": ["The metadata lists the identity provider https://a.example.edu/idp 2 times; it is ambiguous."]
+    }
+
+
+def test_saml_parse_metadata_keeps_every_certificate_of_a_key_info_once():
+    first, second = make_certificate("first"), make_certificate("second")
+    xml = aggregate(aggregated_idp("https://a.example.edu/idp", first)).replace(
+        "</ds:X509Data>",
+        f"<ds:X509Certificate>{bare_base64(second)}</ds:X509Certificate></ds:X509Data>"
+        f"<ds:X509Data><ds:X509Certificate>{bare_base64(first)}</ds:X509Certificate></ds:X509Data>",
+    )
+
+    config = saml_parse_metadata(xml)["saml_config"]
+
+    assert [info.subject for info in certificates_info(config["signing_certificate"])] == ["CN=first", "CN=second"]
 
 
 def test_saml_fetch_metadata_reads_metadata_over_http(httpserver):

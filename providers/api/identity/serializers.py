@@ -349,6 +349,12 @@ class ImportConfigSerializer(StrictSerializer):
     protocol = ChoiceField(choices=[("oidc", "oidc"), ("saml", "saml")], required=False)
     metadata_xml = StrictCharField(required=False, max_length=1_000_000, help_text="SAML metadata document.")
     metadata = serializers.FileField(required=False, help_text="SAML metadata file (multipart upload).")
+    entity_id = StrictCharField(
+        required=False,
+        max_length=500,
+        help_text="The entityID of the identity provider to import from SAML metadata listing several "
+        "(a federation aggregate); without it such metadata is refused with the candidates.",
+    )
 
     def validate(self, attrs):
         given = [name for name in ("url", "metadata_xml", "metadata") if attrs.get(name)]

@@ -1,5 +1,8 @@
 """The viewsets of `/api/identity-providers` and `/api/identity-providers/{alias}/mappers`."""
 
+from dataclasses import asdict
+from typing import Any
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -22,7 +25,7 @@ from providers.catalog import PROTOCOL_CHOICES
 from providers.concurrency import version_tag
 from providers.identity import selectors as identity_selectors
 from providers.identity import services as identity_services
-from providers.identity.discovery import METADATA_MAX_BYTES, import_configuration
+from providers.identity.discovery import METADATA_MAX_BYTES, MetadataCandidatesError, import_configuration
 from providers.identity.mappers import mapper_types_catalogue
 from providers.models import ID_CHARACTERS, IdentityProvider, IdentityProviderMapper, Provider
 from providers.services import provider_delete
@@ -244,8 +247,25 @@ class IdentityProviderViewSet(
                 media_type="multipart/form-data",
                 value={"metadata": "(a metadata.xml file)"},
             ),
+            OpenApiExample(
+                "One identity provider of a federation aggregate",
+                request_only=True,
+                value={
+                    "url": "https://metadata.example.org/federation.xml",
+                    "protocol": "saml",
+                    "entity_id": "https://idp.example.edu/idp/shibboleth",
+                },
+            ),
         ],
-        responses={200: OpenApiResponse(description="The parsed configuration."), **BAD_REQUEST, **AUTH_ERRORS},
+        responses={
+            200: OpenApiResponse(description="The parsed configuration."),
+            400: OpenApiResponse(
+                description="Invalid input, named by field. SAML metadata listing several identity providers "
+                "without `entity_id` (or with one naming none of them) also answers `candidates`: "
+                "[{entity_id, display_name}]."
+            ),
+            **AUTH_ERRORS,
+        },
     )
     @action(
         detail=False,
@@ -258,12 +278,20 @@ class IdentityProviderViewSet(
         serializer = ImportConfigSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if data.get("metadata"):
-            upload = data["metadata"].read(METADATA_MAX_BYTES + 1)
-            return Response(import_configuration(metadata=upload, field="metadata"))
-        if data.get("metadata_xml"):
-            return Response(import_configuration(metadata=data["metadata_xml"], field="metadata_xml"))
-        return Response(import_configuration(url=data["url"], protocol=data.get("protocol")))
+        entity_id = data.get("entity_id", "")
+        try:
+            if data.get("metadata"):
+                upload = data["metadata"].read(METADATA_MAX_BYTES + 1)
+                result = import_configuration(metadata=upload, field="metadata", entity_id=entity_id)
+            elif data.get("metadata_xml"):
+                result = import_configuration(metadata=data["metadata_xml"], field="metadata_xml", entity_id=entity_id)
+            else:
+                result = import_configuration(url=data["url"], protocol=data.get("protocol"), entity_id=entity_id)
+        except MetadataCandidatesError as exc:
+            body: dict[str, Any] = {name: list(messages) for name, messages in exc.message_dict.items()}
+            body["candidates"] = [asdict(candidate) for candidate in exc.candidates]
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return Response(result)
 
     @extend_schema(
         summary="Check the domains' DNS TXT records; active once all are verified",

@@ -44,7 +44,44 @@
     status.style.color = isError ? "var(--error-fg, #ba2121)" : "";
   }
 
-  async function send(body, headers) {
+  // The last import's source ({url, protocol} or {file}), sent again with the identity provider an
+  // operator picks when the SAML metadata lists several (a federation aggregate).
+  let lastSource = null;
+  let lastCandidates = [];
+
+  function request(source, entityId) {
+    if (source.file) {
+      const form = new FormData();
+      form.append("metadata", source.file);
+      if (entityId) form.append("entity_id", entityId);
+      return [form, {}];
+    }
+    const payload = { url: source.url };
+    if (source.protocol) payload.protocol = source.protocol;
+    if (entityId) payload.entity_id = entityId;
+    return [JSON.stringify(payload), { "Content-Type": "application/json" }];
+  }
+
+  function showCandidates(candidates) {
+    const row = document.getElementById("import-candidates");
+    const select = document.getElementById("import-entity-id");
+    if (!row || !select) return;
+    lastCandidates = candidates || [];
+    select.replaceChildren();
+    (candidates || []).forEach((candidate) => {
+      const option = document.createElement("option");
+      option.value = candidate.entity_id;
+      option.textContent = candidate.display_name
+        ? candidate.display_name + " — " + candidate.entity_id
+        : candidate.entity_id;
+      select.appendChild(option);
+    });
+    row.hidden = !candidates || candidates.length === 0;
+  }
+
+  async function send(source, entityId, displayName) {
+    lastSource = source;
+    const [body, headers] = request(source, entityId);
     report("Importing…", false);
     try {
       const response = await fetch(endpoint, {
@@ -55,11 +92,22 @@
       });
       const data = await response.json();
       if (!response.ok) {
-        const messages = Object.values(data).flat().join(" ");
-        report("Import failed: " + messages, true);
+        const { candidates, ...errors } = data;
+        showCandidates(candidates);
+        if (candidates && candidates.length && !errors.entity_id) {
+          report(
+            "The metadata lists " + candidates.length + " identity providers: choose the one to import below.",
+            true,
+          );
+        } else {
+          report("Import failed: " + Object.values(errors).flat().join(" "), true);
+        }
         return;
       }
+      showCandidates([]);
       apply(data);
+      const nameInput = document.getElementById("id_display_name");
+      if (displayName && nameInput && !nameInput.value) setField("display_name", displayName);
       report("Imported. Review the fields, then save.", false);
     } catch (error) {
       report("Import failed: " + error, true);
@@ -103,8 +151,7 @@
       urlButton.addEventListener("click", () => {
         const url = document.getElementById("import-url").value.trim();
         const protocol = document.getElementById("import-protocol").value;
-        const payload = protocol ? { url: url, protocol: protocol } : { url: url };
-        send(JSON.stringify(payload), { "Content-Type": "application/json" });
+        send({ url: url, protocol: protocol });
       });
     }
     const dryRun = document.getElementById("mapper-dry-run");
@@ -119,9 +166,15 @@
           report("Choose a metadata file first.", true);
           return;
         }
-        const form = new FormData();
-        form.append("metadata", file);
-        send(form, {});
+        send({ file: file });
+      });
+    }
+    const candidateButton = document.getElementById("import-candidate-button");
+    if (candidateButton) {
+      candidateButton.addEventListener("click", () => {
+        const entityId = document.getElementById("import-entity-id").value;
+        const chosen = lastCandidates.find((candidate) => candidate.entity_id === entityId);
+        if (lastSource && entityId) send(lastSource, entityId, chosen && chosen.display_name);
       });
     }
   });
