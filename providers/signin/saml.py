@@ -24,6 +24,7 @@ from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.authn_request import OneLogin_Saml2_Authn_Request
 from onelogin.saml2.constants import OneLogin_Saml2_Constants
 from onelogin.saml2.errors import OneLogin_Saml2_Error, OneLogin_Saml2_ValidationError
+from onelogin.saml2.response import OneLogin_Saml2_Response
 from onelogin.saml2.settings import OneLogin_Saml2_Settings
 from onelogin.saml2.utils import OneLogin_Saml2_Utils
 
@@ -120,6 +121,7 @@ def _settings(identity: IdentityProvider, request: HttpRequest) -> dict[str, Any
             "signatureAlgorithm": OneLogin_Saml2_Constants.RSA_SHA256,
             "digestAlgorithm": OneLogin_Saml2_Constants.SHA256,
             "allowRepeatAttributeName": True,
+            "allowSingleLabelDomains": True,  # intranet hosts and localhost
         },
     }
 
@@ -151,8 +153,10 @@ class _AuthnRequest(OneLogin_Saml2_Authn_Request):
 def authn_request(identity: IdentityProvider, request: HttpRequest, *, relay_state: str) -> dict[str, Any]:
     """The AuthnRequest for a login: {"binding": "redirect", "url": …} or {"binding": "post",
     "url": …, "fields": {"SAMLRequest": …, "RelayState": …}}, and its "request_id" (the
-    InResponseTo the Response must carry)."""
+    InResponseTo the Response must carry). The used assertion IDs past their NotOnOrAfter are
+    let go here, at the start, off the Response's path."""
     _require_usable(identity)
+    SamlAssertionUse.objects.filter(identity=identity, not_on_or_after__lt=timezone.now()).delete()
     try:
         auth = OneLogin_Saml2_Auth(_request_data(request, acs_path(identity)), _settings(identity, request))
         saml_settings = auth.get_settings()
@@ -191,28 +195,29 @@ def process_response(
             code="unsolicited",
             status=403,
         )
-    post = {"SAMLResponse": saml_response}
+    data = _request_data(request, acs_path(identity), {"SAMLResponse": saml_response})
     try:
-        auth = OneLogin_Saml2_Auth(_request_data(request, acs_path(identity), post), _settings(identity, request))
-        auth.process_response(request_id=request_id)
+        response = OneLogin_Saml2_Response(OneLogin_Saml2_Settings(_settings(identity, request)), saml_response)
+        response.is_valid(data, request_id, raise_exceptions=True)
+        claims = _claims(response)
+        principal = _principal_value(identity, response, claims)
+        answered = response.get_in_response_to()
+        assertion_id, not_on_or_after = response.get_assertion_id(), response.get_assertion_not_on_or_after()
+        # What single logout names the session by (`logout_url`); kept as the login's "tokens".
+        session = {"name_id": response.get_nameid() or "", "name_id_format": response.get_nameid_format() or ""}
+        session["session_index"] = response.get_session_index() or ""
     except OneLogin_Saml2_ValidationError as exc:
         raise LoginError(_reason(str(exc)), code=_code(exc)) from exc
     except (OneLogin_Saml2_Error, ValueError, TypeError) as exc:
         raise LoginError("The SAML response is malformed.", code="malformed") from exc
     except Exception as exc:  # lxml and xmlsec raise their own kinds on hostile XML
         raise LoginError("The SAML response could not be read.", code="malformed") from exc
-    errors = auth.get_errors()
-    if errors or not auth.is_authenticated():
-        raise LoginError(_reason(auth.get_last_error_reason() or ", ".join(errors)), code="invalid")
-    if request_id is not None and auth.get_last_response_in_response_to() != request_id:
-        raise LoginError("The SAML response answers another request.", code="in_response_to")
-    _use_once(identity, auth.get_last_assertion_id(), auth.get_last_assertion_not_on_or_after())
-    claims = _claims(auth)
-    subject = _principal(identity, auth, claims)
-    # What single logout names the session by (`logout_url`); kept as the login's "tokens".
-    session = {"name_id": auth.get_nameid() or "", "name_id_format": auth.get_nameid_format() or ""}
-    session["session_index"] = auth.get_session_index() or ""
-    return LoginResult(subject=subject, claims={**claims, "sub": subject}, tokens=session)
+    if request_id is None and answered:
+        raise LoginError("An unsolicited SAML response answers a request of another sign-in.", code="in_response_to")
+    if not principal:
+        raise LoginError("The SAML response does not name the user (principal).", code="principal")
+    _use_once(identity, assertion_id, not_on_or_after)
+    return LoginResult(subject=principal, claims={**claims, "sub": principal}, tokens=session)
 
 
 def logout_url(identity: IdentityProvider, request: HttpRequest, *, session: dict[str, str], return_to: str) -> str:
@@ -272,7 +277,6 @@ def _use_once(identity: IdentityProvider, assertion_id: str | None, not_on_or_af
     if isinstance(not_on_or_after, int | float):
         expires = datetime.fromtimestamp(not_on_or_after, tz=UTC)
     expires = expires or timezone.now() + timedelta(seconds=PENDING_TTL)
-    SamlAssertionUse.objects.filter(identity=identity, not_on_or_after__lt=timezone.now()).delete()
     try:
         with transaction.atomic():
             SamlAssertionUse.objects.create(identity=identity, assertion_id=assertion_id[:255], not_on_or_after=expires)
@@ -280,11 +284,11 @@ def _use_once(identity: IdentityProvider, assertion_id: str | None, not_on_or_af
         raise LoginError("This SAML assertion was used already (a replay).", code="replay") from exc
 
 
-def _claims(auth: OneLogin_Saml2_Auth) -> dict[str, Any]:
+def _claims(response: OneLogin_Saml2_Response) -> dict[str, Any]:
     """The attributes under their Name and, where one is not already taken, their FriendlyName:
     one value as itself, several as a list; with the standard claims the first login reads."""
     claims: dict[str, Any] = {}
-    for source in (auth.get_attributes(), auth.get_friendlyname_attributes()):
+    for source in (response.get_attributes(), response.get_friendlyname_attributes()):
         for name, values in source.items():
             if name not in claims:
                 claims[name] = values[0] if len(values) == 1 else list(values)
@@ -292,19 +296,18 @@ def _claims(auth: OneLogin_Saml2_Auth) -> dict[str, Any]:
         for name in names:
             if claim not in claims and isinstance(claims.get(name), str):
                 claims[claim] = claims[name]
-    claims["name_id"] = auth.get_nameid() or ""
+    claims["name_id"] = response.get_nameid() or ""
     return claims
 
 
-def _principal(identity: IdentityProvider, auth: OneLogin_Saml2_Auth, claims: dict[str, Any]) -> str:
+def _principal_value(identity: IdentityProvider, response: OneLogin_Saml2_Response, claims: dict[str, Any]) -> str:
+    """The user's id at the provider: the NameID, or the configured attribute's single value."""
     if identity.principal_type == IdentityProvider.PrincipalType.SUBJECT:
-        principal = auth.get_nameid()
+        principal = response.get_nameid()
     else:
         value = claims.get(identity.principal_attribute)
         principal = value if isinstance(value, str) else None
-    if not principal:
-        raise LoginError("The SAML response does not name the user (principal).", code="principal")
-    return str(principal)[:255]
+    return str(principal)[:255] if principal else ""
 
 
 def _reason(message: str) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -26,6 +27,7 @@ USER_COLUMNS = {"email": 254, "first_name": 150, "last_name": 150}
 GROUP_MAPPERS = frozenset({*VALUE_TO_GROUP, "oidc-hardcoded-group-idp-mapper"})
 IMPORT, FORCE = IdentityProvider.SyncMode.IMPORT, IdentityProvider.SyncMode.FORCE
 USERNAME_REFUSED = re.compile(r"[^\w.@+-]")
+MAPPER_CACHE_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,13 @@ class Profile:
 
 def identity_mapper_specs(*, identity: IdentityProvider) -> list[MapperSpec]:
     """The identity provider's mappers as the engine takes them, each with the sync mode it acts by
-    (INHERIT resolved to the identity provider's; LEGACY acts as IMPORT)."""
+    (INHERIT resolved to the identity provider's; LEGACY acts as IMPORT). Cached under the
+    provider's `updated_at`, which every write of the identity provider or its mappers moves
+    (`provider_touch`), so a login never acts on stale mappers and a returning user's costs no query."""
+    key = f"signin:mappers:{identity.pk}:{identity.provider.updated_at.isoformat()}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
     specs = []
     for row in identity.mappers.order_by("id").values_list("name", "mapper_type", "config", "sync_mode"):
         name, mapper_type, config, mode = row
@@ -49,6 +57,7 @@ def identity_mapper_specs(*, identity: IdentityProvider) -> list[MapperSpec]:
         specs.append(
             MapperSpec(name=name, mapper_type=mapper_type, config=config, sync_mode=FORCE if mode == FORCE else IMPORT)
         )
+    cache.set(key, specs, MAPPER_CACHE_SECONDS)
     return specs
 
 

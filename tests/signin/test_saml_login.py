@@ -1,0 +1,310 @@
+"""Signing in through a real SAML 2.0 identity provider (pysaml2 in-process on 127.0.0.1,
+tests/idp/saml_provider.py): the AuthnRequest, the ACS and its same-site finish, the Response's
+checks, replay, rollover, IdP-initiated sign-in, SP metadata and keys."""
+
+import base64
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.contrib.auth import get_user_model
+from lxml import etree
+
+from providers.identity.services import sp_keys
+from providers.models import FederatedIdentity
+from tests.factories import IdentityProviderFactory, OperatorFactory
+from tests.idp.saml_provider import NAMEID_PERSISTENT
+
+from .helpers import HOST, last_signin_event
+
+User = get_user_model()
+pytestmark = pytest.mark.django_db
+SP_ENTITY = f"{HOST}/signin/default/corp/saml/metadata"
+ACS = f"{HOST}/signin/default/corp/saml/acs"
+FINISH = "/signin/default/corp/saml/finish"
+
+
+@pytest.fixture
+def idp(fresh_saml_provider):
+    fresh_saml_provider.set_user(
+        "ana-persistent-id",
+        attributes={"mail": "ana@acme.test", "givenName": "Ana", "sn": "Lima", "groups": ["staff", "dev"]},
+        name_id_format=NAMEID_PERSISTENT,
+    )
+    fresh_saml_provider.register_sp(entity_id=SP_ENTITY, acs_url=ACS)
+    return fresh_saml_provider
+
+
+def saml_identity(idp, **fields):
+    values = {
+        "alias": "corp",
+        "entity_id": idp.entity_id,
+        "single_sign_on_service_url": idp.sso_url,
+        "signing_certificate": idp.certificate_pem(0),
+        "post_binding_authn_request": False,
+        "update_profile_first_login_mode": "off",
+        "name_id_policy_format": NAMEID_PERSISTENT,
+        **fields,
+    }
+    return IdentityProviderFactory(saml=True, **values)
+
+
+def begin(client, query: str = "") -> str:
+    response = client.get("/signin/default/corp/" + (f"?{query}" if query else ""))
+    assert response.status_code == 302, response.content[:500]
+    assert response["Location"].startswith(idp_sso_prefix(response["Location"]))
+    return response["Location"]
+
+
+def idp_sso_prefix(url: str) -> str:
+    return url.split("?")[0]
+
+
+def post_back(client, acs_url: str, fields: dict):
+    """The provider's form to the ACS, then the ACS's own form to the finish, as the browser does."""
+    assert acs_url == ACS
+    relay = client.post(acs_url.removeprefix(HOST), fields)
+    assert relay.status_code == 200 and f'action="{FINISH}"'.encode() in relay.content
+    return client.post(FINISH, fields)
+
+
+def refused(response, status: int, text: str, code: str) -> None:
+    assert response.status_code == status, response.content[:800]
+    assert text in response.content.decode(), response.content.decode()[:1500]
+    event = last_signin_event()
+    assert not event.ok and f"] {code}:" in event.detail, event.detail
+    assert FederatedIdentity.objects.count() == 0 and User.objects.count() == 0
+
+
+def test_sign_in_creates_the_account_from_the_attributes(client, idp):
+    saml_identity(idp)
+    acs_url, fields = idp.sign_in(begin(client))
+    response = post_back(client, acs_url, fields)
+
+    assert response.status_code == 302, response.content[:800]
+    user = User.objects.get()
+    assert (user.email, user.first_name, user.last_name) == ("ana@acme.test", "Ana", "Lima")
+    federated = FederatedIdentity.objects.get()
+    assert federated.subject == "ana-persistent-id" and federated.email == "ana@acme.test"
+    assert last_signin_event().ok
+
+
+def test_the_authn_request_is_what_the_identity_provider_is_configured_for(client, idp):
+    saml_identity(idp, force_authn=True, allow_create=False)
+    location = begin(client)
+    query = parse_qs(urlsplit(location).query)
+    xml = base64.b64decode(query["SAMLRequest"][0])
+    import zlib
+
+    request = etree.fromstring(zlib.decompress(xml, -15))
+    assert request.get("ForceAuthn") == "true"
+    assert request.get("AssertionConsumerServiceURL") == ACS
+    policy = request.find("{urn:oasis:names:tc:SAML:2.0:protocol}NameIDPolicy")
+    assert policy.get("AllowCreate") == "false" and policy.get("Format") == NAMEID_PERSISTENT
+    assert query["RelayState"][0] and "Signature" not in query
+
+
+def test_signed_authn_request_by_post_binding(client, idp):
+    identity = saml_identity(idp, post_binding_authn_request=True, want_authn_requests_signed=True)
+    sp_keys.sp_key_generate(identity=identity, actor=None)
+    identity.refresh_from_db()
+    idp.register_sp(entity_id=SP_ENTITY, acs_url=ACS, certificate=identity.sp_certificate)
+    idp.require_signed_requests()
+    page = client.get("/signin/default/corp/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert f'action="{idp.sso_url}"' in body
+    fields = dict(re.findall(r'name="(SAMLRequest|RelayState)" value="([^"]*)"', body))
+    assert b"<ds:Signature" in base64.b64decode(fields["SAMLRequest"])
+    assert idp.sso_url.split("/sso")[0] in page["Content-Security-Policy"]  # the form may go there
+    acs_url, answer = idp.sign_in(fields)
+    assert post_back(client, acs_url, answer).status_code == 302
+
+
+def test_attribute_principal_and_mappers_by_name_or_friendly_name(client, idp):
+    identity = saml_identity(idp, principal_type="FRIENDLY_ATTRIBUTE", principal_attribute="mail")
+    identity.mappers.create(
+        name="staff",
+        mapper_type="saml-advanced-group-idp-mapper",
+        config={"attribute_name": "groups", "attribute_value": "staff", "group": "access_token_manager"},
+    )
+    identity.mappers.create(
+        name="mail by oid",
+        mapper_type="saml-user-attribute-idp-mapper",
+        config={"attribute_name": "urn:oid:0.9.2342.19200300.100.1.3", "user_attribute": "work_mail"},
+    )
+    acs_url, fields = idp.sign_in(begin(client))
+    response = post_back(client, acs_url, fields)
+    assert response["Location"] == "/admin/"
+    user = User.objects.get()
+    assert FederatedIdentity.objects.get().subject == "ana@acme.test"
+    assert user.groups.filter(name="access_token_manager").exists()
+    assert user.attributes == {"work_mail": "ana@acme.test"}
+
+
+@pytest.mark.parametrize(
+    ("options", "text", "code"),
+    [
+        ({"sign_response": False, "sign_assertion": False}, "No Signature found", "unsigned"),
+        ({"not_on_or_after": -600}, "expired", "expired"),
+        ({"audience": "https://someone-else.test/sp"}, "not a valid audience", "audience"),
+        ({"destination": "https://someone-else.test/acs"}, "refused", "destination"),
+        ({"in_response_to": "_not-our-request"}, "refused", "in_response_to"),
+        ({"cancel": True}, "refused", "invalid"),
+    ],
+)
+def test_response_checks(client, idp, options, text, code):
+    saml_identity(idp)
+    acs_url, fields = idp.sign_in(begin(client), **options)
+    refused(post_back(client, acs_url, fields), 400, text, code)
+
+
+def test_assertion_must_be_signed_when_required(client, idp):
+    saml_identity(idp, want_assertions_signed=True)
+    acs_url, fields = idp.sign_in(begin(client), sign_response=True, sign_assertion=False)
+    refused(post_back(client, acs_url, fields), 400, "is not signed", "unsigned")
+
+
+def test_signed_by_a_certificate_not_trusted(client, idp):
+    saml_identity(idp)
+    idp.use_key(1)
+    acs_url, fields = idp.sign_in(begin(client))
+    refused(post_back(client, acs_url, fields), 400, "Signature validation failed", "signature")
+
+
+def test_certificate_rollover_without_a_failed_login(client, idp):
+    identity = saml_identity(idp)
+    for step in ("old", "both", "switched", "new only"):
+        if step == "both":
+            identity.signing_certificate = idp.certificate_pem(0) + "\n" + idp.certificate_pem(1)
+            identity.save()
+        if step == "switched":
+            idp.use_key(1, publish_both=True)
+        if step == "new only":
+            identity.signing_certificate = idp.certificate_pem(1)
+            identity.save()
+        acs_url, fields = idp.sign_in(begin(client))
+        assert post_back(client, acs_url, fields).status_code == 302, step
+        client.logout()
+
+
+def test_a_response_used_twice_is_a_replay(client, idp):
+    saml_identity(idp, allow_idp_initiated=True, idp_initiated_page="/account/linked/")
+    fields = idp.unsolicited_response(ACS)
+    first = post_back(client, ACS, fields)
+    assert first.status_code == 302 and first["Location"] == "/account/linked/"
+    client.logout()
+    User.objects.all().delete()
+    refused(post_back(client, ACS, fields), 400, "used already", "replay")
+
+
+def test_idp_initiated_is_off_by_default(client, idp):
+    saml_identity(idp)
+    refused(post_back(client, ACS, idp.unsolicited_response(ACS)), 400, "has no state", "state_missing")
+
+
+def test_a_response_for_another_browser_is_refused(client, idp):
+    from django.test import Client
+
+    saml_identity(idp)
+    acs_url, fields = idp.sign_in(begin(client))
+    refused(post_back(Client(), acs_url, fields), 400, "not started in this browser", "state_unknown")
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        b"not xml at all",
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x "boom">]><samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">&x;</samlp:Response>',
+    ],
+)
+def test_malformed_or_hostile_xml(client, idp, document):
+    saml_identity(idp)
+    location = begin(client)
+    relay_state = parse_qs(urlsplit(location).query)["RelayState"][0]
+    fields = {"SAMLResponse": base64.b64encode(document).decode(), "RelayState": relay_state}
+    response = post_back(client, ACS, fields)
+    assert response.status_code == 400 and b"Reference" in response.content
+    assert User.objects.count() == 0
+
+
+def test_signature_wrapping_is_refused(client, idp):
+    """XSW: a forged, unsigned assertion for another user placed before the signed one."""
+    saml_identity(idp)
+    acs_url, fields = idp.sign_in(begin(client), sign_response=False, sign_assertion=True)
+    tree = etree.fromstring(base64.b64decode(fields["SAMLResponse"]))
+    ns = {"saml": "urn:oasis:names:tc:SAML:2.0:assertion", "ds": "http://www.w3.org/2000/09/xmldsig#"}
+    signed = tree.find("saml:Assertion", ns)
+    forged = etree.fromstring(etree.tostring(signed))
+    forged.remove(forged.find("ds:Signature", ns))
+    forged.set("ID", "_forged")
+    forged.find("saml:Subject/saml:NameID", ns).text = "mallory"
+    signed.addprevious(forged)
+    fields = {**fields, "SAMLResponse": base64.b64encode(etree.tostring(tree)).decode()}
+    refused(post_back(client, acs_url, fields), 400, "refused", "invalid")
+
+
+def test_encrypted_assertion_is_decrypted_with_the_sp_key(client, idp):
+    identity = saml_identity(idp, want_assertions_encrypted=True)
+    sp_keys.sp_key_generate(identity=identity, actor=None)
+    identity.refresh_from_db()
+    idp.register_sp(entity_id=SP_ENTITY, acs_url=ACS, certificate=identity.sp_certificate)
+    acs_url, fields = idp.sign_in(begin(client), encrypt_assertion=True)
+    assert b"EncryptedAssertion" in base64.b64decode(fields["SAMLResponse"])
+    assert post_back(client, acs_url, fields).status_code == 302
+    assert FederatedIdentity.objects.get().subject == "ana-persistent-id"
+
+
+def test_sp_metadata_with_etag_and_the_rollover_key(client, idp):
+    identity = saml_identity(idp)
+    first = client.get("/signin/default/corp/saml/metadata")
+    assert first.status_code == 200 and first["Content-Type"] == "application/samlmetadata+xml"
+    document = etree.fromstring(first.content)
+    assert document.get("entityID") == SP_ENTITY
+    assert ACS in first.content.decode()
+    assert client.get("/signin/default/corp/saml/metadata", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+    operator = OperatorFactory()
+    sp_keys.sp_key_generate(identity=identity, actor=operator)
+    sp_keys.sp_key_generate(identity=identity, actor=operator)
+    identity.refresh_from_db()
+    second = client.get("/signin/default/corp/saml/metadata", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert second.status_code == 200
+    assert second.content.decode().count("<ds:X509Certificate>") >= 2  # the current and the next key
+    assert identity.sp_private_key not in second.content.decode()
+    sp_keys.sp_key_activate_next(identity=identity, actor=operator)
+    identity.refresh_from_db()
+    assert not identity.sp_next_certificate and identity.sp_certificate
+
+
+def test_sp_keys_are_encrypted_at_rest(idp):
+    from django.db import connection
+
+    identity = saml_identity(idp)
+    sp_keys.sp_key_generate(identity=identity, actor=None)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sp_private_key FROM providers_identityprovider WHERE id = %s", [identity.pk])
+        raw = cursor.fetchone()[0]
+    raw = raw.decode() if isinstance(raw, bytes | memoryview) else str(raw)
+    assert "PRIVATE KEY" not in raw
+
+
+def test_returning_user_finish_costs_at_most_12_statements_and_no_outbound_call(client, idp):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from .test_oidc_login import TRANSACTION_CONTROL
+
+    saml_identity(idp)
+    acs_url, fields = idp.sign_in(begin(client))
+    assert post_back(client, acs_url, fields).status_code == 302
+    client.logout()
+    acs_url, fields = idp.sign_in(begin(client))
+    client.post(acs_url.removeprefix(HOST), fields)
+    answered = len(idp.requests)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(FINISH, fields)
+    statements = [q["sql"] for q in captured.captured_queries if not TRANSACTION_CONTROL.match(q["sql"])]
+    assert response.status_code == 302
+    assert len(statements) <= 12, "\n".join(statements)
+    assert len(idp.requests) == answered  # the finish asked the provider nothing
