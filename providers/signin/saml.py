@@ -37,6 +37,8 @@ from providers.models import IdentityProvider, SamlAssertionUse
 from .oidc import LoginError, LoginResult
 from .state import PENDING_TTL
 
+# python3-saml reads the clock drift it allows in NotBefore/NotOnOrAfter from this constant (there
+# is no setting per request): the product's skew, the same as for ID tokens, for the whole process.
 OneLogin_Saml2_Constants.ALLOWED_CLOCK_DRIFT = settings.SIGNIN_CLOCK_SKEW
 NAMEID_UNSPECIFIED = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
 PEM_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)

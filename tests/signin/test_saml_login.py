@@ -215,7 +215,8 @@ def test_a_response_for_another_browser_is_refused(client, idp):
     "document",
     [
         b"not xml at all",
-        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x "boom">]><samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">&x;</samlp:Response>',
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x "boom">]>'
+        b'<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">&x;</samlp:Response>',
     ],
 )
 def test_malformed_or_hostile_xml(client, idp, document):
