@@ -316,16 +316,8 @@ def _token_request(
 
 
 def _userinfo(url: str, access_token: str) -> dict[str, Any]:
-    try:
-        result = fetch(url, accept="application/json", headers={"Authorization": f"Bearer {access_token}"})
-    except FetchError as exc:
-        raise LoginError(f"The user information could not be fetched: {exc}", code="userinfo", status=502) from exc
-    document = _json_object(result.body) if result.status == 200 else None
-    if document is None:
-        raise LoginError(
-            f"The provider's user information (HTTP {result.status}) is not a JSON object.", code="userinfo", status=502
-        )
-    return document
+    headers = {"Authorization": f"Bearer {access_token}"}
+    return _get_json(url, what="user information", code="userinfo", headers=headers)[0]
 
 
 def _is_github(identity: IdentityProvider, links: Endpoints) -> bool:
@@ -373,16 +365,18 @@ def _ttl(headers: dict[str, str]) -> int:
     return max(MIN_DOCUMENT_TTL, min(ttl, MAX_DOCUMENT_TTL))
 
 
-def _fetch_document(url: str, *, what: str) -> tuple[dict[str, Any], int]:
+def _get_json(
+    url: str, *, what: str, code: str = "unreachable", headers: dict[str, str] | None = None
+) -> tuple[dict[str, Any], int]:
+    """The JSON object at `url` and how long it may be cached; a `LoginError` naming `what` when it
+    cannot be fetched or is not a JSON object."""
     try:
-        result = fetch(url, accept="application/json")
+        result = fetch(url, accept="application/json", headers=headers)
     except FetchError as exc:
-        raise LoginError(f"The provider's {what} could not be fetched: {exc}", code="unreachable", status=502) from exc
+        raise LoginError(f"The provider's {what} could not be fetched: {exc}", code=code, status=502) from exc
     document = _json_object(result.body) if result.status == 200 else None
     if document is None:
-        raise LoginError(
-            f"The provider's {what} (HTTP {result.status}) is not a JSON object.", code="unreachable", status=502
-        )
+        raise LoginError(f"The provider's {what} (HTTP {result.status}) is not a JSON object.", code=code, status=502)
     return document, _ttl(result.headers)
 
 
@@ -395,7 +389,7 @@ def _discovery_document(issuer: str) -> dict[str, Any]:
     key = discovery_cache_key(issuer)
     document = cache.get(key)
     if document is None:
-        document, ttl = _fetch_document(issuer.rstrip("/") + WELL_KNOWN_OIDC, what="discovery document")
+        document, ttl = _get_json(issuer.rstrip("/") + WELL_KNOWN_OIDC, what="discovery document")
         if document.get("issuer") != issuer:
             raise LoginError("The discovery document is for another issuer.", code="issuer", status=502)
         cache.set(key, document, ttl)
@@ -413,7 +407,7 @@ def _keys(jwks_url: str, *, kid: str | None) -> KeySet:
     if cached is not None and not cache.add(_cache_key("jwks-refetch", jwks_url), time.time(), JWKS_REFETCH_INTERVAL):
         return _key_set(cached)  # refetched a moment ago: the kid is not the provider's
     try:
-        document, ttl = _fetch_document(jwks_url, what="signing keys (JWKS)")
+        document, ttl = _get_json(jwks_url, what="signing keys (JWKS)")
     except LoginError:
         if cached is not None:
             return _key_set(cached)

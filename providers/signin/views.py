@@ -159,11 +159,8 @@ def callback(request: HttpRequest, workspace_name: str, alias: str) -> HttpRespo
         linking_user = _linking_user(request, pending)
         outcome = flow.decide(identity=identity, result=result, linking_user=linking_user)
         return _act(request, identity, result, outcome, pending["next"])
-    except oidc.LoginError as error:
+    except (oidc.LoginError, ValidationError) as error:
         return _failure(request, error, identity=identity, alias=alias)
-    except ValidationError as error:
-        reason = " ".join(error.messages)[:200]
-        return _failure(request, oidc.LoginError(reason, code="account", status=409), identity=identity, alias=alias)
 
 
 _STATE_REASONS = {
@@ -281,7 +278,7 @@ def prove(request: HttpRequest) -> HttpResponse:
                     tokens={},
                 )
             except ValidationError as exc:
-                return _failure(request, oidc.LoginError(" ".join(exc.messages), code="account", status=409), identity)
+                return _failure(request, exc, identity)
             state.drop_first_login(request.session)
             result = oidc.LoginResult(subject=held["subject"], claims=held["claims"], tokens={})
             return _signed_in(request, user, identity, result, held["next"])
@@ -399,8 +396,15 @@ def _signed_in(
 
 
 def _failure(
-    request: HttpRequest, error: oidc.LoginError, identity: IdentityProvider | None = None, alias: str = ""
+    request: HttpRequest,
+    error: oidc.LoginError | ValidationError,
+    identity: IdentityProvider | None = None,
+    alias: str = "",
 ) -> HttpResponse:
+    """The refusal's page, log line and audit entry, under one reference. A `ValidationError` is
+    a service refusing the account (a link taken, a name in use): a 409."""
+    if isinstance(error, ValidationError):
+        error = oidc.LoginError(" ".join(error.messages)[:200], code="account", status=409)
     reference = secrets.token_hex(4).upper()
     alias = identity.provider.provider_id if identity is not None else alias
     logger.warning("sign-in refused [%s] %s: %s", reference, error.code, error.reason)
@@ -562,11 +566,8 @@ def saml_finish(request: HttpRequest, workspace_name: str, alias: str) -> HttpRe
             pending = {"next": identity.idp_initiated_page or "", "link_user": None}
         outcome = flow.decide(identity=identity, result=result, linking_user=_linking_user(request, pending))
         return _act(request, identity, result, outcome, _safe_next(request, pending["next"]))
-    except oidc.LoginError as error:
+    except (oidc.LoginError, ValidationError) as error:
         return _failure(request, error, identity=identity, alias=alias)
-    except ValidationError as error:
-        reason = " ".join(error.messages)[:200]
-        return _failure(request, oidc.LoginError(reason, code="account", status=409), identity=identity, alias=alias)
 
 
 @never_cache
