@@ -5,7 +5,8 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
-from django.db.models import Count, Max, Prefetch, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce, Least
 from django.urls import reverse
 from django.utils import timezone
 
@@ -150,12 +151,21 @@ def identity_admin_list() -> QuerySet[IdentityProvider]:
 
 
 def certificates_expiring(*, days: int) -> QuerySet[IdentityProvider]:
-    """Identity providers whose SAML signing certificate expired or expires within `days`, soonest first."""
+    """SAML identity providers whose signing certificate (the provider's) or service provider
+    certificate (this registry's, for it) expired or expires within `days`, soonest first; each
+    with `expires_at`, the sooner of the two, and `sp_expires_first` when it is this registry's."""
+    limit = timezone.now() + timedelta(days=days)
     return (
-        IdentityProvider.objects.filter(certificate_expires_at__lte=timezone.now() + timedelta(days=days))
+        IdentityProvider.objects.filter(Q(certificate_expires_at__lte=limit) | Q(sp_certificate_expires_at__lte=limit))
+        .annotate(
+            expires_at=Least(
+                Coalesce("certificate_expires_at", "sp_certificate_expires_at"),
+                Coalesce("sp_certificate_expires_at", "certificate_expires_at"),
+            )
+        )
         .select_related("provider")
-        .only("pk", "certificate_expires_at", "provider__provider_id")
-        .order_by("certificate_expires_at", "provider__provider_id")
+        .only("pk", "certificate_expires_at", "sp_certificate_expires_at", "provider__provider_id")
+        .order_by("expires_at", "provider__provider_id")
     )
 
 

@@ -65,6 +65,9 @@ class IdentityProvider(models.Model):
 
     sp_private_key = EncryptedTextField("service provider key", null=True, blank=True, editable=False)
     sp_certificate = models.TextField("service provider certificate", blank=True, editable=False)
+    sp_certificate_expires_at = models.DateTimeField(
+        "service provider certificate expires at", null=True, blank=True, editable=False
+    )
     sp_next_private_key = EncryptedTextField("next service provider key", null=True, blank=True, editable=False)
     sp_next_certificate = models.TextField(
         "next service provider certificate",

@@ -309,3 +309,26 @@ def test_returning_user_finish_costs_at_most_12_statements_and_no_outbound_call(
     assert response.status_code == 302
     assert len(statements) <= 12, "\n".join(statements)
     assert len(idp.requests) == answered  # the finish asked the provider nothing
+
+
+def test_the_sp_certificate_joins_the_expiry_report(client, idp):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from providers.identity.selectors import certificates_expiring
+
+    identity = saml_identity(idp)
+    identity.certificate_expires_at = timezone.now() + timedelta(days=3000)
+    identity.save()
+    sp_keys.sp_key_generate(identity=identity, actor=None)
+    identity.refresh_from_db()
+    assert identity.sp_certificate_expires_at > timezone.now() + timedelta(days=1000)
+    assert not certificates_expiring(days=30).exists()
+    identity.sp_certificate_expires_at = timezone.now() + timedelta(days=5)
+    identity.save()
+    [row] = certificates_expiring(days=30)
+    assert row.expires_at == identity.sp_certificate_expires_at
+    client.force_login(OperatorFactory())
+    page = client.get("/admin/").content.decode()
+    assert "(this registry's SP certificate)" in page, page[page.find("dashboard-certificates") :][:800]

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from providers import audit
+from providers.identity.discovery import certificates_expire_at
 from providers.models import AuditEvent, IdentityProvider
 from providers.services import provider_touch
 
@@ -55,7 +56,8 @@ def sp_key_generate(*, identity: IdentityProvider, actor) -> str:
     which = "next" if identity.sp_certificate else "current"
     if which == "current":
         identity.sp_private_key, identity.sp_certificate = private, certificate
-        fields = ["sp_private_key", "sp_certificate"]
+        identity.sp_certificate_expires_at = certificates_expire_at(certificate)
+        fields = ["sp_private_key", "sp_certificate", "sp_certificate_expires_at"]
     else:
         identity.sp_next_private_key, identity.sp_next_certificate = private, certificate
         fields = ["sp_next_private_key", "sp_next_certificate"]
@@ -72,7 +74,9 @@ def sp_key_activate_next(*, identity: IdentityProvider, actor) -> None:
     if not identity.sp_next_certificate:
         raise ValidationError({"sp_key": ["There is no next key to activate: generate one first."]})
     identity.sp_private_key, identity.sp_certificate = identity.sp_next_private_key, identity.sp_next_certificate
+    identity.sp_certificate_expires_at = certificates_expire_at(identity.sp_certificate)
     identity.sp_next_private_key, identity.sp_next_certificate = None, ""
-    identity.save(update_fields=["sp_private_key", "sp_certificate", "sp_next_private_key", "sp_next_certificate"])
+    fields = ["sp_private_key", "sp_certificate", "sp_certificate_expires_at", "sp_next_private_key"]
+    identity.save(update_fields=[*fields, "sp_next_certificate"])
     provider_touch(provider_pk=identity.provider_id, actor=actor)
     audit.record(action=AuditEvent.Action.ROTATE, actor=actor, obj=identity.provider, fields=["SP key (activated)"])
