@@ -332,3 +332,25 @@ def test_the_sp_certificate_joins_the_expiry_report(client, idp):
     client.force_login(OperatorFactory())
     page = client.get("/admin/").content.decode()
     assert "(this registry's SP certificate)" in page, page[page.find("dashboard-certificates") :][:800]
+
+
+def test_single_logout_at_the_provider(client, idp, caplog):
+    from tests.idp.oidc_provider import http_client, http_request
+
+    sls = f"{HOST}/signin/default/corp/saml/sls"
+    idp.register_sp(entity_id=SP_ENTITY, acs_url=ACS, sls_url=sls)
+    saml_identity(idp, logout_at_provider=True, single_logout_service_url=idp.slo_url)
+    acs_url, fields = idp.sign_in(begin(client))
+    assert post_back(client, acs_url, fields).status_code == 302
+
+    logout = client.post("/logout/")
+    assert "_auth_user_id" not in client.session
+    assert logout.status_code == 302 and logout["Location"].startswith(idp.slo_url + "?SAMLRequest=")
+    answer = http_request(http_client(), logout["Location"])
+    assert answer.status in (302, 303), answer.body[:300]
+    assert len(idp.logout_requests) == 1
+    back = answer.headers["Location"]
+    assert back.startswith(sls + "?SAMLResponse=")
+    finished = client.get(back.removeprefix(HOST))
+    assert finished.status_code == 302 and finished["Location"] == "/login/default/?local"
+    assert "logout response" not in caplog.text  # the provider's LogoutResponse was valid
