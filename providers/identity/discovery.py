@@ -465,7 +465,8 @@ def import_configuration(
     """A configuration read from the outside world, nothing saved: SAML metadata given as a document
     (`field` names the input it came in, for errors), or an OIDC discovery document or SAML metadata
     fetched from `url`. `entity_id` chooses the identity provider of a SAML metadata aggregate. SAML
-    results carry `entity_id` inside `saml_config` too, so the config can be posted as it is."""
+    results carry `entity_id` inside `saml_config` too, so the config can be posted as it is; fetched
+    from a URL, they carry it as `metadata_url`, so the saved identity provider can be refreshed."""
     if metadata is not None:
         if len(metadata) > METADATA_MAX_BYTES:
             raise ValidationError({field: [f"At most {METADATA_MAX_BYTES // 1_000_000} MB."]})
@@ -475,6 +476,8 @@ def import_configuration(
             raise _rekeyed(exc, field) from exc
     elif (protocol or guess_protocol(url, entity_id=entity_id)) == SAML:
         result = saml_fetch_metadata(url, entity_id=entity_id)
+        # Where it came from, so the saved identity provider can refresh it (metadata refresh).
+        result["saml_config"]["metadata_url"] = url.strip()
     elif entity_id:
         raise ValidationError({"entity_id": ["Only SAML metadata lists entities to choose from."]})
     else:

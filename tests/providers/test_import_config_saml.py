@@ -21,7 +21,9 @@ from tests.providers.import_config_helpers import (
 )
 
 
-def expected_saml_import(certificate: x509.Certificate) -> dict:
+def expected_saml_import(certificate: x509.Certificate, *, metadata_url: str = "") -> dict:
+    """What importing `idp_metadata(certificate)` answers; fetched from `metadata_url`, the config
+    names it, so the identity provider saved from it can refresh its metadata."""
     return {
         "protocol": "saml",
         "entity_id": ENTITY_ID,
@@ -34,6 +36,7 @@ def expected_saml_import(certificate: x509.Certificate) -> dict:
             "want_authn_requests_signed": True,
             "post_binding_authn_request": True,
             "post_binding_response": True,
+            **({"metadata_url": metadata_url} if metadata_url else {}),
         },
     }
 
@@ -46,7 +49,7 @@ def test_import_maps_saml_metadata_from_its_url(operator_client, httpserver, sig
     response = operator_client.post(IMPORT, {"url": httpserver.url_for(METADATA_PATH)}, format="json")
 
     assert response.status_code == 200, response.content
-    assert response.json() == expected_saml_import(signing_certificate)
+    assert response.json() == expected_saml_import(signing_certificate, metadata_url=httpserver.url_for(METADATA_PATH))
     [(request, _)] = httpserver.log
     assert "application/samlmetadata+xml" in request.headers["Accept"]
     assert_nothing_saved()
@@ -60,7 +63,9 @@ def test_import_with_protocol_saml_reads_metadata_from_any_path(operator_client,
     )
 
     assert response.status_code == 200, response.content
-    assert response.json() == expected_saml_import(signing_certificate)
+    assert response.json() == expected_saml_import(
+        signing_certificate, metadata_url=httpserver.url_for("/app/exk1abc/sso")
+    )
 
 
 def test_import_maps_inline_saml_metadata(operator_client, httpserver, signing_certificate):
@@ -79,6 +84,22 @@ def test_import_maps_an_uploaded_saml_metadata_file(operator_client, httpserver,
     assert response.json() == expected_saml_import(signing_certificate)
     assert httpserver.log == []
     assert_nothing_saved()
+
+
+def test_saml_config_imported_from_a_url_saves_the_url_to_refresh_from(
+    operator_client, httpserver, signing_certificate
+):
+    httpserver.expect_request(METADATA_PATH).respond_with_data(idp_metadata(signing_certificate))
+    url = httpserver.url_for(METADATA_PATH)
+    imported = operator_client.post(IMPORT, {"url": f"  {url} ", "protocol": "saml"}, format="json").json()
+
+    response = operator_client.post(
+        IDPS, {"alias": "acme-saml", "provider_id": "saml", "saml_config": imported["saml_config"]}, format="json"
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["saml_config"]["metadata_url"] == url
+    assert IdentityProvider.objects.get(provider__provider_id="acme-saml").metadata_url == url
 
 
 def test_imported_saml_config_creates_an_identity_provider(operator_client, signing_certificate):
