@@ -47,10 +47,11 @@ def log_addition(*, actor, obj: models.Model) -> None:
     audit.record(action="create", actor=actor, obj=obj)
 
 
-def log_change(*, actor, obj: models.Model, fields: list[str], action: str = "update") -> None:
+def log_change(*, actor, obj: models.Model, fields: list[str], action: str = "update", detail: str = "") -> None:
+    """`detail`: what the audit event adds about the change (never a value that is a secret)."""
     if fields:
         _log(actor=actor, obj=obj, action_flag=CHANGE, message=[{"changed": {"fields": fields}}])
-        audit.record(action=action, actor=actor, obj=obj, fields=fields)
+        audit.record(action=action, actor=actor, obj=obj, fields=fields, detail=detail)
 
 
 def log_deletion(*, actor, obj: models.Model) -> None:

@@ -18,6 +18,7 @@ NOT_SENT = {
     "OIDCDiscoveryFromTheIssuer": "fetches the issuer's discovery document from the internet",
     "SAMLMetadataFile": "the value stands for a file the client uploads",
     "OneIdentityProviderOfAFederationAggregate": "fetches a federation's metadata from the internet",
+    "KeepUnlistedCertificates": "fetches a SAML identity provider's metadata from its metadata URL",
 }
 
 

@@ -113,6 +113,7 @@ WRITES = [
     ("patch", "backend/projects/shop", {"name": "taken over"}),
     ("put", "identity-providers/okta", {"alias": "okta", "displayName": "taken over"}),
     ("delete", "identity-providers/okta", None),
+    ("post", "identity-providers/okta/refresh-metadata", {"remove_missing": True}),
     (
         "post",
         "identity-providers/okta/mappers",

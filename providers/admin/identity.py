@@ -21,7 +21,7 @@ from providers.catalog import (
 from providers.identity import catalogue
 from providers.identity import selectors as identity_selectors
 from providers.identity import services as identity_services
-from providers.identity.discovery import certificate_info
+from providers.identity.discovery import certificate_blocks, certificate_info
 from providers.identity.mappers import MAPPER_TYPES, Grantor, mapper_config_validate
 from providers.identity.services import sp_keys
 from providers.models import IdentityProvider, IdentityProviderMapper, Provider
@@ -325,6 +325,11 @@ class IdentityProviderAdmin(WorkspaceColumns, WorkspaceOnAdd, ServiceLoggedAdmin
             buttons = [("sp-key", "Publish the next SP key" if obj.sp_certificate else "Generate the SP key")]
             if obj.sp_next_certificate:
                 buttons = [("sp-key-activate", "Sign with the next SP key")]
+            if obj.metadata_url:
+                buttons.append(("refresh-metadata", "Refresh metadata"))
+                # Removing is for a rollover's end: only when there is a certificate to spare.
+                if len(certificate_blocks(obj.signing_certificate)) > 1:
+                    buttons.append(("refresh-metadata-remove", "Refresh metadata, removing unlisted certificates"))
             context["lifecycle_buttons"] = [*context.get("lifecycle_buttons", []), *buttons]
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -381,7 +386,8 @@ class IdentityProviderAdmin(WorkspaceColumns, WorkspaceOnAdd, ServiceLoggedAdmin
         return urls + super().get_urls()
 
     def lifecycle_view(self, request, object_id: str, operation: str):
-        """POST-only buttons of the change page: verify domains, enable, disable."""
+        """POST-only buttons of the change page: verify domains, enable, disable; SAML: the SP key,
+        metadata refresh."""
         obj = self.get_object(request, object_id)
         if obj is None or request.method != "POST" or not self.has_change_permission(request, obj):
             raise PermissionDenied
@@ -390,6 +396,10 @@ class IdentityProviderAdmin(WorkspaceColumns, WorkspaceOnAdd, ServiceLoggedAdmin
         operations: dict[str, Any] = {
             "sp-key": None,
             "sp-key-activate": None,
+            "refresh-metadata": lambda request, queryset: self._refresh_metadata(request, obj, remove_missing=False),
+            "refresh-metadata-remove": lambda request, queryset: self._refresh_metadata(
+                request, obj, remove_missing=True
+            ),
             "verify": self._verify_domains,
             "enable": lambda request, queryset: self._set_enabled(request, queryset, True),
             "disable": lambda request, queryset: self._set_enabled(request, queryset, False),
@@ -419,6 +429,30 @@ class IdentityProviderAdmin(WorkspaceColumns, WorkspaceOnAdd, ServiceLoggedAdmin
                 )
         except ValidationError as exc:
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
+
+    def _refresh_metadata(self, request, identity: IdentityProvider, *, remove_missing: bool) -> None:
+        """The refresh's report as messages: what changed, and the certificates the metadata no
+        longer lists that stay trusted until the operator removes them."""
+        try:
+            report = identity_services.identity_provider_refresh_metadata(
+                identity=identity, actor=request.user, remove_missing=remove_missing
+            )
+        except ValidationError as exc:
+            self.message_user(request, "Metadata refresh failed: " + " ".join(exc.messages), messages.ERROR)
+            return
+        details = [f"added {', '.join(report.added)}"] if report.added else []
+        details += [f"removed {', '.join(report.removed)}"] if report.removed else []
+        details += [f"{change.field.replace('_', ' ')}: {change.new}" for change in report.changed_urls]
+        text = f"Metadata refreshed: {report.summary}" + (f" ({'; '.join(details)})." if details else ".")
+        self.message_user(request, text, messages.SUCCESS if report.changed else messages.INFO)
+        if report.kept:
+            self.message_user(
+                request,
+                f"Still trusted though the metadata no longer lists them: {', '.join(report.kept)}. Once the "
+                "provider signs with its new certificate, remove them with “Refresh metadata, removing unlisted "
+                "certificates”.",
+                messages.WARNING,
+            )
 
     @admin.action(description="Verify domains (DNS TXT) of selected identity providers", permissions=["change"])
     def verify_domains(self, request, queryset):

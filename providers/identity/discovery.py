@@ -218,6 +218,11 @@ def certificates_pem(value: str) -> str:
     return "".join(pem_from_base64("".join(part.split())) for part in text.split(",") if part.strip())
 
 
+def certificate_blocks(value: str) -> list[str]:
+    """Each certificate of `value` (see `certificates_pem`) as its own PEM block, in order."""
+    return CERTIFICATE_BLOCK.findall(certificates_pem(value)) if value.strip() else []
+
+
 def certificates_info(pem: str) -> list[CertificateInfo]:
     """Subject, validity and SHA-256 fingerprint of each certificate (an IdP rolling its key over
     publishes two), for display and expiry tracking. Only certificates: anything else beside them,

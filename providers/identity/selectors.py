@@ -169,6 +169,24 @@ def certificates_expiring(*, days: int) -> QuerySet[IdentityProvider]:
     )
 
 
+def saml_metadata_refresh_targets(
+    *, alias: str | None = None, workspace: str | None = None
+) -> QuerySet[IdentityProvider]:
+    """The SAML identity providers a metadata refresh goes through (`manage.py refresh_idp_metadata`):
+    every one with a metadata URL, or those with the alias `alias` whether they have one or not (so
+    the refresh can say why it cannot); in the workspace named `workspace` when given. Ordered by
+    workspace and alias, the secrets never loaded."""
+    rows = (
+        IdentityProvider.objects.filter(protocol=SAML)
+        .select_related("provider__workspace")
+        .defer(*IdentityProvider.SECRET_COLUMNS)
+    )
+    rows = rows.filter(provider__provider_id=alias) if alias is not None else rows.exclude(metadata_url="")
+    if workspace is not None:
+        rows = rows.filter(provider__workspace__name=workspace)
+    return rows.order_by("provider__workspace__name", "provider__provider_id")
+
+
 def identity_for_login(*, workspace_name: str, alias: str) -> IdentityProvider | None:
     """The identity provider a login goes through, found by its workspace's name and its alias in
     one query (the login's URL names both; the caller then acts within that workspace), with its

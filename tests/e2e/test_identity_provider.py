@@ -1,6 +1,8 @@
 """An operator creates an OIDC identity provider by importing a discovery document from a local
 server, adds two mappers, runs them on sample claims and disables the provider; the public login
-list follows each step. Another imports one SAML identity provider from a federation aggregate."""
+list follows each step. Another imports one SAML identity provider from a federation aggregate, and
+another imports one from the test identity provider's metadata URL and follows its key rollover with
+the "Refresh metadata" buttons."""
 
 import json
 import urllib.request
@@ -131,3 +133,41 @@ def test_operator_chooses_one_identity_provider_of_a_federation_aggregate(page, 
     identity = IdentityProvider.objects.get(provider__provider_id="hep-vaud")
     assert identity.entity_id == chosen
     assert identity.signing_certificate.count("BEGIN CERTIFICATE") == 2
+
+
+def test_operator_imports_saml_metadata_from_its_url_and_refreshes_it_after_a_rollover(
+    page, live_server, fresh_saml_provider
+):
+    idp = fresh_saml_provider
+    OperatorFactory(username="idp-admin")
+    sign_in(page, "idp-admin")
+
+    page.goto("/admin/providers/identityprovider/add/")
+    page.fill("#id_alias", "corp-saml")
+    page.fill("#id_display_name", "Corporate SAML")
+    page.select_option("#id_protocol", "saml")
+    page.fill("#import-url", idp.metadata_url)
+    page.select_option("#import-protocol", "saml")
+    page.click("#import-url-button")
+    page.wait_for_selector("#import-status:has-text('Imported')")
+    assert page.input_value("#id_metadata_url") == idp.metadata_url
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+    identity = IdentityProvider.objects.get(provider__provider_id="corp-saml")
+    assert identity.metadata_url == idp.metadata_url
+    assert identity.signing_certificate.count("BEGIN CERTIFICATE") == 1
+
+    idp.publish_both_keys()
+    page.click("button.lifecycle-refresh-metadata")
+    page.wait_for_selector(".messagelist li.success:has-text('Metadata refreshed: 1 certificate added')")
+    identity.refresh_from_db()
+    assert identity.signing_certificate.count("BEGIN CERTIFICATE") == 2
+    assert page.input_value("#id_signing_certificate").count("BEGIN CERTIFICATE") == 2
+
+    idp.use_key(1)
+    page.click("button.lifecycle-refresh-metadata")
+    page.wait_for_selector(".messagelist li.warning:has-text('Still trusted though the metadata no longer lists')")
+    page.click("button.lifecycle-refresh-metadata-remove")
+    page.wait_for_selector(".messagelist li.success:has-text('1 certificate no longer in the metadata, removed')")
+    identity.refresh_from_db()
+    assert identity.signing_certificate.strip() == idp.certificate_pem(1).strip()

@@ -84,6 +84,8 @@ ENDPOINTS = {
     "canonical-dry-run": ("post", f"{IDPS}/corp-oidc/mappers/dry-run", {"claims": {"email": "a@corp.test"}}, False),
     # An empty body fails validation: enough to see who gets past the permission check.
     "canonical-import-config": ("post", f"{IDPS}/import-config", {}, False),
+    # An OIDC provider has no metadata to refresh (a 400): enough to see who gets past the permission check.
+    "canonical-refresh-metadata": ("post", f"{IDPS}/corp-oidc/refresh-metadata", {}, False),
     "idps-list": ("get", "/api/idps", None, False),
     "idps-create": ("post", "/api/idps", NEW_IDP, False),
     "idps-detail": ("get", "/api/idps/{corp}", None, False),
@@ -123,6 +125,7 @@ OK = {
     "canonical-mapper-delete": 204,
     "canonical-dry-run": 200,
     "canonical-import-config": 400,
+    "canonical-refresh-metadata": 400,
     "idps-list": 200,
     "idps-create": 201,
     "idps-detail": 200,
@@ -141,7 +144,8 @@ assert set(OK) == set(ENDPOINTS)
 
 PUBLIC = {"idps-list"}
 READS = {name for name, (method, *_rest) in ENDPOINTS.items() if method == "get"}
-# Dry-run and import-config save nothing but are POSTs: they need `change_identityprovider`.
+# Dry-run and import-config save nothing but are POSTs: they need `change_identityprovider`, as does
+# refresh-metadata.
 WRITES = set(ENDPOINTS) - READS
 
 # By role of `tests.conftest.ROLES`: "plain" is in no group, "owner" in project_owner, "viewer" in

@@ -363,6 +363,38 @@ class ImportConfigSerializer(StrictSerializer):
         return attrs
 
 
+class RefreshMetadataSerializer(StrictSerializer):
+    remove_missing = StrictBooleanField(
+        required=False,
+        default=False,
+        help_text="Stop trusting the signing certificates the metadata no longer lists (never the last one); "
+        "by default they stay trusted and are reported as `kept`.",
+    )
+
+
+class UrlChangeSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="`single_sign_on_service_url` or `single_logout_service_url`.")
+    old = serializers.CharField()
+    new = serializers.CharField()
+
+
+class RefreshReportSerializer(serializers.Serializer):
+    """What a metadata refresh found and did; certificates by their SHA-256 fingerprint."""
+
+    alias = serializers.CharField()
+    workspace = serializers.CharField()
+    changed = serializers.BooleanField(help_text="Whether anything was saved.")
+    added = serializers.ListField(child=serializers.CharField(), help_text="Newly trusted: in the metadata.")
+    removed = serializers.ListField(
+        child=serializers.CharField(), help_text="No longer in the metadata and no longer trusted (`remove_missing`)."
+    )
+    kept = serializers.ListField(child=serializers.CharField(), help_text="No longer in the metadata, still trusted.")
+    trusted = serializers.ListField(child=serializers.CharField(), help_text="Every trusted certificate now.")
+    changed_urls = UrlChangeSerializer(many=True)
+    certificate_expires_at = serializers.DateTimeField(allow_null=True)
+    summary = serializers.CharField(help_text="The same in words, e.g. “1 certificate added”.")
+
+
 @with_settings(catalogue.BROKER, make=setting_read, keycloak_keys=True)
 class KeycloakIdentityProviderSerializer(serializers.Serializer):
     """Read shape of `?representation=keycloak`: Keycloak's IdentityProviderRepresentation."""

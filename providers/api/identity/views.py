@@ -42,6 +42,8 @@ from .serializers import (
     KeycloakMapperSerializer,
     MapperSerializer,
     MapperWriteSerializer,
+    RefreshMetadataSerializer,
+    RefreshReportSerializer,
     reader,
 )
 
@@ -106,6 +108,8 @@ class IdentityProviderViewSet(
     def get_serializer_class(self):
         if self.action in ("create", "update", "partial_update"):
             return IdentityProviderWriteSerializer
+        if self.action == "refresh_metadata":
+            return RefreshMetadataSerializer
         return IdentityProviderSerializer
 
     def _read(self, provider: Provider) -> dict:
@@ -305,6 +309,47 @@ class IdentityProviderViewSet(
         body = self._read(provider)
         body["verification"] = [{"domain": c.domain, "verified": c.verified, "detail": c.detail} for c in checks]
         return Response(body)
+
+    @extend_schema(
+        summary="Refresh a SAML identity provider's certificates and SSO/SLO URLs from its metadata URL",
+        description="Fetches `metadata_url` and finds the identity provider's own entity (by its entity ID, in "
+        "an aggregate too). Signing certificates the metadata newly lists are trusted (`added`); trusted ones it "
+        "no longer lists stay trusted (`kept`) unless `remove_missing` is true (`removed`); the last trusted "
+        "certificate is never removed. Changed SSO/SLO URLs are saved (`changed_urls`). Failures (unreachable, "
+        "not metadata, entity not found) are a 400 on `metadata_url`, nothing saved.",
+        request=RefreshMetadataSerializer,
+        examples=[
+            OpenApiExample("Keep unlisted certificates", request_only=True, value={"remove_missing": False}),
+            OpenApiExample(
+                "After a rollover",
+                response_only=True,
+                value={
+                    "alias": "corp-saml",
+                    "workspace": "default",
+                    "changed": True,
+                    "added": ["5A:1F:…:9C"],
+                    "removed": [],
+                    "kept": ["0B:7E:…:D2"],
+                    "trusted": ["0B:7E:…:D2", "5A:1F:…:9C"],
+                    "changed_urls": [],
+                    "certificate_expires_at": "2027-03-01T00:00:00Z",
+                    "summary": "1 certificate added; 1 certificate no longer in the metadata, kept",
+                },
+            ),
+        ],
+        responses={200: RefreshReportSerializer, **BAD_REQUEST, **AUTH_ERRORS, **NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"], url_path="refresh-metadata", permission_classes=[ChangePermissions])
+    def refresh_metadata(self, request, alias=None):
+        provider = self.get_object()
+        serializer = RefreshMetadataSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        report = identity_services.identity_provider_refresh_metadata(
+            identity=provider.identity,
+            actor=request.user,
+            remove_missing=serializer.validated_data["remove_missing"],
+        )
+        return Response(RefreshReportSerializer(report).data)
 
     @extend_schema(summary="Enable", request=None, responses={200: IdentityProviderSerializer, **NOT_FOUND})
     @action(detail=True, methods=["post"], permission_classes=[ChangePermissions])

@@ -16,9 +16,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections, models
 
 from providers import keys
+from providers.management.progress import progress_bar
 
 MAX_NAMED = 20
-BAR_WIDTH = 20
 
 
 @dataclass
@@ -30,13 +30,6 @@ class FieldTotals:
     still_old: int = 0
     undecryptable: int = 0
     failed_pks: list[Any] = field(default_factory=list)
-
-
-def progress_bar(done: int, total: int, label: str) -> str:
-    """`[##########..........] 1200/2400 credential.secret`"""
-    total = max(total, done)
-    filled = BAR_WIDTH if total == 0 else BAR_WIDTH * done // total
-    return f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{total} {label}"
 
 
 class Command(BaseCommand):
