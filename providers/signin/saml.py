@@ -124,6 +124,10 @@ def _settings(identity: IdentityProvider, request: HttpRequest) -> dict[str, Any
             "digestAlgorithm": OneLogin_Saml2_Constants.SHA256,
             "allowRepeatAttributeName": True,
             "allowSingleLabelDomains": True,  # intranet hosts and localhost
+            # No validUntil in the SP metadata (python3-saml's default is two days from the request):
+            # the document is then the same for as long as its ETag, and a copy an identity provider
+            # keeps on a 304 never expires under it.
+            "metadataValidUntil": "",
         },
     }
 

@@ -278,6 +278,20 @@ def test_sp_metadata_with_etag_and_the_rollover_key(client, idp):
     assert not identity.sp_next_certificate and identity.sp_certificate
 
 
+def test_sp_metadata_is_the_same_document_for_as_long_as_its_etag(client, idp):
+    """An identity provider that refreshes the metadata with If-None-Match keeps its copy on a 304:
+    the copy must not carry a validUntil that passes while the ETag stays the same."""
+    import time
+    from unittest import mock
+
+    saml_identity(idp)
+    first = client.get("/signin/default/corp/saml/metadata")
+    assert b"validUntil" not in first.content
+    with mock.patch("onelogin.saml2.metadata.time", return_value=time.time() + 3 * 86400):
+        later = client.get("/signin/default/corp/saml/metadata")
+    assert later["ETag"] == first["ETag"] and later.content == first.content
+
+
 def test_sp_keys_are_encrypted_at_rest(idp):
     from django.db import connection
 
