@@ -134,12 +134,12 @@ def _settings(identity: IdentityProvider, request: HttpRequest) -> dict[str, Any
 
 def _request_data(request: HttpRequest, path: str, post: dict[str, str] | None = None) -> dict[str, Any]:
     """The request as python3-saml reads it, for the URL `path` of this host (the ACS URL when a
-    Response is checked: its Destination must be that URL)."""
+    Response is checked: its Destination must be that URL). The host with its port as the URLs
+    this registry builds have it (python3-saml deprecates a separate `server_port`)."""
     host = urlsplit(request.build_absolute_uri("/"))
     return {
         "https": "on" if host.scheme == "https" else "off",
-        "http_host": host.hostname,
-        "server_port": host.port or (443 if host.scheme == "https" else 80),
+        "http_host": host.netloc.lower(),
         "script_name": path,
         "get_data": {},
         "post_data": post or {},

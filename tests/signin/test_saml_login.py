@@ -165,6 +165,20 @@ def test_assertion_must_be_signed_when_required(client, idp):
     refused(post_back(client, acs_url, fields), 400, "is not signed", "unsigned")
 
 
+def test_a_host_with_its_default_port_written_out(client, idp):
+    """A Host header of "host:80" (some proxies send it): the ACS URL the request names keeps the
+    port, and so must the URL python3-saml compares the Response's Destination with."""
+    base = "http://testserver:80/signin/default/corp/saml"
+    idp.register_sp(entity_id=f"{base}/metadata", acs_url=f"{base}/acs")
+    saml_identity(idp)
+    started = client.get("/signin/default/corp/", HTTP_HOST="testserver:80")
+    acs_url, fields = idp.sign_in(started["Location"])
+    assert acs_url == f"{base}/acs"
+    client.post("/signin/default/corp/saml/acs", fields, HTTP_HOST="testserver:80")
+    response = client.post(FINISH, fields, HTTP_HOST="testserver:80")
+    assert response.status_code == 302, response.content.decode()[:1500]
+
+
 def test_signed_by_a_certificate_not_trusted(client, idp):
     saml_identity(idp)
     idp.use_key(1)
