@@ -524,8 +524,12 @@ def saml_acs(request: HttpRequest, workspace_name: str, alias: str) -> HttpRespo
     checked or kept here."""
     fields = {name: request.POST.get(name, "")[:200_000] for name in ("SAMLResponse", "RelayState")}
     if not fields["SAMLResponse"]:
+        # Refused here, so recorded here: in the audit log of the identity provider's workspace.
+        identity = selectors.identity_for_login(workspace_name=workspace_name, alias=alias)
+        if identity is not None:
+            activate(identity.provider.workspace_id)
         error = oidc.LoginError("The request carries no SAML response.", code="malformed")
-        return _failure(request, error, alias=alias)
+        return _failure(request, error, identity=identity, alias=alias)
     context = {
         "title": "Signing in",
         "action": reverse("signin:saml_finish", args=[workspace_name, alias]),

@@ -243,6 +243,12 @@ def test_malformed_or_hostile_xml(client, idp, document):
     assert User.objects.count() == 0
 
 
+def test_an_acs_post_without_a_response_is_refused_and_recorded(client, idp):
+    saml_identity(idp)
+    response = client.post(ACS.removeprefix(HOST), {"RelayState": "anything"})
+    refused(response, 400, "carries no SAML response", "malformed")
+
+
 def test_signature_wrapping_is_refused(client, idp):
     """XSW: a forged, unsigned assertion for another user placed before the signed one."""
     saml_identity(idp)
