@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from lxml import etree
 
 from providers.identity.services import sp_keys
-from providers.models import FederatedIdentity
+from providers.models import FederatedIdentity, IdentityProvider
 from tests.factories import IdentityProviderFactory, OperatorFactory
 from tests.idp.saml_provider import NAMEID_PERSISTENT
 
@@ -274,6 +274,30 @@ def test_encrypted_assertion_is_decrypted_with_the_sp_key(client, idp):
     assert b"EncryptedAssertion" in base64.b64decode(fields["SAMLResponse"])
     assert post_back(client, acs_url, fields).status_code == 302
     assert FederatedIdentity.objects.get().subject == "ana-persistent-id"
+
+
+def test_during_an_sp_key_rollover_an_assertion_encrypted_for_the_next_key_is_decrypted(client, idp):
+    """The next SP key is in the metadata: a provider may encrypt for it from then on (Okta keeps
+    the one certificate uploaded last) before the operator makes it the one that signs."""
+    identity = saml_identity(idp, want_assertions_encrypted=True)
+    sp_keys.sp_key_generate(identity=identity, actor=None)
+    sp_keys.sp_key_generate(identity=identity, actor=None)
+    identity.refresh_from_db()
+    idp.register_sp(entity_id=SP_ENTITY, acs_url=ACS, certificate=identity.sp_next_certificate)
+    acs_url, fields = idp.sign_in(begin(client), encrypt_assertion=True)
+    assert post_back(client, acs_url, fields).status_code == 302
+    assert FederatedIdentity.objects.get().subject == "ana-persistent-id"
+
+
+def test_an_assertion_encrypted_for_a_key_this_registry_does_not_have(client, idp):
+    from tests.certificates import pem, self_signed
+
+    saml_identity(idp, want_assertions_encrypted=True)
+    sp_keys.sp_key_generate(identity=IdentityProvider.objects.get(), actor=None)
+    other, _ = self_signed("someone-else.test", days=30)
+    idp.register_sp(entity_id=SP_ENTITY, acs_url=ACS, certificate=pem(other))
+    acs_url, fields = idp.sign_in(begin(client), encrypt_assertion=True)
+    refused(post_back(client, acs_url, fields), 400, "encrypted for a key", "decryption")
 
 
 def test_sp_metadata_with_etag_and_the_rollover_key(client, idp):
