@@ -35,8 +35,11 @@ from providers.identity.selectors import saml_sls_path as sls_path
 from providers.identity.selectors import saml_sp_entity_id as sp_entity_id
 from providers.models import IdentityProvider, SamlAssertionUse
 
+from . import saml_schema
 from .oidc import LoginError, LoginResult
 from .state import PENDING_TTL
+
+saml_schema.install()  # the SAML XML Schema parsed once per thread, not for every message
 
 # python3-saml reads the clock drift it allows in NotBefore/NotOnOrAfter from this constant (there
 # is no setting per request): the product's skew, the same as for ID tokens, for the whole process.
