@@ -330,6 +330,7 @@ def test_sp_metadata_is_the_same_document_for_as_long_as_its_etag(client, idp):
 
     saml_identity(idp)
     first = client.get("/signin/default/corp/saml/metadata")
+    assert first["Cache-Control"] == "no-cache"  # kept, and revalidated: never no-store
     assert b"validUntil" not in first.content
     with mock.patch("onelogin.saml2.metadata.time", return_value=time.time() + 3 * 86400):
         later = client.get("/signin/default/corp/saml/metadata")
