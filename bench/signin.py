@@ -15,9 +15,19 @@ their queries (`X-Queries`), their time (`X-Server-Ms`) and the part of it spent
 provider (`X-Outbound-Ms`, bench/middleware.py); the provider's own request counters give the
 outbound calls. The product's side runs once the product has `/signin/`; until then it prints
 "product sign-in not available".
+
+SAML 2.0, the product alone (allauth's side is OpenID Connect only): the test SAML identity provider
+(pysaml2, tests/idp/saml_provider.py) runs in this process, on a thread, and signs the Responses; the
+harness plays the browser through the start (302 to the provider's SSO URL), the provider's answer
+(`SamlProvider.sign_in`), the ACS (posted without the session cookie, as a cross-site POST arrives)
+and the finish its page posts to (with the session cookie and the CSRF token the ACS's page set).
+Every account signs up first, so each measured finish is a returning user's. Outbound calls are the
+requests the provider's HTTP server received during the ACS and the finish, and the connections the
+server opened (`X-Outbound-Connects`). The SP metadata is asked for without and with `If-None-Match`.
 """
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -28,12 +38,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from html import unescape
 from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from bench.run import ROOT, environment, free_port, machine, recreate_database, start_gunicorn
 from tests.idp.oidc_provider import SERVER_DIR, OidcProviderError, running_oidc_provider
+from tests.idp.saml_provider import NAMEID_PERSISTENT, SamlProviderError, running_saml_provider
 
 RESULTS = ROOT / "docs" / "benchmarks-signin.json"
 REPORT = ROOT / "docs" / "benchmarks-signin.md"
@@ -45,6 +57,13 @@ TARGETS = {"start_ms": 10.0, "callback_p95_ms": 50.0, "queries": 12, "outbound":
 WORKSPACE, ALIAS = "default", "bench-oidc"
 PRODUCT_START = f"/signin/{WORKSPACE}/{ALIAS}/"
 PRODUCT_CALLBACK = f"/signin/{WORKSPACE}/{ALIAS}/callback"
+# The product's SAML identity provider, at the test SAML identity provider in this process.
+SAML_ALIAS = "bench-saml"
+SAML_START = f"/signin/{WORKSPACE}/{SAML_ALIAS}/"
+SAML_ACS = f"/signin/{WORKSPACE}/{SAML_ALIAS}/saml/acs"
+SAML_FINISH = f"/signin/{WORKSPACE}/{SAML_ALIAS}/saml/finish"
+SAML_METADATA = f"/signin/{WORKSPACE}/{SAML_ALIAS}/saml/metadata"
+SAML_TARGETS = {"finish_p95_ms": 25.0, "queries": 12, "outbound": 0}
 # allauth's side (A): `provider_id` "bench" in bench/settings_allauth.py.
 ALLAUTH_START = "/accounts/oidc/bench/login/"
 ALLAUTH_CALLBACK = "/accounts/oidc/bench/login/callback/"
@@ -109,6 +128,8 @@ class Hit:
     outbound_ms: float
     queries: int
     body: bytes
+    connects: int = 0  # connections the server opened (`X-Outbound-Connects`)
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def own_ms(self) -> float:
@@ -123,14 +144,30 @@ class Browser:
         self.port = port
         self.cookies: dict[str, str] = {}
 
-    def get(self, path: str) -> Hit:
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
+    def get(self, path: str, headers: dict[str, str] | None = None) -> Hit:
+        return self.request("GET", path, headers=headers)
+
+    def post(self, path: str, fields: dict[str, str], *, cookies: bool = True, origin: str | None = None) -> Hit:
+        """A form's POST; without `cookies`, as a cross-site POST arrives (SameSite=Lax cookies left
+        out); `origin` as the browser sends it (the page's origin, or "null")."""
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if origin:
+            headers["Origin"] = origin
+        return self.request("POST", path, body=urlencode(fields), headers=headers, cookies=cookies)
+
+    def request(
+        self, method: str, path: str, *, body: str | None = None, headers: dict[str, str] | None = None,
+        cookies: bool = True,
+    ) -> Hit:  # fmt: skip
+        headers = dict(headers or {})
+        if cookies and self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)  # sync workers close it
         started = time.perf_counter()
         try:
-            connection.request("GET", path, headers=headers)
+            connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
-            body = response.read()
+            body_read = response.read()
         finally:
             connection.close()
         elapsed = (time.perf_counter() - started) * 1000
@@ -147,7 +184,9 @@ class Browser:
             float(response.getheader("X-Server-Ms") or "nan"),
             float(response.getheader("X-Outbound-Ms") or "nan"),
             int(response.getheader("X-Queries") or -1),
-            body,
+            body_read,
+            int(response.getheader("X-Outbound-Connects") or 0),
+            {name.lower(): value for name, value in response.getheaders()},
         )
 
 
@@ -391,6 +430,201 @@ def throughput_row(runs: list[dict]) -> dict:
     }
 
 
+# SAML 2.0 (the product alone)
+
+
+def product_saml_available() -> bool:
+    from django.urls import Resolver404, resolve
+
+    try:
+        resolve(SAML_ACS)
+    except Resolver404:
+        return False
+    return True
+
+
+def create_product_saml_identity_provider(idp) -> None:
+    """A SAML identity provider for the test SAML identity provider, through the service layer: its
+    entity ID, SSO URL (the AuthnRequest by redirect) and signing certificate, as a metadata import
+    gives them; NameID persistent; no SP key (the provider signs, nothing is encrypted)."""
+    from accounts.models import DEFAULT_WORKSPACE_ID
+    from accounts.scoping import within
+    from bench import seed
+    from providers.identity import services
+
+    operator, _ = seed.users()
+    with within(DEFAULT_WORKSPACE_ID):
+        services.identity_provider_create(
+            actor=operator,
+            alias=SAML_ALIAS,
+            display_name="Bench SAML",
+            protocol="saml",
+            data={
+                "entity_id": idp.entity_id,
+                "single_sign_on_service_url": idp.sso_url,
+                "signing_certificate": idp.certificate_pem(0),
+                "name_id_policy_format": NAMEID_PERSISTENT,
+                "post_binding_authn_request": False,
+                "trust_email": True,
+                "update_profile_first_login_mode": "off",
+            },
+        )
+
+
+def saml_account(n: int) -> str:
+    return f"saml-user-{n:03d}"
+
+
+def set_up_saml_provider(idp, port: int) -> dict[str, int]:
+    """The accounts and this server as a service provider at the test SAML identity provider, and a
+    counter of the HTTP requests its server receives (none should come from the registry)."""
+    for n in range(ACCOUNTS):
+        name = saml_account(n)
+        attributes = {"mail": f"{name}@example.com", "givenName": "User", "sn": str(n), "uid": name}
+        idp.set_user(f"{name}-persistent-id", attributes=attributes, name_id_format=NAMEID_PERSISTENT)
+    base = f"http://127.0.0.1:{port}"
+    idp.register_sp(entity_id=f"{base}{SAML_METADATA}", acs_url=f"{base}{SAML_ACS}")
+    served = {"requests": 0}
+    lock = threading.Lock()
+    answer = idp.wsgi
+
+    def counted(environ, start_response):
+        with lock:
+            served["requests"] += 1
+        return answer(environ, start_response)
+
+    idp.wsgi = counted  # the provider's server looks the method up on each request
+    return served
+
+
+@dataclass
+class SamlLogin:
+    start: Hit
+    idp_ms: float  # the provider's answer: the AuthnRequest read, the Response built and signed
+    acs: Hit
+    finish: Hit
+    browser: Browser
+    outbound: int  # requests the provider's server received during the ACS and the finish
+
+    @property
+    def connects(self) -> int:
+        return self.acs.connects + self.finish.connects
+
+
+def relay_form(page: bytes) -> tuple[str, dict[str, str]]:
+    """The action and the fields of the ACS's page (signin/autopost.html)."""
+    import re
+
+    text = page.decode()
+    action = re.search(r'<form id="autopost" method="post" action="([^"]*)"', text)
+    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', text)
+    if action is None:
+        raise LoginError(f"the ACS answered no form: {text[:300]!r}")
+    return unescape(action.group(1)), {name: unescape(value) for name, value in fields}
+
+
+def saml_login(port: int, idp, n: int, served: dict[str, int]) -> SamlLogin:
+    browser = Browser(port)
+    start = browser.get(SAML_START)
+    if start.status != 302 or not start.location.startswith(idp.sso_url + "?"):
+        raise LoginError(f"SAML start: {start.status} {start.location!r} {start.body[:300]!r}")
+    started = time.perf_counter()
+    acs_url, fields = idp.sign_in(start.location, name_id=f"{saml_account(n)}-persistent-id")
+    idp_ms = (time.perf_counter() - started) * 1000
+    if urlsplit(acs_url).path != SAML_ACS:
+        raise LoginError(f"the provider posts to {acs_url}")
+    before = served["requests"]
+    # From the provider's page: another site, so no session cookie, and Origin "null" or the
+    # provider's; the ACS's page then posts from this site.
+    acs = browser.post(SAML_ACS, fields, cookies=False, origin=urlsplit(idp.sso_url)._replace(path="").geturl())
+    if acs.status != 200:
+        raise LoginError(f"SAML ACS: {acs.status} {acs.body[:300]!r}")
+    action, relayed = relay_form(acs.body)
+    finish = browser.post(action, relayed, origin=f"http://127.0.0.1:{port}")
+    if finish.status != 302:
+        raise LoginError(f"SAML finish: {finish.status} {finish.body[:600]!r}")
+    return SamlLogin(start, idp_ms, acs, finish, browser, served["requests"] - before)
+
+
+def saml_first_logins(port: int, idp, served: dict[str, int]) -> None:
+    for n in range(ACCOUNTS):
+        first, second = saml_login(port, idp, n, served), saml_login(port, idp, n, served)
+        users = whoami(first.browser), whoami(second.browser)
+        if not users[0] or users[0] != users[1]:
+            raise LoginError(f"SAML: {saml_account(n)} signed in as {users[0]!r}, then as {users[1]!r}")
+    print(f"  SAML: {ACCOUNTS} accounts signed up and signed in again (as e.g. {users[0]!r})", flush=True)
+
+
+def saml_metadata(port: int, requests: int) -> dict:
+    """The SP metadata, `requests` times without a validator and `requests` times with the ETag."""
+    browser = Browser(port)
+    first = browser.get(SAML_METADATA)
+    etag = first.headers.get("etag", "")
+    if first.status != 200 or not etag:
+        raise LoginError(f"SP metadata: {first.status} ETag {etag!r}")
+    full = [browser.get(SAML_METADATA) for _ in range(requests)]
+    revalidated = [browser.get(SAML_METADATA, headers={"If-None-Match": etag}) for _ in range(requests)]
+    if {hit.status for hit in full} != {200} or {hit.status for hit in revalidated} != {304}:
+        raise LoginError("SP metadata: not 200 without If-None-Match and 304 with it")
+
+    def row(hits: list[Hit]) -> dict:
+        values = [hit.server_ms for hit in hits]
+        return {
+            "requests": len(hits),
+            "status": hits[0].status,
+            "server_ms": {"p50": round(percentile(values, 0.5), 3), "p95": round(percentile(values, 0.95), 3)},
+            "queries": round(statistics.fmean(hit.queries for hit in hits), 2),
+            "bytes": len(hits[0].body),
+            "cache_control": hits[0].headers.get("cache-control", ""),
+        }
+
+    return {"etag": etag, "full": row(full), "if_none_match": row(revalidated)}
+
+
+def saml_row(logins: list[SamlLogin], metadata: dict) -> dict:
+    def figures(values: list[float]) -> dict[str, float]:
+        return {"p50": round(percentile(values, 0.5), 3), "p95": round(percentile(values, 0.95), 3)}
+
+    return {
+        "logins": len(logins),
+        "start_server_ms": figures([item.start.server_ms for item in logins]),
+        "start_queries": round(statistics.fmean(item.start.queries for item in logins), 2),
+        "acs_server_ms": figures([item.acs.server_ms for item in logins]),
+        "acs_queries": round(statistics.fmean(item.acs.queries for item in logins), 2),
+        "finish_server_ms": figures([item.finish.server_ms for item in logins]),
+        "finish_own_ms": figures([item.finish.own_ms for item in logins]),
+        "finish_queries": round(statistics.fmean(item.finish.queries for item in logins), 2),
+        "finish_queries_max": max(item.finish.queries for item in logins),
+        "acs_and_finish_server_ms": figures([item.acs.server_ms + item.finish.server_ms for item in logins]),
+        "outbound_requests": sum(item.outbound for item in logins),
+        "outbound_connects": sum(item.connects for item in logins),
+        "idp_ms": figures([item.idp_ms for item in logins]),
+        "metadata": metadata,
+    }
+
+
+def saml_targets(saml: dict) -> list[str]:
+    lines = ["| target | product | verdict |", "|---|---:|---|"]
+
+    def verdict(ok: bool) -> str:
+        return "**met**" if ok else "**not met**"
+
+    finish, both = saml["finish_server_ms"]["p95"], saml["acs_and_finish_server_ms"]["p95"]
+    outbound = saml["outbound_requests"] + saml["outbound_connects"]
+    full, cached = saml["metadata"]["full"], saml["metadata"]["if_none_match"]
+    lines += [
+        f"| ACS p95 ≤ 25 ms server time (the finish, which checks the Response) | {finish:.2f} ms "
+        f"(ACS page + finish: {both:.2f} ms) | {verdict(finish <= SAML_TARGETS['finish_p95_ms'])} |",
+        f"| ≤ 12 queries (the finish) | {saml['finish_queries']:g} ({saml['finish_queries_max']}) "
+        f"| {verdict(saml['finish_queries_max'] <= SAML_TARGETS['queries'])} |",
+        f"| no outbound call (ACS, finish) | {outbound} | {verdict(outbound == SAML_TARGETS['outbound'])} |",
+        f"| SP metadata served from cache (ETag) | 304 with `If-None-Match`: {cached['server_ms']['p50']:.2f} ms, "
+        f"{cached['queries']:g} queries, {cached['bytes']} bytes (200: {full['server_ms']['p50']:.2f} ms, "
+        f"{full['bytes']} bytes) | {verdict(cached['status'] == 304)} |",
+    ]
+    return lines
+
+
 def migrate(env: dict[str, str], settings: str) -> None:
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
@@ -449,6 +683,48 @@ def print_table(results: dict) -> None:
           f"{other['throughput']:.2f} during the throughput rounds (of {results['machine']['cores']}).")  # fmt: skip
 
 
+def saml_batch(idp, port: int, served: dict[str, int], *, logins: int, offset: int, server_pid: int) -> dict:
+    """`logins` SAML logins one at a time, and the CPU time other work on the host took meanwhile.
+    The provider runs in this process and signs with xmlsec1 subprocesses: their CPU time is this
+    process's children's (os.times), not other work."""
+    roots, children = {"app": server_pid}, os.times()
+    cpu_before, started = cpu_seconds(roots), time.perf_counter()
+    items = [saml_login(port, idp, (offset + n) % ACCOUNTS, served) for n in range(logins)]
+    elapsed, after = time.perf_counter() - started, os.times()
+    xmlsec1 = after.children_user + after.children_system - children.children_user - children.children_system
+    other = max(0.0, cpu_per_part(cpu_before, cpu_seconds(roots))["other processes"] - xmlsec1)
+    return {"items": items, "other_cpu_s": other, "seconds": elapsed}
+
+
+def print_saml(saml: dict) -> None:
+    def ms(key: str) -> str:
+        return f"{saml[key]['p50']:.2f} / {saml[key]['p95']:.2f} ms"
+
+    metadata = saml["metadata"]
+    rows = [
+        ("SAML start: server time p50 / p95", ms("start_server_ms")),
+        ("SAML ACS page: server time p50 / p95", ms("acs_server_ms")),
+        ("SAML finish: server time p50 / p95", ms("finish_server_ms")),
+        ("SAML ACS page + finish p50 / p95", ms("acs_and_finish_server_ms")),
+        ("SAML queries: start / ACS page / finish (max)",
+         f"{saml['start_queries']:g} / {saml['acs_queries']:g} / {saml['finish_queries']:g} "
+         f"({saml['finish_queries_max']})"),
+        ("SAML outbound: requests at the provider / connects",
+         f"{saml['outbound_requests']} / {saml['outbound_connects']}"),
+        ("SAML provider's answer (pysaml2 + xmlsec1) p50", f"{saml['idp_ms']['p50']:.2f} ms"),
+        ("SP metadata 200: server time p50 / p95, queries",
+         f"{metadata['full']['server_ms']['p50']:.2f} / {metadata['full']['server_ms']['p95']:.2f} ms, "
+         f"{metadata['full']['queries']:g}"),
+        ("SP metadata 304 (If-None-Match): p50 / p95, queries",
+         f"{metadata['if_none_match']['server_ms']['p50']:.2f} / {metadata['if_none_match']['server_ms']['p95']:.2f}"
+         f" ms, {metadata['if_none_match']['queries']:g}"),
+    ]  # fmt: skip
+    print()
+    for label, value in rows:
+        print(f"  {label:<54}{value:>28}")
+    print(f"\n  Other work on the host during the SAML logins: {saml['other_work_cores']:.2f} cores.")
+
+
 def targets(results: dict) -> list[str]:
     lat, thr = results["latency"], results["throughput"]
     lines = ["| target | allauth | product | verdict (product) |", "|---|---:|---:|---|"]
@@ -504,7 +780,7 @@ def report(results: dict) -> str:
         return ", ".join(f"{n} {c:g}" for n, c in lat[name][f"{part}_outbound_calls"].items()) or "none"
 
     lines = [
-        "# OpenID Connect sign-in",
+        "# Sign-in: OpenID Connect and SAML 2.0",
         "",
         f"`{results['command']}`, {results['date']}; {m['cpu']}, {m['cores']} cores, PostgreSQL {m['postgresql']}, "
         f"Node {results['node']} running oidc-provider {results['oidc_provider']}; django-allauth "
@@ -590,7 +866,58 @@ def report(results: dict) -> str:
         f"The run took {results['seconds']} s.",
         "",
     ]
+    if results.get("saml"):
+        lines += saml_report(results["saml"], results)
     return "\n".join(lines)
+
+
+def saml_report(saml: dict, results: dict) -> list[str]:
+    def ms(key: str) -> str:
+        return f"{saml[key]['p50']:.2f} / {saml[key]['p95']:.2f} ms"
+
+    full, cached = saml["metadata"]["full"], saml["metadata"]["if_none_match"]
+    return [
+        "## SAML 2.0",
+        "",
+        f"The product alone (allauth's `openid_connect` has no SAML), on the same server and in the same run, each "
+        f"latency round's OpenID Connect logins followed by as many SAML logins: {saml['logins']} logins of "
+        f"returning users one at a time, against the test SAML "
+        f"identity provider (pysaml2 {package_version('pysaml2')}, tests/idp/saml_provider.py) run in the harness's "
+        "process; python3-saml checks each Response (signed Response and signed Assertion, RSA-SHA256).",
+        "",
+        *saml_targets(saml),
+        "",
+        "| | product |",
+        "|---|---:|",
+        f"| start (302 to the SSO URL, AuthnRequest by redirect): server time p50 / p95 | {ms('start_server_ms')} |",
+        f"| start: queries | {saml['start_queries']:g} |",
+        f"| ACS (the page that posts on; no session): server time p50 / p95 | {ms('acs_server_ms')} |",
+        f"| ACS: queries | {saml['acs_queries']:g} |",
+        f"| finish (checks, signs in, 302): server time p50 / p95 | {ms('finish_server_ms')} |",
+        f"| finish: queries (max) | {saml['finish_queries']:g} ({saml['finish_queries_max']}) |",
+        f"| ACS + finish: server time p50 / p95 | {ms('acs_and_finish_server_ms')} |",
+        f"| outbound during ACS and finish: requests at the provider / connections opened | "
+        f"{saml['outbound_requests']} / {saml['outbound_connects']} |",
+        f"| the provider's answer (pysaml2 builds the Response, xmlsec1 signs it twice) p50 | "
+        f"{saml['idp_ms']['p50']:.2f} ms |",
+        f"| SP metadata, 200: server time p50 / p95, queries, bytes | {full['server_ms']['p50']:.2f} / "
+        f"{full['server_ms']['p95']:.2f} ms, {full['queries']:g}, {full['bytes']} |",
+        f"| SP metadata, 304 with `If-None-Match`: server time p50 / p95, queries, bytes | "
+        f"{cached['server_ms']['p50']:.2f} / {cached['server_ms']['p95']:.2f} ms, {cached['queries']:g}, "
+        f"{cached['bytes']} |",
+        "",
+        "The harness plays the browser: the start with a new cookie jar, the provider's answer "
+        "(`SamlProvider.sign_in`, in-process: no HTTP), the ACS posted **without** the session cookie (a "
+        "cross-site POST, `SameSite=Lax`), the finish posted with the session cookie and the CSRF token the ACS's "
+        "page set, from that page's fields. Before any figure each of "
+        f"{results['settings']['accounts']} accounts signs in twice (a signup, then a login, both checked), so "
+        "every measured finish is a returning user's. Outbound calls: the requests the provider's HTTP server "
+        "received while the ACS and the finish ran, and the connections the server opened "
+        f"(`X-Outbound-Connects`). The SP metadata: {full['requests']} requests without a validator, then "
+        f"{cached['requests']} with the ETag the first one gave (`Cache-Control: {full['cache_control']}`). "
+        f"Other work on the host during the SAML logins: {saml['other_work_cores']:.2f} cores.",
+        "",
+    ]
 
 
 def package_version(name: str) -> str:
@@ -633,10 +960,18 @@ def main() -> None:
     available = product_signin_available()
     if not available:
         print("product sign-in not available (no /signin/ in the product's URLs): measuring allauth alone", flush=True)
+    saml_available = available and product_saml_available()
     migrate({**env, "DATABASE_URL": allauth_url}, "bench.settings_allauth")
 
     servers = []
-    with running_oidc_provider() as idp:
+    saml_results = None
+    with running_oidc_provider() as idp, contextlib.ExitStack() as stack:
+        saml_idp = None
+        if saml_available:
+            try:
+                saml_idp = stack.enter_context(running_saml_provider())
+            except SamlProviderError as error:
+                print(f"SAML not measured: {error}", flush=True)
         try:
             ports = {"allauth": free_port(), "product": free_port()}
             allauth_env = {**env, "DATABASE_URL": allauth_url, "DJANGO_SETTINGS_MODULE": "bench.settings_allauth",
@@ -646,19 +981,36 @@ def main() -> None:
             variants = [Variant("allauth", ports["allauth"], ALLAUTH_START, ALLAUTH_CALLBACK)]
             if available:
                 create_product_identity_provider(idp.issuer)
+                if saml_idp is not None:
+                    create_product_saml_identity_provider(saml_idp)
                 servers.append(start_gunicorn(env, ports["product"], args.workers))
                 pids["product"] = servers[-1].pid
                 variants.append(Variant("product", ports["product"], PRODUCT_START, PRODUCT_CALLBACK))
             set_up_provider(idp, variants)
             print(f"Test provider {idp.issuer}; first logins", flush=True)
             first_logins(idp, variants)
-            print(f"Latency: {args.rounds} rounds of {args.logins} logins per side, one at a time", flush=True)
+            if saml_idp is not None:
+                served = set_up_saml_provider(saml_idp, ports["product"])
+                print(f"SAML: test identity provider {saml_idp.entity_id}; first logins", flush=True)
+                saml_first_logins(ports["product"], saml_idp, served)
+            print(f"Latency: {args.rounds} rounds of {args.logins} logins per side, one at a time"
+                  + (", then as many by SAML" if saml_idp is not None else ""), flush=True)  # fmt: skip
             roots = {"provider": idp.process.pid, **{f"app {name}": pid for name, pid in pids.items()}}
-            cpu_before, latency_started = cpu_seconds(roots), time.perf_counter()
-            logins = latency(idp, variants, rounds=args.rounds, logins=args.logins)
-            latency_other = cpu_per_part(cpu_before, cpu_seconds(roots))["other processes"] / (
-                time.perf_counter() - latency_started
-            )
+            logins: dict[str, list[Login]] = {variant.name: [] for variant in variants}
+            saml_batches: list[dict] = []
+            latency_other, latency_seconds = 0.0, 0.0
+            for round_number in range(args.rounds):
+                cpu_before, latency_started = cpu_seconds(roots), time.perf_counter()
+                for name, items in latency(idp, variants, rounds=1, logins=args.logins).items():
+                    logins[name] += items
+                latency_other += cpu_per_part(cpu_before, cpu_seconds(roots))["other processes"]
+                latency_seconds += time.perf_counter() - latency_started
+                if saml_idp is not None:  # the same round's conditions for the SAML logins
+                    saml_batches.append(
+                        saml_batch(saml_idp, ports["product"], served, logins=args.logins,
+                                   offset=round_number * args.logins, server_pid=pids["product"])
+                    )  # fmt: skip
+            latency_other /= latency_seconds
             print(
                 f"Throughput: {args.rounds} rounds of {args.seconds} s per side, {args.concurrency} browsers",
                 flush=True,
@@ -670,6 +1022,12 @@ def main() -> None:
                         throughput(idp, variant, seconds=args.seconds, concurrency=args.concurrency,
                                    server_pid=pids[variant.name])
                     )  # fmt: skip
+            if saml_idp is not None:
+                print(f"SAML: SP metadata, {args.logins} requests without and with If-None-Match", flush=True)
+                items = [item for batch in saml_batches for item in batch["items"]]
+                other = sum(b["other_cpu_s"] for b in saml_batches) / sum(b["seconds"] for b in saml_batches)
+                saml_results = {**saml_row(items, saml_metadata(ports["product"], args.logins)),
+                                "other_work_cores": round(other, 2)}  # fmt: skip
         finally:
             for server in servers:
                 server.terminate()
@@ -696,6 +1054,8 @@ def main() -> None:
         },
         "latency": {name: latency_row(items) for name, items in logins.items()},
         "throughput": {name: throughput_row(items) for name, items in runs.items()},
+        # SAML 2.0, the product alone: ACS and finish of a returning user, the SP metadata.
+        "saml": saml_results,
         # Cores busy with work other than the benchmark's, on average (of os.cpu_count()).
         "other_work_cores": {"latency": round(latency_other, 2), "throughput": round(throughput_other, 2)},
     }
@@ -703,6 +1063,10 @@ def main() -> None:
     print_table(results)
     print()
     print("\n".join(targets(results)))
+    if results["saml"]:
+        print_saml(results["saml"])
+        print()
+        print("\n".join(saml_targets(results["saml"])))
     if not available:
         print("\nproduct sign-in not available")
     if args.quick:

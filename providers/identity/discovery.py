@@ -172,7 +172,8 @@ def saml_parse_metadata(xml: bytes | str, *, entity_id: str = "") -> dict[str, A
         raise _metadata_error(
             "The IDPSSODescriptor has no SingleSignOnService with the HTTP-POST or HTTP-Redirect binding."
         )
-    slo_url, _ = _saml_endpoint(idp, "SingleLogoutService")
+    # Single logout is sent by redirect (`signin.saml.logout_url`): the HTTP-Redirect endpoint first.
+    slo_url, _ = _saml_endpoint(idp, "SingleLogoutService", prefer=SAML_BINDING_REDIRECT)
     name_id_format = next(
         (text for element in idp.findall(_md("NameIDFormat")) if (text := (element.text or "").strip())),
         SAML_NAMEID_UNSPECIFIED,
@@ -395,8 +396,9 @@ def _display_name(entity: Element, idp: Element) -> str:
     return (english or [text for _, text in texts] or [""])[0]
 
 
-def _saml_endpoint(idp: Element, tag: str) -> tuple[str, str]:
-    """Location and binding of the HTTP-POST endpoint, else the HTTP-Redirect one, else ("", "")."""
+def _saml_endpoint(idp: Element, tag: str, *, prefer: str = SAML_BINDING_POST) -> tuple[str, str]:
+    """Location and binding of the endpoint with the `prefer` binding, else of the other one
+    (HTTP-POST, HTTP-Redirect), else ("", "")."""
     locations: dict[str, str] = {}
     for element in idp.findall(_md(tag)):
         binding = element.get("Binding") or ""
@@ -404,7 +406,7 @@ def _saml_endpoint(idp: Element, tag: str) -> tuple[str, str]:
         if binding in (SAML_BINDING_POST, SAML_BINDING_REDIRECT) and location and binding not in locations:
             _require_http_url(location, key="metadata", label=f"The {tag} Location")
             locations[binding] = location
-    for binding in (SAML_BINDING_POST, SAML_BINDING_REDIRECT):
+    for binding in sorted((SAML_BINDING_POST, SAML_BINDING_REDIRECT), key=lambda binding: binding != prefer):
         if binding in locations:
             return locations[binding], binding
     return "", ""

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import xmlsec
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -34,8 +35,11 @@ from providers.identity.selectors import saml_sls_path as sls_path
 from providers.identity.selectors import saml_sp_entity_id as sp_entity_id
 from providers.models import IdentityProvider, SamlAssertionUse
 
+from . import saml_schema
 from .oidc import LoginError, LoginResult
 from .state import PENDING_TTL
+
+saml_schema.install()  # the SAML XML Schema parsed once per thread, not for every message
 
 # python3-saml reads the clock drift it allows in NotBefore/NotOnOrAfter from this constant (there
 # is no setting per request): the product's skew, the same as for ID tokens, for the whole process.
@@ -74,15 +78,20 @@ def trusted_certificates(identity: IdentityProvider) -> list[str]:
     return PEM_BLOCK.findall(certificates_pem(identity.signing_certificate)) if identity.signing_certificate else []
 
 
-def _settings(identity: IdentityProvider, request: HttpRequest) -> dict[str, Any]:
+def _settings(identity: IdentityProvider, request: HttpRequest, *, next_key: bool = False) -> dict[str, Any]:
+    """python3-saml's settings for this identity provider; with `next_key`, the SP's next key pair
+    instead of the current one (to decrypt an assertion encrypted for it during a rollover)."""
     acs = request.build_absolute_uri(acs_path(identity))
     signs = bool(identity.sp_private_key)
+    key, certificate = identity.sp_private_key, identity.sp_certificate
+    if next_key:
+        key, certificate = identity.sp_next_private_key, identity.sp_next_certificate
     sp: dict[str, Any] = {
         "entityId": sp_entity_id(identity, request),
         "assertionConsumerService": {"url": acs, "binding": OneLogin_Saml2_Constants.BINDING_HTTP_POST},
         "NameIDFormat": identity.name_id_policy_format or NAMEID_UNSPECIFIED,
-        "x509cert": identity.sp_certificate if signs else "",
-        "privateKey": identity.sp_private_key if signs else "",
+        "x509cert": certificate if signs else "",
+        "privateKey": key if signs else "",
     }
     if identity.sp_next_certificate:
         sp["x509certNew"] = identity.sp_next_certificate
@@ -124,18 +133,22 @@ def _settings(identity: IdentityProvider, request: HttpRequest) -> dict[str, Any
             "digestAlgorithm": OneLogin_Saml2_Constants.SHA256,
             "allowRepeatAttributeName": True,
             "allowSingleLabelDomains": True,  # intranet hosts and localhost
+            # No validUntil in the SP metadata (python3-saml's default is two days from the request):
+            # the document is then the same for as long as its ETag, and a copy an identity provider
+            # keeps on a 304 never expires under it.
+            "metadataValidUntil": "",
         },
     }
 
 
 def _request_data(request: HttpRequest, path: str, post: dict[str, str] | None = None) -> dict[str, Any]:
     """The request as python3-saml reads it, for the URL `path` of this host (the ACS URL when a
-    Response is checked: its Destination must be that URL)."""
+    Response is checked: its Destination must be that URL). The host with its port as the URLs
+    this registry builds have it (python3-saml deprecates a separate `server_port`)."""
     host = urlsplit(request.build_absolute_uri("/"))
     return {
         "https": "on" if host.scheme == "https" else "off",
-        "http_host": host.hostname,
-        "server_port": host.port or (443 if host.scheme == "https" else 80),
+        "http_host": host.netloc.lower(),
         "script_name": path,
         "get_data": {},
         "post_data": post or {},
@@ -199,7 +212,7 @@ def process_response(
         )
     data = _request_data(request, acs_path(identity), {"SAMLResponse": saml_response})
     try:
-        response = OneLogin_Saml2_Response(OneLogin_Saml2_Settings(_settings(identity, request)), saml_response)
+        response = _parsed_response(identity, request, saml_response)
         response.is_valid(data, request_id, raise_exceptions=True)
         claims = _claims(response)
         principal = _principal_value(identity, response, claims)
@@ -210,6 +223,12 @@ def process_response(
         session["session_index"] = response.get_session_index() or ""
     except OneLogin_Saml2_ValidationError as exc:
         raise LoginError(_reason(str(exc)), code=_code(exc)) from exc
+    except xmlsec.Error as exc:  # only decryption is left to raise it (signatures are checked quietly)
+        raise LoginError(
+            "The SAML assertion is encrypted for a key this registry does not have: give the provider the "
+            "current SP certificate (the metadata).",
+            code="decryption",
+        ) from exc
     except (OneLogin_Saml2_Error, ValueError, TypeError) as exc:
         raise LoginError("The SAML response is malformed.", code="malformed") from exc
     except Exception as exc:  # lxml and xmlsec raise their own kinds on hostile XML
@@ -220,6 +239,18 @@ def process_response(
         raise LoginError("The SAML response does not name the user (principal).", code="principal")
     _use_once(identity, assertion_id, not_on_or_after)
     return LoginResult(subject=principal, claims={**claims, "sub": principal}, tokens=session)
+
+
+def _parsed_response(identity: IdentityProvider, request: HttpRequest, saml_response: str) -> OneLogin_Saml2_Response:
+    """The Response, its assertion decrypted (python3-saml decrypts as it parses): with the current
+    SP key, else, during an SP key rollover, with the next one, which the metadata already lists."""
+    try:
+        return OneLogin_Saml2_Response(OneLogin_Saml2_Settings(_settings(identity, request)), saml_response)
+    except xmlsec.Error:
+        if not identity.sp_next_private_key:
+            raise
+    settings_next = OneLogin_Saml2_Settings(_settings(identity, request, next_key=True))
+    return OneLogin_Saml2_Response(settings_next, saml_response)
 
 
 def logout_url(identity: IdentityProvider, request: HttpRequest, *, session: dict[str, str], return_to: str) -> str:

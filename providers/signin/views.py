@@ -528,8 +528,12 @@ def saml_acs(request: HttpRequest, workspace_name: str, alias: str) -> HttpRespo
     checked or kept here."""
     fields = {name: request.POST.get(name, "")[:200_000] for name in ("SAMLResponse", "RelayState")}
     if not fields["SAMLResponse"]:
+        # Refused here, so recorded here: in the audit log of the identity provider's workspace.
+        identity = selectors.identity_for_login(workspace_name=workspace_name, alias=alias)
+        if identity is not None:
+            activate(identity.provider.workspace_id)
         error = oidc.LoginError("The request carries no SAML response.", code="malformed")
-        return _failure(request, error, alias=alias)
+        return _failure(request, error, identity=identity, alias=alias)
     context = {
         "title": "Signing in",
         "action": reverse("signin:saml_finish", args=[workspace_name, alias]),
@@ -570,11 +574,12 @@ def saml_finish(request: HttpRequest, workspace_name: str, alias: str) -> HttpRe
         return _failure(request, error, identity=identity, alias=alias)
 
 
-@never_cache
 @require_http_methods(["GET", "HEAD"])
 def saml_metadata(request: HttpRequest, workspace_name: str, alias: str) -> HttpResponse:
     """The service provider's metadata for this identity provider (`saml.metadata`), with an ETag:
-    it changes only when the identity provider does (or the host it is asked for)."""
+    it changes only when the identity provider does (or the host it is asked for). `no-cache`: a
+    copy may be kept, and is asked after with If-None-Match (not `never_cache`'s no-store, which
+    forbids keeping one, so there would be nothing to revalidate)."""
     identity = selectors.identity_for_login(workspace_name=workspace_name, alias=alias)
     if identity is None or identity.protocol != SAML:
         raise Http404("No SAML identity provider of that name.")

@@ -69,6 +69,9 @@ DEFAULT_ATTRIBUTES = {"mail": ["ana@example.test"], "givenName": ["Ana"], "sn": 
 NOT_ON_OR_AFTER = 300  # seconds an assertion is valid by default
 KEEP = object()  # an override left out: the value the request calls for
 MESSAGE_FIELDS = ("SAMLRequest", "RelayState", "SigAlg", "Signature")
+# The pages a browser sees name an empty icon: no request for /favicon.ico, which would be a 404 in
+# the console of the browser tests.
+NO_FAVICON = '<link rel="icon" href="data:,">'
 
 
 class SamlProviderError(Exception):
@@ -589,7 +592,8 @@ class SamlProvider:
             f'<input type="hidden" name="{name}" value="{escape(value)}">' for name, value in fields.items()
         )
         page = (
-            "<!doctype html><html><head><title>Test SAML identity provider</title></head><body>"
+            "<!doctype html><html><head><title>Test SAML identity provider</title>"
+            f"{NO_FAVICON}</head><body>"
             '<h1>Sign in</h1><form method="post" action="/sso/login">'
             f'<label>Account <input name="login" value="{escape(self._state.current_user)}"></label>{hidden}'
             '<button type="submit" name="action" value="login">Sign in</button>'
@@ -613,7 +617,7 @@ class SamlProvider:
             f'<input type="hidden" name="{name}" value="{escape(value)}">' for name, value in fields.items()
         )
         page = (
-            "<!doctype html><html><head><title>Signing in…</title></head>"
+            f"<!doctype html><html><head><title>Signing in…</title>{NO_FAVICON}</head>"
             '<body onload="document.forms[0].submit()">'
             f'<form method="post" action="{escape(acs_url)}">{inputs}'
             '<noscript><button type="submit">Continue</button></noscript></form></body></html>'

@@ -282,7 +282,7 @@ def test_saml_parse_metadata_maps_every_field():
         "entity_id": "https://idp.example.com/realms/acme",
         "saml_config": {
             "single_sign_on_service_url": "https://idp.example.com/realms/acme/protocol/saml",
-            "single_logout_service_url": "https://idp.example.com/realms/acme/protocol/saml/logout",
+            "single_logout_service_url": "https://idp.example.com/realms/acme/protocol/saml/logout-redirect",
             "name_id_policy_format": "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
             "signing_certificate": pem,
             "want_authn_requests_signed": True,

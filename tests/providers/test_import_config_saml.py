@@ -30,7 +30,7 @@ def expected_saml_import(certificate: x509.Certificate, *, metadata_url: str = "
         "saml_config": {
             "entity_id": ENTITY_ID,
             "single_sign_on_service_url": f"{SSO_BASE}/post",
-            "single_logout_service_url": f"{SSO_BASE}/logout",
+            "single_logout_service_url": f"{SSO_BASE}/logout-redirect",  # the HTTP-Redirect one: logout redirects
             "name_id_policy_format": EMAIL_FORMAT,
             "signing_certificate": certificate.public_bytes(serialization.Encoding.PEM).decode(),
             "want_authn_requests_signed": True,

@@ -60,7 +60,8 @@ VENDORS = {
     "shibboleth-samltest-id-metadata.xml": (
         "https://samltest.id/saml/idp",
         "https://samltest.id/idp/profile/SAML2/POST/SSO",
-        "https://samltest.id/idp/profile/SAML2/POST/SLO",
+        # Its HTTP-Redirect SLO endpoint (the registry's single logout redirects), not the POST one.
+        "https://samltest.id/idp/profile/SAML2/Redirect/SLO",
         UNSPECIFIED,
         # Two signing keys (front and back channel), the encryption key left out.
         [("CN=samltest.id", at("2038-08-24T21:14:10")), ("CN=samltest.id", at("2038-08-24T21:14:09"))],

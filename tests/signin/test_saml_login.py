@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from lxml import etree
 
 from providers.identity.services import sp_keys
-from providers.models import FederatedIdentity
+from providers.models import FederatedIdentity, IdentityProvider
 from tests.factories import IdentityProviderFactory, OperatorFactory
 from tests.idp.saml_provider import NAMEID_PERSISTENT
 
@@ -165,6 +165,20 @@ def test_assertion_must_be_signed_when_required(client, idp):
     refused(post_back(client, acs_url, fields), 400, "is not signed", "unsigned")
 
 
+def test_a_host_with_its_default_port_written_out(client, idp):
+    """A Host header of "host:80" (some proxies send it): the ACS URL the request names keeps the
+    port, and so must the URL python3-saml compares the Response's Destination with."""
+    base = "http://testserver:80/signin/default/corp/saml"
+    idp.register_sp(entity_id=f"{base}/metadata", acs_url=f"{base}/acs")
+    saml_identity(idp)
+    started = client.get("/signin/default/corp/", HTTP_HOST="testserver:80")
+    acs_url, fields = idp.sign_in(started["Location"])
+    assert acs_url == f"{base}/acs"
+    client.post("/signin/default/corp/saml/acs", fields, HTTP_HOST="testserver:80")
+    response = client.post(FINISH, fields, HTTP_HOST="testserver:80")
+    assert response.status_code == 302, response.content.decode()[:1500]
+
+
 def test_signed_by_a_certificate_not_trusted(client, idp):
     saml_identity(idp)
     idp.use_key(1)
@@ -229,6 +243,12 @@ def test_malformed_or_hostile_xml(client, idp, document):
     assert User.objects.count() == 0
 
 
+def test_an_acs_post_without_a_response_is_refused_and_recorded(client, idp):
+    saml_identity(idp)
+    response = client.post(ACS.removeprefix(HOST), {"RelayState": "anything"})
+    refused(response, 400, "carries no SAML response", "malformed")
+
+
 def test_signature_wrapping_is_refused(client, idp):
     """XSW: a forged, unsigned assertion for another user placed before the signed one."""
     saml_identity(idp)
@@ -256,6 +276,30 @@ def test_encrypted_assertion_is_decrypted_with_the_sp_key(client, idp):
     assert FederatedIdentity.objects.get().subject == "ana-persistent-id"
 
 
+def test_during_an_sp_key_rollover_an_assertion_encrypted_for_the_next_key_is_decrypted(client, idp):
+    """The next SP key is in the metadata: a provider may encrypt for it from then on (Okta keeps
+    the one certificate uploaded last) before the operator makes it the one that signs."""
+    identity = saml_identity(idp, want_assertions_encrypted=True)
+    sp_keys.sp_key_generate(identity=identity, actor=None)
+    sp_keys.sp_key_generate(identity=identity, actor=None)
+    identity.refresh_from_db()
+    idp.register_sp(entity_id=SP_ENTITY, acs_url=ACS, certificate=identity.sp_next_certificate)
+    acs_url, fields = idp.sign_in(begin(client), encrypt_assertion=True)
+    assert post_back(client, acs_url, fields).status_code == 302
+    assert FederatedIdentity.objects.get().subject == "ana-persistent-id"
+
+
+def test_an_assertion_encrypted_for_a_key_this_registry_does_not_have(client, idp):
+    from tests.certificates import pem, self_signed
+
+    saml_identity(idp, want_assertions_encrypted=True)
+    sp_keys.sp_key_generate(identity=IdentityProvider.objects.get(), actor=None)
+    other, _ = self_signed("someone-else.test", days=30)
+    idp.register_sp(entity_id=SP_ENTITY, acs_url=ACS, certificate=pem(other))
+    acs_url, fields = idp.sign_in(begin(client), encrypt_assertion=True)
+    refused(post_back(client, acs_url, fields), 400, "encrypted for a key", "decryption")
+
+
 def test_sp_metadata_with_etag_and_the_rollover_key(client, idp):
     identity = saml_identity(idp)
     first = client.get("/signin/default/corp/saml/metadata")
@@ -276,6 +320,21 @@ def test_sp_metadata_with_etag_and_the_rollover_key(client, idp):
     sp_keys.sp_key_activate_next(identity=identity, actor=operator)
     identity.refresh_from_db()
     assert not identity.sp_next_certificate and identity.sp_certificate
+
+
+def test_sp_metadata_is_the_same_document_for_as_long_as_its_etag(client, idp):
+    """An identity provider that refreshes the metadata with If-None-Match keeps its copy on a 304:
+    the copy must not carry a validUntil that passes while the ETag stays the same."""
+    import time
+    from unittest import mock
+
+    saml_identity(idp)
+    first = client.get("/signin/default/corp/saml/metadata")
+    assert first["Cache-Control"] == "no-cache"  # kept, and revalidated: never no-store
+    assert b"validUntil" not in first.content
+    with mock.patch("onelogin.saml2.metadata.time", return_value=time.time() + 3 * 86400):
+        later = client.get("/signin/default/corp/saml/metadata")
+    assert later["ETag"] == first["ETag"] and later.content == first.content
 
 
 def test_sp_keys_are_encrypted_at_rest(idp):
