@@ -312,7 +312,7 @@ class IdentityProviderAdmin(WorkspaceColumns, WorkspaceOnAdd, ServiceLoggedAdmin
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.protocol in (OIDC, OAUTH2):
-            path = reverse("signin:callback", args=[obj.provider.workspace.name, obj.provider.provider_id])
+            path = identity_selectors.redirect_path(provider=obj.provider)
             context["redirect_uri"] = request.build_absolute_uri(path)
         if obj is not None and obj.protocol == SAML:
             context["saml"] = {

@@ -9,6 +9,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from accounts.roles import GROUP_ROLES
+
 from .mappers import ATTRIBUTE_IMPORTERS, KEPT_MAPPER_TYPES, PLACEHOLDER_RE, VALUE_TO_GROUP, group_name
 
 
@@ -89,18 +91,26 @@ def _render_username(template: str, claims: Mapping, alias: str) -> str:
     return PLACEHOLDER_RE.sub(substitute, template).strip()
 
 
-def apply_mappers(*, mappers: list[MapperSpec], claims: dict, alias: str = "") -> MappingResult:
+def apply_mappers(
+    *, mappers: list[MapperSpec], claims: dict, alias: str = "", workspace_roles: bool = False
+) -> MappingResult:
     """Apply `mappers` in order to the claims of one login. Later attribute and username mappers
     overwrite earlier ones; groups accumulate without duplicates in order of first addition.
+    `workspace_roles`: the identity provider is outside the default workspace, where a global
+    role group stands for its role in that workspace (`services.federation`), as the dry-run says.
 
     Never raises on unusual claim shapes: values are compared as text. A mapper of an unknown type
     is reported as not matched rather than failing the whole login."""
     result = MappingResult(attributes={}, groups=[], username=None, applied=[])
     claims = claims if isinstance(claims, Mapping) else {}
 
-    def add_group(name: str) -> None:
+    def add_group(name: str) -> str:
         if name not in result.groups:
             result.groups.append(name)
+        role = GROUP_ROLES.get(name) if workspace_roles else None
+        if role:
+            return f"Made a member of this workspace with the {role.replace('_', ' ')} role."
+        return f"Added to group {name}."
 
     for spec in mappers:
         config = spec.config
@@ -123,16 +133,14 @@ def apply_mappers(*, mappers: list[MapperSpec], claims: dict, alias: str = "") -
             candidates = value if isinstance(value, list | tuple | set | frozenset) else [value]
             if value is not _MISSING and any(_as_text(item) == expected for item in candidates):
                 matched = True
-                add_group(group_name(config["group"]))
-                detail = f"Added to group {group_name(config['group'])}."
+                detail = add_group(group_name(config["group"]))
             elif value is _MISSING:
                 detail = f'"{source}" not present.'
             else:
                 detail = f'"{source}" does not contain the value.'
         elif spec.mapper_type == "oidc-hardcoded-group-idp-mapper":
             matched = True
-            add_group(group_name(config["group"]))
-            detail = f"Added to group {group_name(config['group'])}."
+            detail = add_group(group_name(config["group"]))
         elif spec.mapper_type == "hardcoded-attribute-idp-mapper":
             matched = True
             result.attributes[config["user_attribute"]] = config["attribute_value"]

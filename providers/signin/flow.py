@@ -3,10 +3,10 @@
 - A known (identity provider, subject) signs its user in; FORCE mappers apply again.
 - A signed-in user who started a link gets the provider linked to their account.
 - `linkOnly`: nothing else; no account is created or linked through that provider.
-- An existing account with the same email is linked automatically only when the provider asserts
-  the email verified (`email_verified` true, or `trustEmail` on) and its domain is one of that
-  identity provider's verified domains. Otherwise the user proves the account is theirs (signs in
-  to it) first: never take over an account on an unverified email.
+- An existing account with the same email is linked automatically only when the provider
+  asserts the email verified (`email_verified` true, or `trustEmail` on) and its domain is one of
+  that identity provider's verified domains, and never a superuser's. Otherwise the user proves
+  the account is theirs (signs in to it) first: never take over an account on an unverified email.
 - Else a new account, after the user reviewed the mapped profile when
   `updateProfileFirstLoginMode` says so."""
 
@@ -67,7 +67,11 @@ def decide(*, identity: IdentityProvider, result: LoginResult, linking_user=None
         if existing is not None:
             if not existing.is_active:
                 raise LoginError("The account with this email is disabled.", code="inactive", status=403)
-            if email_trusted(identity=identity, claims=result.claims, email=profile.email):
+            # A superuser spans every workspace: one workspace's identity provider never links it
+            # on an email alone, however vouched for; it proves the account instead.
+            if not existing.is_superuser and email_trusted(
+                identity=identity, claims=result.claims, email=profile.email
+            ):
                 return Outcome("link", user=existing)
             return Outcome("prove", user=existing, profile=profile)
     mode = identity.update_profile_first_login_mode

@@ -23,9 +23,11 @@ def remember(session, state: str, **values: Any) -> None:
     session[_LOGINS] = pending
 
 
-def take(session, state: str) -> tuple[dict[str, Any] | None, str]:
-    """The pending login of `state`, removed from the session, and "" ; or None and why not
-    ("missing", "unknown" — never started in this browser, or already used —, "expired")."""
+def take(session, state: str, *, workspace: str, alias: str) -> tuple[dict[str, Any] | None, str]:
+    """The pending login of `state` at this workspace's identity provider `alias`, removed from the
+    session (single use, even when it is refused here), and "" ; or None and why not ("missing",
+    "unknown" — never started in this browser, already used, or started for another identity
+    provider —, "expired")."""
     if not state:
         return None, "missing"
     pending = dict(session.get(_LOGINS, {}))
@@ -33,6 +35,8 @@ def take(session, state: str) -> tuple[dict[str, Any] | None, str]:
     if values is None:
         return None, "unknown"
     session[_LOGINS] = pending
+    if values.get("workspace") != workspace or values.get("alias") != alias:
+        return None, "unknown"
     if time.time() - values["at"] > PENDING_TTL:
         return None, "expired"
     return values, ""

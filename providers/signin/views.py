@@ -137,8 +137,8 @@ def callback(request: HttpRequest, workspace_name: str, alias: str) -> HttpRespo
     identity = None
     try:
         identity = _usable_identity(workspace_name, alias)
-        pending, why = state.take(request.session, request.GET.get("state", ""))
-        if pending is None or pending["workspace"] != workspace_name or pending["alias"] != alias:
+        pending, why = state.take(request.session, request.GET.get("state", ""), workspace=workspace_name, alias=alias)
+        if pending is None:
             raise oidc.LoginError(_STATE_REASONS.get(why, _STATE_REASONS["unknown"]), code=f"state_{why or 'other'}")
         if "error" in request.GET:
             error = request.GET["error"][:60]
@@ -555,9 +555,7 @@ def saml_finish(request: HttpRequest, workspace_name: str, alias: str) -> HttpRe
         if identity.protocol != SAML:
             raise oidc.LoginError("This identity provider does not sign in with SAML.", code="protocol", status=404)
         relay_state = request.POST.get("RelayState", "")
-        pending, why = state.take(request.session, relay_state) if relay_state else (None, "missing")
-        if pending is not None and (pending["workspace"] != workspace_name or pending["alias"] != alias):
-            pending, why = None, "other"
+        pending, why = state.take(request.session, relay_state, workspace=workspace_name, alias=alias)
         if pending is None and not identity.allow_idp_initiated:
             raise oidc.LoginError(_STATE_REASONS.get(why, _STATE_REASONS["unknown"]), code=f"state_{why or 'other'}")
         result = saml.process_response(

@@ -352,3 +352,18 @@ def test_key_rotation_costs_one_jwks_call_and_no_failed_login(client, idp):
     client.logout()
     assert sign_in(client, idp, "corp", "ana").status_code == 302
     assert idp.request_counts().get("jwks", 0) - before == 1
+
+
+def test_a_superuser_is_never_linked_on_an_email_alone(client, provider):
+    from django.utils import timezone
+
+    from providers.models import IdentityProviderDomain
+    from tests.factories import UserFactory
+
+    UserFactory(username="root", email="ana@acme.test", is_superuser=True)
+    identity = identity_at(provider)
+    IdentityProviderDomain.objects.create(identity=identity, domain="acme.test", verified_at=timezone.now())
+    params = begin(client)
+    provider.answer(provider.sign(provider.claims(params["nonce"])))
+    assert back(client, params)["Location"] == "/signin/first-login/existing-account/"
+    assert FederatedIdentity.objects.count() == 0

@@ -4,6 +4,7 @@ The login flows (`providers.signin`) call these; each is one transaction and aud
 
 import json
 import re
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,16 +94,13 @@ def proposed_profile(
 
 def free_username(wanted: str) -> str:
     """`wanted` in the characters a user name may hold (letters, digits, @ . + - _), or that with
-    the first free numeric suffix (ana, ana2, ana3, …)."""
+    the first free numeric suffix (ana, ana2, ana3, …; a random one after 20 taken)."""
     base = USERNAME_REFUSED.sub("", wanted.replace(" ", "."))[:140] or "user"
-    taken = set(User.objects.filter(username__istartswith=base).values_list("username", flat=True))
-    taken_lower = {name.lower() for name in taken}
-    if base.lower() not in taken_lower:
-        return base
-    suffix = 2
-    while f"{base}{suffix}".lower() in taken_lower:
-        suffix += 1
-    return f"{base}{suffix}"
+    candidates = [base, *(f"{base}{n}" for n in range(2, 21))]
+    for candidate in candidates:
+        if not User.objects.filter(username__iexact=candidate).exists():
+            return candidate
+    return f"{base}.{secrets.token_hex(4)}"
 
 
 @transaction.atomic

@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import DEFAULT_WORKSPACE_ID
-from accounts.roles import GROUP_ROLES
 from providers import history
 from providers.concurrency import check_if_match
 from providers.models import IdentityProvider, IdentityProviderMapper, Provider
@@ -114,11 +113,9 @@ def mappers_dry_run(*, provider: Provider, claims: dict[str, Any]) -> MappingRes
         MapperSpec(name=row.name, mapper_type=row.mapper_type, config=row.config, sync_mode=row.sync_mode)
         for row in identity.mappers.order_by("id")
     ]
-    result = apply_mappers(mappers=specs, claims=claims, alias=provider.provider_id)
-    if provider.workspace_id != DEFAULT_WORKSPACE_ID:
-        # There a global group stands for its role in the workspace (services.federation).
-        for entry in result.applied:
-            for group, role in GROUP_ROLES.items():
-                if entry["detail"] == f"Added to group {group}.":
-                    entry["detail"] = f"Made a member of this workspace with the {role.replace('_', ' ')} role."
-    return result
+    return apply_mappers(
+        mappers=specs,
+        claims=claims,
+        alias=provider.provider_id,
+        workspace_roles=provider.workspace_id != DEFAULT_WORKSPACE_ID,
+    )
