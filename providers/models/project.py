@@ -52,6 +52,14 @@ class Project(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    managed_by = models.CharField(
+        "managed by",
+        max_length=100,
+        blank=True,
+        editable=False,
+        help_text="The configuration file that manages it (its `managedBy`); empty when managed by hand.",
+    )
+
     workspace = workspace_field(related_name="projects")
 
     objects = WorkspaceManager()

@@ -80,6 +80,15 @@ class Provider(models.Model):
         related_name="providers_updated",
     )
 
+    managed_by = models.CharField(
+        "managed by",
+        max_length=100,
+        blank=True,
+        editable=False,
+        help_text="The configuration file that manages it (its `managedBy`), e.g. “platform-prod”; "
+        "empty when it is managed by hand.",
+    )
+
     workspace = workspace_field(related_name="providers")
 
     objects = WorkspaceManager()
