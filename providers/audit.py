@@ -28,6 +28,11 @@ class AuditContextMiddleware:
             _request.reset(token)
 
 
+def in_request() -> bool:
+    """Whether a request is being served (else a command runs: manage.py, run on the server)."""
+    return _request.get() is not None
+
+
 def client_ip(request) -> str | None:
     """REMOTE_ADDR, or the first X-Forwarded-For hop when the peer is a trusted proxy."""
     remote = request.META.get("REMOTE_ADDR") or None

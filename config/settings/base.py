@@ -214,6 +214,12 @@ IDP_DNS_NAMESERVERS = env.list("IDP_DNS_NAMESERVERS", default=[])
 IDP_DNS_TIMEOUT = env.float("IDP_DNS_TIMEOUT", default=3.0)
 IDP_TXT_RECORD_PREFIX = env("IDP_TXT_RECORD_PREFIX", default="registry")
 
+# Configuration files applied through the API may reference only these secrets (the command line,
+# run on the server, may reference any): environment variables with this prefix, and files in
+# this directory (empty: no file references over the API).
+CONFIG_API_SECRET_ENV_PREFIX = env("CONFIG_API_SECRET_ENV_PREFIX", default="REGISTRY_SECRET_")
+CONFIG_API_SECRET_DIR = env("CONFIG_API_SECRET_DIR", default="")
+
 # Error reports never show variable values (they may hold decrypted credentials).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "providers.reporting.SecretSafeExceptionReporterFilter"
 

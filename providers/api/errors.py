@@ -24,21 +24,21 @@ from providers.services import ConflictError, FieldPermissionDenied
 logger = logging.getLogger(__name__)
 
 
-def _flatten(errors, prefix: str = "") -> dict[str, list[str]]:
+def flatten_errors(errors, prefix: str = "") -> dict[str, list[str]]:
     """`{"urls": {"apiBase": ["…"]}}` → `{"urls.apiBase": ["…"]}`; lists of strings stay lists."""
     if isinstance(errors, dict):
         flat: dict[str, list[str]] = {}
         for key, value in errors.items():
             if key == "non_field_errors" and prefix:
-                flat.update(_flatten(value, prefix))
+                flat.update(flatten_errors(value, prefix))
             else:
-                flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+                flat.update(flatten_errors(value, f"{prefix}.{key}" if prefix else str(key)))
         return flat
     if isinstance(errors, list) and any(isinstance(item, (dict, list)) for item in errors):
         flat = {}
         for index, item in enumerate(errors):
             if item:
-                flat.update(_flatten(item, f"{prefix}.{index}"))
+                flat.update(flatten_errors(item, f"{prefix}.{index}"))
         return flat
     messages = errors if isinstance(errors, list) else [errors]
     return {prefix or "non_field_errors": [str(message) for message in messages]}
@@ -136,7 +136,7 @@ def exception_handler(exc, context):
         )
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, ValidationError):
-        response.data = _flatten(response.data)
+        response.data = flatten_errors(response.data)
     return response
 
 

@@ -12,9 +12,9 @@ from typing import Any
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 
-from accounts import scoping
 from accounts.models import DEFAULT_WORKSPACE_ID
 from accounts.selectors import GLOBAL_ROLE_GROUPS, acts_in_every_workspace
+from providers import audit
 
 from .keycloak_keys import KEYCLOAK_KEPT_MAPPER_CONFIG
 
@@ -273,8 +273,9 @@ def global_group_refusal(grantor: Grantor | None) -> str | None:
       which whoever may write the workspace's mappers already administers.
     - A default-workspace mapper grants the group itself, so only someone already in every
       workspace may write it (a superuser or a global group's member, not through a token limited
-      to one workspace), or a command (no actor, no request scope): else an operator of the default
-      workspace alone could make whoever signs in through the mapper an operator of every workspace.
+      to one workspace), or a command (no actor, no request being served: whoever runs manage.py
+      holds the server): else an operator of the default workspace alone could make whoever signs
+      in through the mapper an operator of every workspace.
     Without a grantor (a caller that says neither), refused."""
     if grantor is None:
         return "only the default workspace's mappers, written by someone in every workspace, may grant it."
@@ -282,8 +283,8 @@ def global_group_refusal(grantor: Grantor | None) -> str | None:
         return None
     actor = grantor.actor
     signed_in = actor is not None and actor.is_authenticated
-    # Without a signed-in actor, only a command may: it spans every workspace (no request's scope).
-    allowed = acts_in_every_workspace(actor) if signed_in else not scoping.get_scope().get("_enabled", True)
+    # Without a signed-in actor, only a command may (a request without one is no one's).
+    allowed = acts_in_every_workspace(actor) if signed_in else not audit.in_request()
     return None if allowed else "only superusers and those already in every workspace may grant it."
 
 
