@@ -6,6 +6,7 @@ from providers.models import ID_CHARACTERS
 from .account import LinkedIdentitiesView, LinkedIdentityTokenView
 from .backend.audit import AuditEventViewSet
 from .backend.views import ProjectViewSet, ProviderViewSet
+from .config import ConfigApplyView, ConfigExportView, ConfigPlanView
 from .identity.views import IdentityProviderViewSet, MapperViewSet
 from .idps import IdpViewSet
 from .jsonapi import JsonApiIdentityProviderViewSet
@@ -59,6 +60,9 @@ resources: list[URLPattern | URLResolver] = [
     re_path(r"^idps/?$", idps, name="idps"),
     re_path(r"^idps/(?P<idp_id>[A-Za-z0-9-]{1,64})/?$", idp, name="idp"),
     path("backend/", include(backend.urls)),
+    re_path(r"^config/?$", ConfigExportView.as_view(), name="config"),
+    re_path(r"^config/plan/?$", ConfigPlanView.as_view(), name="config-plan"),
+    re_path(r"^config/apply/?$", ConfigApplyView.as_view(), name="config-apply"),
     re_path(rf"^identity-providers/{ALIAS}/mappers/?$", mappers, name="identity-provider-mappers"),
     re_path(rf"^identity-providers/{ALIAS}/mappers/dry-run/?$", dry_run, name="identity-provider-dry-run"),
     re_path(rf"^identity-providers/{ALIAS}/mappers/(?P<mapper_id>[0-9]{{1,18}})/?$", mapper, name="identity-mapper"),
