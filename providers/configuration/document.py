@@ -111,6 +111,7 @@ def _build(loader: _Reader, node: yaml.Node, path: str, lines: dict[str, int], c
             if key in value:
                 raise DocumentError(f"Duplicate key “{key[:64]}”.", line=_line(key_node), path=key)
             child = f"{path}.{key}" if path else key
+            lines[child] = _line(key_node)  # a field's line is where it is named
             value[key] = _build(loader, value_node, child, lines, count, depth + 1)
         return value
     if isinstance(node, yaml.SequenceNode):

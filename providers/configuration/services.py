@@ -69,6 +69,7 @@ class Plan:
     unchanged: Counter = field(default_factory=Counter)
     errors: list[DocumentError] = field(default_factory=list)
     applied: bool = False
+    pruning: bool = False  # deletions of unmanaged objects allowed (`prune_unmanaged`)
 
     @property
     def hash(self) -> str:
@@ -83,7 +84,7 @@ class Plan:
     def exit_code(self) -> int:
         if self.errors:
             return ERROR
-        if self.unmanaged_deletions:
+        if self.unmanaged_deletions and not self.pruning:
             return UNMANAGED
         return CHANGES if self.changes and not self.applied else NO_CHANGES
 
@@ -312,7 +313,7 @@ def _run_within(
     prune_unmanaged: bool,
     progress: Progress,
 ) -> Plan:
-    plan = Plan()
+    plan = Plan(pruning=prune_unmanaged)
     context = Context(workspace_id=workspace_id, actor=actor, policy=policy, managed_by="")
     run = _Run(context=context, plan=plan, applying=applying, progress=progress, prune_unmanaged=prune_unmanaged)
     pending: dict[str, list[Item]] = {}

@@ -152,7 +152,7 @@ class Command(BaseCommand):
         for change in plan.changes:
             for line in change.lines():
                 self.stdout.write(line)
-        if plan.unmanaged_deletions and not plan.applied:
+        if plan.exit_code == UNMANAGED:
             count = len(plan.unmanaged_deletions)
             self.stderr.write(
                 f"Refused: {count} object{'s' * (count != 1)} to delete {'is' if count == 1 else 'are'} not managed by "
