@@ -1,0 +1,1 @@
+"""Configuration as code: a workspace's providers, identity providers and projects kept in a file."""
