@@ -1,8 +1,9 @@
 """The configuration file's JSON Schema (docs/config.md): generated from the catalogues and the API's
-write serializers, committed as docs/config-schema.json, and
+write serializers, committed as docs/config-schema.json, served at /api/config/schema.json, and
 telling a realistic file from wrong ones the way the API would."""
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from providers.configuration.schema import config_schema, dumps
 from providers.identity import catalogue
 from providers.identity.mappers import MAPPER_TYPES
 from tests.certificates import pem
+from tests.conftest import client_for
 
 COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "config-schema.json"
 SCHEMA = config_schema()
@@ -337,3 +339,34 @@ def test_secret_ref_is_exactly_one_of_env_or_file():
     assert not ref.is_valid({"secretRef": {"env": "A", "file": "b"}})
     assert not ref.is_valid({"secretRef": {"env": "NOT A NAME"}})
     assert not ref.is_valid({"secretRef": {"env": "A"}, "fallback": "x"})
+
+
+@pytest.mark.django_db
+def test_endpoint_serves_the_schema_to_anyone_with_caching():
+    response = client_for(None).get("/api/config/schema.json")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] in ("application/schema+json", "application/json")
+    assert json.loads(response.content) == SCHEMA
+    assert response.content.decode() == COMMITTED.read_text()
+    assert response["Cache-Control"] == "public, max-age=3600"
+    etag = response["ETag"]
+    assert etag.startswith('"') and etag.endswith('"')
+
+    again = client_for(None).get("/api/config/schema.json", HTTP_IF_NONE_MATCH=etag)
+
+    assert again.status_code == 304
+    assert again["ETag"] == etag
+    assert again.content == b""
+    assert client_for(None).get("/api/config/schema.json", HTTP_IF_NONE_MATCH='"other"').status_code == 200
+
+
+@pytest.mark.django_db
+def test_endpoint_answers_plain_json_when_asked_and_ignores_a_bad_token():
+    client = client_for(None)
+    client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+
+    response = client.get("/api/config/schema.json", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
