@@ -131,7 +131,8 @@ def test_each_example_works_as_shown(schema, operator, superuser, path, method, 
         )
         body = {**body, "version": CredentialVersion.objects.get(provider=provider).pk}
 
-    response = client.generic(method.upper(), url, json.dumps(body), content_type=media_type)
+    text = body if media_type == "application/yaml" else json.dumps(body)  # a YAML file is sent as written
+    response = client.generic(method.upper(), url, text, content_type=media_type)
 
     assert response.status_code in (200, 201), response.content.decode()[:500]
 
@@ -139,11 +140,11 @@ def test_each_example_works_as_shown(schema, operator, superuser, path, method, 
 def test_every_resource_path_is_documented_under_its_workspace_too(schema):
     """Swagger UI offers each operation at `/api/…` and `/api/workspaces/{workspaceName}/…`, with
     operation ids of their own (none renamed with a numeral suffix). A user's own linked accounts
-    (`/api/account/…`) span workspaces and are at one path."""
+    (`/api/account/…`) span workspaces and the configuration file's JSON Schema is the same for
+    every workspace: each is at one path."""
     paths = set(schema["paths"])
-    resources = {
-        path for path in paths if not path.startswith(("/api/workspaces", "/api/schema", "/api/docs", "/api/account"))
-    }
+    one_path = ("/api/workspaces", "/api/schema", "/api/docs", "/api/account", "/api/config/schema.json")
+    resources = {path for path in paths if not path.startswith(one_path)}
     ids = [operation["operationId"] for item in schema["paths"].values() for operation in item.values()]
 
     assert resources and {path.replace("/api/", "/api/workspaces/{workspaceName}/", 1) for path in resources} <= paths

@@ -1,18 +1,21 @@
 """`/api/workspaces/{workspaceName}/config` (and `/api/config` for the default workspace):
 configuration as code over HTTP. `GET` exports the workspace (YAML, or JSON on request),
-`POST …/plan` and `POST …/apply` take a configuration file as the body (YAML or JSON, streamed).
+`POST …/plan` and `POST …/apply` take a configuration file as the body (YAML or JSON, streamed);
+`GET /api/config/schema.json` is the file's JSON Schema, the same for every workspace and public
+(derived from code, nothing secret: an editor fetching it has no token).
 The same services as `manage.py config`; only the secret references differ: over the API they
 may name only the environment variables and the directory the settings open
 (`CONFIG_API_SECRET_ENV_PREFIX`, `CONFIG_API_SECRET_DIR`)."""
 
+from functools import cache
 from typing import Any
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseNotModified, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
 from rest_framework.exceptions import UnsupportedMediaType
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,8 +24,10 @@ from accounts import scoping
 from accounts.models import Workspace
 from providers import audit
 from providers.api.scope import WorkspaceScoped
+from providers.concurrency import entity_tag, header_names_tag
 from providers.configuration import export as config_export
 from providers.configuration.refs import RefPolicy
+from providers.configuration.schema import config_schema, dumps
 from providers.configuration.services import ConfigRefusedError, Plan, config_apply, config_plan
 
 MODELS = ("provider", "identityprovider", "project")
@@ -55,6 +60,50 @@ class ConfigApplyPermission(ConfigPermission):
     actions = ("view", "add", "change", "delete")
 
 
+class ConfigErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField(allow_null=True, help_text="The file's line (1-based), when known.")
+    path = serializers.CharField(help_text="The field's path, e.g. `identityProviders[3].oidc_config.issuer`.")
+    message = serializers.CharField()
+
+
+class ConfigFieldChangeSerializer(serializers.Serializer):
+    path = serializers.CharField()
+    old = serializers.JSONField(required=False, allow_null=True)
+    new = serializers.JSONField(required=False, allow_null=True)
+    secret = serializers.BooleanField(required=False, help_text="A secret: only its fingerprints are shown.")
+    old_fingerprint = serializers.CharField(required=False, allow_null=True)
+    new_fingerprint = serializers.CharField(required=False)
+    change = serializers.CharField(required=False, help_text="What happens, e.g. “created (oidc-…)”.")
+
+
+class ConfigChangeSerializer(serializers.Serializer):
+    section = serializers.ChoiceField(choices=["providers", "identityProviders", "projects"])
+    key = serializers.CharField()
+    action = serializers.ChoiceField(choices=["create", "update", "delete"])
+    unmanaged = serializers.BooleanField(help_text="A deletion of an object this file does not manage.")
+    fields = ConfigFieldChangeSerializer(many=True)
+
+
+class ConfigCountsSerializer(serializers.Serializer):
+    create = serializers.IntegerField()
+    update = serializers.IntegerField()
+    delete = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+
+
+class ConfigPlanSerializer(serializers.Serializer):
+    """What a plan or an apply answers, refusals included."""
+
+    changes = ConfigChangeSerializer(many=True)
+    summary = serializers.CharField()
+    counts = ConfigCountsSerializer()
+    hash = serializers.CharField(help_text="For `if_plan`.")
+    exit_code = serializers.IntegerField(help_text="As the command's: 0 no changes, 1 error, 2 changes, 3 unmanaged.")
+    applied = serializers.BooleanField()
+    errors = ConfigErrorSerializer(many=True)
+    detail = serializers.CharField(required=False, help_text="Why it was refused.")
+
+
 def _errors(plan: Plan) -> list[dict[str, Any]]:
     return [{"line": error.line or None, "path": error.path, "message": error.message} for error in plan.errors]
 
@@ -64,13 +113,13 @@ class ConfigExportView(WorkspaceScoped, APIView):
     renderer_classes = [YamlRenderer, JSONRenderer]
 
     @extend_schema(
-        tags=["Configuration"],
+        tags=["Configuration as code"],
         summary="Export the workspace's configuration",
         parameters=[
             OpenApiParameter("format", str, enum=["yaml", "json"], description="Or `Accept: application/json`."),
             OpenApiParameter("secret_refs", str, enum=["env"], description="A reference for each secret."),
         ],
-        responses={200: OpenApiResponse(OpenApiTypes.STR, description="The configuration file (docs/config.md).")},
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="The configuration file (docs/config.md).")},
     )
     def get(self, request, *args, **kwargs):
         fmt = config_export.JSON if request.accepted_renderer.format == "json" else config_export.YAML
@@ -132,16 +181,39 @@ class ConfigRunView(WorkspaceScoped, APIView):
 
 
 FILE_BODY = {"application/yaml": OpenApiTypes.STR, "application/json": OpenApiTypes.OBJECT}
+EXAMPLE_FILE = {
+    "version": 1,
+    "managedBy": "platform-prod",
+    "projects": [
+        {"id": "payments-api", "name": "Payments API", "repository": {"providerId": None, "path": "acme/pay"}}
+    ],
+}
+FILE_EXAMPLES = [
+    OpenApiExample(
+        "A project (YAML)",
+        request_only=True,
+        media_type="application/yaml",
+        value="version: 1\nmanagedBy: platform-prod\nprojects:\n- id: payments-api\n  name: Payments API\n"
+        "  repository: {providerId: null, path: acme/pay}\n",
+        description="Secrets are given by reference, e.g. `accessToken: {secretRef: {env: REGISTRY_SECRET_GITHUB}}` "
+        "(docs/config.md).",
+    ),
+    OpenApiExample("The same (JSON)", request_only=True, media_type="application/json", value=EXAMPLE_FILE),
+]
 PLAN_RESPONSES = {
-    200: OpenApiResponse(OpenApiTypes.OBJECT, description="The plan: `changes`, `summary`, `counts`, `hash`."),
-    400: OpenApiResponse(OpenApiTypes.OBJECT, description="`errors`, each with its `line`, `path` and `message`."),
-    409: OpenApiResponse(OpenApiTypes.OBJECT, description="It would delete objects this file does not manage."),
+    200: OpenApiResponse(ConfigPlanSerializer, description="The plan: `changes`, `summary`, `counts`, `hash`."),
+    400: OpenApiResponse(ConfigPlanSerializer, description="`errors`, each with its `line`, `path` and `message`."),
+    409: OpenApiResponse(ConfigPlanSerializer, description="It would delete objects this file does not manage."),
 }
 
 
 class ConfigPlanView(ConfigRunView):
     @extend_schema(
-        tags=["Configuration"], summary="Plan a configuration file", request=FILE_BODY, responses=PLAN_RESPONSES
+        tags=["Configuration as code"],
+        summary="Plan a configuration file",
+        request=FILE_BODY,
+        examples=FILE_EXAMPLES,
+        responses=PLAN_RESPONSES,
     )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
@@ -151,17 +223,64 @@ class ConfigApplyView(ConfigRunView):
     applying = True
 
     @extend_schema(
-        tags=["Configuration"],
+        tags=["Configuration as code"],
         summary="Apply a configuration file (all or nothing)",
         request=FILE_BODY,
+        examples=FILE_EXAMPLES,
         parameters=[
             OpenApiParameter("if_plan", str, description="Apply only if the plan's hash is still this one."),
             OpenApiParameter("prune_unmanaged", bool, description="Delete listed-absent objects it does not manage."),
         ],
         responses={
             **PLAN_RESPONSES,
-            412: OpenApiResponse(OpenApiTypes.OBJECT, description="The plan is no longer `if_plan`."),
+            412: OpenApiResponse(ConfigPlanSerializer, description="The plan is no longer `if_plan`."),
         },
     )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
+
+
+SCHEMA_MAX_AGE = 3600
+
+
+@cache
+def schema_document() -> tuple[bytes, str]:
+    """The schema's text and its ETag, built once per process: the catalogues do not change while it runs."""
+    text = dumps(config_schema())
+    return text.encode(), entity_tag(text)
+
+
+class JsonSchemaRenderer(JSONRenderer):
+    """JSON Schema's own media type; plain `application/json` is served to those who ask for it."""
+
+    media_type = "application/schema+json"
+
+
+@extend_schema(tags=["Configuration as code"])
+class ConfigSchemaView(APIView):
+    """The same document as `docs/config-schema.json`."""
+
+    authentication_classes: list = []  # public: a stale token must not turn an editor's fetch into a 401
+    permission_classes = [AllowAny]
+    renderer_classes = [JsonSchemaRenderer, JSONRenderer]
+
+    @extend_schema(
+        operation_id="config_schema_retrieve",
+        summary="JSON Schema of the configuration file (no authentication)",
+        description=(
+            "JSON Schema (draft 2020-12) of the file `config export` writes and `config plan` / `config apply` "
+            "read, for editors to validate against. Answers with an `ETag` and `Cache-Control`; send the tag "
+            "back in `If-None-Match` to get `304 Not Modified`."
+        ),
+        auth=[],
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="The JSON Schema."),
+            304: OpenApiResponse(description="Not modified: `If-None-Match` names the current `ETag`."),
+        },
+    )
+    def get(self, request):
+        body, etag = schema_document()
+        headers = {"ETag": etag, "Cache-Control": f"public, max-age={SCHEMA_MAX_AGE}"}
+        if header_names_tag(request.headers.get("If-None-Match"), etag):
+            return HttpResponseNotModified(headers=headers)
+        return HttpResponse(body, content_type=request.accepted_renderer.media_type, headers=headers)

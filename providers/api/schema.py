@@ -100,6 +100,18 @@ class DocumentSchema(AutoSchema):
         return operation_id
 
 
+# Bodies that say more than `Error` on a refusal (a configuration file's plan, with its errors):
+# the operations that declare them answer either (the generic checks, such as a NUL in a query
+# parameter, still answer `Error`).
+OWN_ERROR_BODIES = {"#/components/schemas/ConfigPlan"}
+
+
+def _declares_own_body(response: dict[str, Any]) -> bool:
+    return any(
+        media.get("schema", {}).get("$ref") in OWN_ERROR_BODIES for media in response.get("content", {}).values()
+    )
+
+
 def document_errors(result, generator, request, public):
     """Every operation lists the 4xx/5xx it can answer, each with the error body of its dialect."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
@@ -116,7 +128,10 @@ def document_errors(result, generator, request, public):
             for code, description in _error_codes(path, method, operation).items():
                 responses.setdefault(code, {"description": description})
             for code, response in responses.items():
-                if int(code) >= 400:
+                if int(code) >= 400 and _declares_own_body(response):
+                    for media in response["content"].values():
+                        media["schema"] = {"oneOf": [media["schema"], ref]}
+                elif int(code) >= 400:
                     response["content"] = {media_type: {"schema": ref} for media_type in media_types}
                     response["description"] = response.get("description") or SIGNED_IN.get(code, "Error.")
             operation["responses"] = dict(sorted(responses.items()))

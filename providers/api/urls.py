@@ -6,7 +6,7 @@ from providers.models import ID_CHARACTERS
 from .account import LinkedIdentitiesView, LinkedIdentityTokenView
 from .backend.audit import AuditEventViewSet
 from .backend.views import ProjectViewSet, ProviderViewSet
-from .config import ConfigApplyView, ConfigExportView, ConfigPlanView
+from .config import ConfigApplyView, ConfigExportView, ConfigPlanView, ConfigSchemaView
 from .identity.views import IdentityProviderViewSet, MapperViewSet
 from .idps import IdpViewSet
 from .jsonapi import JsonApiIdentityProviderViewSet
@@ -71,6 +71,7 @@ resources: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     *resources,
+    re_path(r"^config/schema\.json$", ConfigSchemaView.as_view(), name="config-schema"),
     re_path(r"^account/identities/?$", LinkedIdentitiesView.as_view(), name="account-identities"),
     re_path(
         rf"^account/identities/{WORKSPACE}/{ALIAS}/token/?$", LinkedIdentityTokenView.as_view(), name="account-token"

@@ -1,1 +1,2 @@
-"""Configuration as code: a workspace exported to a file, the plan of a file against the database, and its apply."""
+"""Configuration as code: a workspace's providers, identity providers and projects exported to a file, the
+plan of a file against the database, and its apply (docs/config.md)."""

@@ -81,6 +81,17 @@ def _compose(loader: "_Reader") -> yaml.Node:
     return node
 
 
+def _checked(value: Any, node: yaml.Node) -> Any:
+    """YAML's escapes (as JSON's) can spell lone surrogates (`"\\ud800"`), which no UTF-8 response or
+    database holds: refused."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise DocumentError("Strings must be valid Unicode (no lone surrogates).", line=_line(node)) from None
+    return value
+
+
 def _line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
@@ -105,7 +116,7 @@ def _build(loader: _Reader, node: yaml.Node, path: str, lines: dict[str, int], c
         loader.flatten_mapping(node)
         value: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node)
+            key = _checked(loader.construct_object(key_node), key_node)
             if not isinstance(key, str):
                 raise DocumentError(f"Keys are strings, not {type(key).__name__}.", line=_line(key_node))
             if key in value:
@@ -122,8 +133,8 @@ def _build(loader: _Reader, node: yaml.Node, path: str, lines: dict[str, int], c
     scalar = loader.construct_object(node)
     if not isinstance(scalar, (str, bool, int, float, type(None))):
         # Timestamps and binary: the file's values are JSON's, so a date is written as a string.
-        return loader.construct_scalar(node)  # type: ignore[arg-type]
-    return scalar
+        scalar = loader.construct_scalar(node)  # type: ignore[arg-type]
+    return _checked(scalar, node)
 
 
 @dataclass
@@ -134,6 +145,8 @@ class Header:
 
 
 def _yaml_error(exc: yaml.YAMLError) -> DocumentError:
+    if isinstance(exc, yaml.reader.ReaderError):
+        return DocumentError(f"Not UTF-8 text YAML accepts: {exc.reason} (byte {exc.position}).", line=0)
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc)
     return DocumentError(f"Not valid YAML: {problem}.", line=mark.line + 1 if mark else 0)
@@ -143,10 +156,11 @@ def read(stream: IO[str] | IO[bytes] | str) -> Iterator[Header | Item]:
     """The file's header (`version`, `workspace`, `managedBy`: before the sections), yielded once,
     then its objects in file order. Raises DocumentError at the first problem with the file's
     structure; what an object says is checked later, object by object."""
-    loader = _Reader(stream)
     header = Header()
     seen: set[str] = set()
+    loader: _Reader | None = None
     try:
+        loader = _Reader(stream)  # reads the first bytes: a file that is not text fails here
         loader.get_event()  # StreamStart
         if loader.check_event(yaml.StreamEndEvent):
             raise DocumentError("The file is empty.", line=1)
@@ -158,7 +172,7 @@ def read(stream: IO[str] | IO[bytes] | str) -> Iterator[Header | Item]:
         header_sent = False
         while not loader.check_event(yaml.MappingEndEvent):
             key_node = _compose(loader)
-            key = loader.construct_object(key_node)
+            key = _checked(loader.construct_object(key_node), key_node)
             line = _line(key_node)
             if not isinstance(key, str) or key not in HEADER_KEYS + SECTIONS:
                 expected = ", ".join(HEADER_KEYS + SECTIONS)
@@ -188,7 +202,8 @@ def read(stream: IO[str] | IO[bytes] | str) -> Iterator[Header | Item]:
     except yaml.YAMLError as exc:
         raise _yaml_error(exc) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _set_header(header: Header, key: str, value: Any, line: int) -> None:
