@@ -413,3 +413,98 @@ def test_single_logout_at_the_provider(client, idp, caplog):
     finished = client.get(back.removeprefix(HOST))
     assert finished.status_code == 302 and finished["Location"] == "/login/default/?local"
     assert "logout response" not in caplog.text  # the provider's LogoutResponse was valid
+
+
+def encrypting_identity(idp):
+    """A SAML identity provider that wants encrypted assertions, with an SP key the test provider
+    encrypts for."""
+    identity = saml_identity(idp, want_assertions_encrypted=True)
+    sp_keys.sp_key_generate(identity=identity, actor=None)
+    identity.refresh_from_db()
+    idp.register_sp(entity_id=SP_ENTITY, acs_url=ACS, certificate=identity.sp_certificate)
+    return identity
+
+
+def test_after_a_rollover_an_assertion_encrypted_for_the_previous_key_still_signs_in(client, idp):
+    """The provider has not refreshed the SP metadata since the activation: it encrypts for the
+    certificate it has, now the previous one, which still decrypts."""
+    identity = encrypting_identity(idp)
+    old_certificate = identity.sp_certificate
+    sp_keys.sp_key_generate(identity=identity, actor=None)
+    sp_keys.sp_key_activate_next(identity=identity, actor=None)
+    identity.refresh_from_db()
+    assert identity.sp_previous_certificate == old_certificate != identity.sp_certificate
+    assert identity.sp_previous_private_key and not identity.sp_next_certificate
+
+    acs_url, fields = idp.sign_in(begin(client), encrypt_assertion=True)
+    assert b"EncryptedAssertion" in base64.b64decode(fields["SAMLResponse"])
+    assert post_back(client, acs_url, fields).status_code == 302
+    assert FederatedIdentity.objects.get().subject == "ana-persistent-id"
+
+
+def test_after_the_previous_key_is_forgotten_an_assertion_encrypted_for_it_is_refused(client, idp):
+    from providers.models import AuditEvent
+
+    identity = encrypting_identity(idp)
+    sp_keys.sp_key_generate(identity=identity, actor=None)
+    sp_keys.sp_key_activate_next(identity=identity, actor=None)
+    sp_keys.sp_key_forget_previous(identity=identity, actor=None)
+    identity.refresh_from_db()
+    assert identity.sp_previous_private_key is None and identity.sp_previous_certificate == ""
+    rotation = AuditEvent.objects.filter(action=AuditEvent.Action.ROTATE).order_by("-id").first()
+    assert rotation.fields == ["SP key (previous forgotten)"] and rotation.object_id == "corp"
+
+    acs_url, fields = idp.sign_in(begin(client), encrypt_assertion=True)
+    refused(post_back(client, acs_url, fields), 400, "encrypted for a key", "decryption")
+
+    # The provider refreshes the metadata and encrypts for the current certificate: signed in.
+    idp.register_sp(entity_id=SP_ENTITY, acs_url=ACS, certificate=identity.sp_certificate)
+    acs_url, fields = idp.sign_in(begin(client), encrypt_assertion=True)
+    assert post_back(client, acs_url, fields).status_code == 302
+
+
+def test_the_previous_key_decrypts_only_what_is_signed_by_a_trusted_certificate(client, idp):
+    """Retrying the decryption with the previous key checks the signature as strictly as ever."""
+    identity = encrypting_identity(idp)
+    sp_keys.sp_key_generate(identity=identity, actor=None)
+    sp_keys.sp_key_activate_next(identity=identity, actor=None)
+    idp.use_key(1)  # signs with a certificate this registry does not trust
+    acs_url, fields = idp.sign_in(begin(client), encrypt_assertion=True)
+    refused(post_back(client, acs_url, fields), 400, "Signature validation failed", "signature")
+
+
+def test_sp_keys_can_only_be_forgotten_or_activated_when_there_is_one(idp):
+    from django.core.exceptions import ValidationError
+
+    identity = saml_identity(idp)
+    with pytest.raises(ValidationError) as nothing_to_forget:
+        sp_keys.sp_key_forget_previous(identity=identity, actor=None)
+    assert nothing_to_forget.value.message_dict == {"sp_key": ["There is no previous key to forget."]}
+    oidc = IdentityProviderFactory(alias="oidc-one")
+    with pytest.raises(ValidationError) as not_saml:
+        sp_keys.sp_key_generate(identity=oidc, actor=None)
+    assert list(not_saml.value.message_dict) == ["protocol"]
+
+
+def test_the_metadata_lists_the_current_and_next_certificates_never_the_previous_one(client, idp):
+    identity = saml_identity(idp, want_assertions_encrypted=True)
+    for _ in range(3):  # current A, next B → current B, previous A, next C
+        sp_keys.sp_key_generate(identity=identity, actor=None)
+        if _ == 1:
+            sp_keys.sp_key_activate_next(identity=identity, actor=None)
+    identity.refresh_from_db()
+    assert identity.sp_previous_certificate and identity.sp_next_certificate
+
+    document = etree.fromstring(client.get("/signin/default/corp/saml/metadata").content)
+    ns = {"md": "urn:oasis:names:tc:SAML:2.0:metadata", "ds": "http://www.w3.org/2000/09/xmldsig#"}
+    listed: dict[str, set[str]] = {"signing": set(), "encryption": set()}
+    for descriptor in document.iterfind(".//md:SPSSODescriptor/md:KeyDescriptor", ns):
+        body = "".join(descriptor.findtext("ds:KeyInfo/ds:X509Data/ds:X509Certificate", namespaces=ns).split())
+        listed[descriptor.get("use")].add(body)
+
+    def bare(pem: str) -> str:
+        return "".join(line for line in pem.strip().splitlines() if not line.startswith("-----"))
+
+    published = {bare(identity.sp_certificate), bare(identity.sp_next_certificate)}
+    assert listed["signing"] == published and listed["encryption"] == published
+    assert bare(identity.sp_previous_certificate) not in listed["signing"] | listed["encryption"]
