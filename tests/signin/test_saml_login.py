@@ -61,11 +61,12 @@ def idp_sso_prefix(url: str) -> str:
 
 
 def post_back(client, acs_url: str, fields: dict):
-    """The provider's form to the ACS, then the ACS's own form to the finish, as the browser does."""
+    """The provider's form to the ACS, then the ACS's own form to the finish, as the browser does
+    (with the Origin header a browser sends with a POST from this site's page)."""
     assert acs_url == ACS
     relay = client.post(acs_url.removeprefix(HOST), fields)
     assert relay.status_code == 200 and f'action="{FINISH}"'.encode() in relay.content
-    return client.post(FINISH, fields)
+    return client.post(FINISH, fields, HTTP_ORIGIN=HOST)
 
 
 def refused(response, status: int, text: str, code: str) -> None:
@@ -508,3 +509,99 @@ def test_the_metadata_lists_the_current_and_next_certificates_never_the_previous
     published = {bare(identity.sp_certificate), bare(identity.sp_next_certificate)}
     assert listed["signing"] == published and listed["encryption"] == published
     assert bare(identity.sp_previous_certificate) not in listed["signing"] | listed["encryption"]
+
+
+def test_the_acs_page_sets_no_csrf_cookie_and_the_finish_needs_no_token(idp):
+    """A browser with forms open in other tabs: its CSRF cookie survives the sign-in, and the
+    finish, bound to the pending login, takes the Response without a token."""
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.cookies["csrftoken"] = "k" * 32  # the cookie other tabs' forms were rendered against
+    saml_identity(idp)
+    acs_url, fields = idp.sign_in(begin(browser))
+    relay = browser.post(acs_url.removeprefix(HOST), fields)
+    assert relay.status_code == 200
+    assert "csrftoken" not in relay.cookies and b"csrfmiddlewaretoken" not in relay.content
+    assert browser.cookies["csrftoken"].value == "k" * 32
+    finished = browser.post(FINISH, fields)  # no token, no Origin: the pending login is the binding
+    assert finished.status_code == 302, finished.content.decode()[:800]
+    assert "_auth_user_id" in browser.session
+    # Signing in rotates the CSRF token, as every Django login does (`login()`): that one stays.
+    assert finished.cookies["csrftoken"].value != "k" * 32
+
+
+def test_a_refused_finish_leaves_the_csrf_cookie_alone(idp):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.cookies["csrftoken"] = "k" * 32
+    saml_identity(idp)
+    acs_url, fields = idp.sign_in(begin(browser), audience="https://someone-else.test/sp")
+    relay = browser.post(acs_url.removeprefix(HOST), fields)
+    refused(browser.post(FINISH, fields), 400, "not a valid audience", "audience")
+    assert "csrftoken" not in relay.cookies and browser.cookies["csrftoken"].value == "k" * 32
+
+
+def test_the_finish_refuses_a_relay_state_used_already(idp):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    saml_identity(idp)
+    acs_url, fields = idp.sign_in(begin(browser))
+    assert post_back(browser, acs_url, fields).status_code == 302
+    browser.logout()
+    again = browser.post(FINISH, fields, HTTP_ORIGIN=HOST)
+    assert again.status_code == 400 and "not started in this browser" in again.content.decode()
+    assert "] state_unknown:" in last_signin_event().detail
+    assert "_auth_user_id" not in browser.session
+
+
+def test_the_finish_refuses_a_relay_state_of_another_browser(idp):
+    """Login CSRF: a forger posts their own Response and RelayState into the victim's browser."""
+    from django.test import Client
+
+    forger, victim = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    saml_identity(idp)
+    acs_url, fields = idp.sign_in(begin(forger))
+    begin(victim)  # the victim has a sign-in of their own pending
+    refused(post_back(victim, acs_url, fields), 400, "not started in this browser", "state_unknown")
+    assert "_auth_user_id" not in victim.session
+
+
+def test_with_idp_initiated_on_a_foreign_relay_state_is_still_refused(idp):
+    """The forger's RelayState names no pending login here, so the Response is taken as unsolicited:
+    it answers the forger's AuthnRequest, which an unsolicited Response may not."""
+    from django.test import Client
+
+    forger, victim = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    saml_identity(idp, allow_idp_initiated=True)
+    acs_url, fields = idp.sign_in(begin(forger))
+    refused(post_back(victim, acs_url, fields), 400, "answers a request of another sign-in", "in_response_to")
+
+
+@pytest.mark.parametrize(
+    ("headers", "signs_in"),
+    [
+        ({"HTTP_ORIGIN": HOST}, True),
+        ({"HTTP_SEC_FETCH_SITE": "same-origin"}, True),
+        ({"HTTP_ORIGIN": "https://forger.test"}, False),
+        ({"HTTP_ORIGIN": "null"}, False),
+        ({"HTTP_SEC_FETCH_SITE": "cross-site"}, False),
+        ({}, False),
+    ],
+    ids=["origin", "fetch-metadata", "other-origin", "null-origin", "cross-site", "no-header"],
+)
+def test_an_unsolicited_response_must_come_from_this_sites_page(idp, headers, signs_in):
+    """An IdP-initiated Response has no pending login to bind it: posted to the finish straight
+    from another site (not through the ACS page), it is refused, as the CSRF check refused it."""
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    saml_identity(idp, allow_idp_initiated=True, idp_initiated_page="/account/linked/")
+    fields = idp.unsolicited_response(ACS)
+    response = browser.post(FINISH, fields, **headers)
+    if signs_in:
+        assert response.status_code == 302 and response["Location"] == "/account/linked/"
+    else:
+        refused(response, 403, "must come through this site", "cross_site")
