@@ -21,6 +21,13 @@ NOT_SENT = {
     "KeepUnlistedCertificates": "fetches a SAML identity provider's metadata from its metadata URL",
 }
 
+# The SP-key examples act at one step of a rollover each: the steps that lead there.
+SP_KEY_STEPS = {
+    "PublishTheNextKey": ["sp_key_generate"],
+    "SignWithTheNextKey": ["sp_key_generate", "sp_key_generate"],
+    "EndTheRollover": ["sp_key_generate", "sp_key_generate", "sp_key_activate_next"],
+}
+
 
 @pytest.fixture(scope="module")
 def schema(django_db_blocker) -> dict:
@@ -130,6 +137,14 @@ def test_each_example_works_as_shown(schema, operator, superuser, path, method, 
             credentials=services.CredentialInput(type="token", content={"accessToken": "replacement"}),
         )
         body = {**body, "version": CredentialVersion.objects.get(provider=provider).pk}
+
+    if path.endswith("/sp-keys"):  # a SAML identity provider, at the step of the rollover the example takes
+        from providers.identity.services import sp_keys
+
+        identity = IdentityProviderFactory(saml=True, alias="corp-saml")
+        for step in SP_KEY_STEPS[name]:
+            getattr(sp_keys, step)(identity=identity, actor=operator)
+        url = url.replace("/okta-corp/", "/corp-saml/")
 
     text = body if media_type == "application/yaml" else json.dumps(body)  # a YAML file is sent as written
     response = client.generic(method.upper(), url, text, content_type=media_type)

@@ -258,3 +258,71 @@ def test_database_dump_never_contains_an_identity_secret(operator, fake_dns):
     assert not leaks, "secret found in the database:\n" + "\n".join(leaks)
     tables = {table for table, _ in all_table_rows()}
     assert {IdentityProvider._meta.db_table, IdentityProviderMapper._meta.db_table, LogEntry._meta.db_table} <= tables
+
+
+SP_KEY_COLUMNS = tuple(name for name in IdentityProvider.SECRET_COLUMNS if name.startswith("sp_"))
+
+
+def key_canaries(identity: IdentityProvider) -> list[str]:
+    """A line from the middle of each stored SP private key (its base64 body): found anywhere, it
+    is the key leaking, whichever of its lines a surface would carry."""
+    canaries = []
+    for column in SP_KEY_COLUMNS:
+        lines = getattr(identity, column).strip().splitlines()
+        canaries += [lines[len(lines) // 2], lines[1]]
+    return canaries
+
+
+def test_sp_private_keys_never_leave_the_server(operator, caplog):
+    """Every SP private key column (current, next and the previous one kept after a rollover),
+    through the API's rollover actions and every read that shows the identity provider."""
+    from tests.factories import IdentityProviderFactory
+
+    IdentityProviderFactory(saml=True, alias="corp-saml")
+    api = client_for(operator)
+    capture_all_logs(caplog)
+    surfaces: list[tuple[str, str]] = []
+
+    def collect():
+        # current; next; next → current, current → previous; a refusal; next again.
+        for action in ("generate", "generate", "activate_next", "forget_nothing", "generate", "generate"):
+            response = api.post("/api/identity-providers/corp-saml/sp-keys", {"action": action}, format="json")
+            surfaces.append((f"POST sp-keys {action} ({response.status_code})", response_text(response)))
+
+    with_sql_logged(collect)
+    identity = IdentityProvider.objects.get(provider__provider_id="corp-saml")
+    assert all(getattr(identity, column) for column in SP_KEY_COLUMNS), "current, next and previous keys"
+    secrets = key_canaries(identity)
+    internal = identity.internal_id
+    for path in (
+        "/api/identity-providers/corp-saml/sp-keys",
+        "/api/identity-providers/corp-saml",
+        "/api/identity-providers/corp-saml?representation=keycloak",
+        "/api/identity-providers",
+        "/api/idps",
+        f"/api/idps/{internal}",
+        "/api/identity_providers",
+        f"/api/identity_providers/{internal}",
+        "/signin/default/corp-saml/saml/metadata",
+        "/api/backend/audit-events",
+    ):
+        surfaces.append((f"GET {path}", response_text(api.get(path))))
+    admin = admin_client(operator)
+    for url in (
+        reverse("admin:providers_identityprovider_change", args=[identity.pk]),
+        reverse("admin:providers_identityprovider_history", args=[identity.pk]),
+        reverse("admin:providers_identityprovider_changelist"),
+    ):
+        surfaces.append((f"admin {url}", response_text(admin.get(url))))
+    surfaces.append(("history entries", json.dumps(list(LogEntry.objects.values_list("change_message", flat=True)))))
+
+    assert_no_leak(surfaces, secrets)
+    assert not find_leaks([("caplog.text", caplog.text)], secrets)
+    assert not dump_leaks(secrets)
+    table = connection.ops.quote_name(IdentityProvider._meta.db_table)
+    for column in SP_KEY_COLUMNS:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {connection.ops.quote_name(column)} FROM {table} WHERE id = %s", [identity.pk])
+            (value,) = cursor.fetchone()
+        raw = value.encode() if isinstance(value, str) else bytes(value)
+        assert raw.startswith(FERNET_PREFIX) and b"PRIVATE KEY" not in raw, column

@@ -321,10 +321,15 @@ class IdentityProviderAdmin(WorkspaceColumns, WorkspaceOnAdd, ServiceLoggedAdmin
                 "entity_id": identity_selectors.saml_sp_entity_id(obj, request),
                 "certificate": certificate_info(obj.sp_certificate) if obj.sp_certificate else None,
                 "next_certificate": certificate_info(obj.sp_next_certificate) if obj.sp_next_certificate else None,
+                "previous_certificate": (
+                    certificate_info(obj.sp_previous_certificate) if obj.sp_previous_certificate else None
+                ),
             }
             buttons = [("sp-key", "Publish the next SP key" if obj.sp_certificate else "Generate the SP key")]
             if obj.sp_next_certificate:
                 buttons = [("sp-key-activate", "Sign with the next SP key")]
+            if obj.sp_previous_certificate:
+                buttons.append(("sp-key-forget-previous", "Forget the previous SP key"))
             if obj.metadata_url:
                 buttons.append(("refresh-metadata", "Refresh metadata"))
                 # Removing is for a rollover's end: only when there is a certificate to spare.
@@ -386,8 +391,8 @@ class IdentityProviderAdmin(WorkspaceColumns, WorkspaceOnAdd, ServiceLoggedAdmin
         return urls + super().get_urls()
 
     def lifecycle_view(self, request, object_id: str, operation: str):
-        """POST-only buttons of the change page: verify domains, enable, disable; SAML: the SP key,
-        metadata refresh."""
+        """POST-only buttons of the change page: verify domains, enable, disable; SAML: the SP key
+        (generate, activate the next, forget the previous), metadata refresh."""
         obj = self.get_object(request, object_id)
         if obj is None or request.method != "POST" or not self.has_change_permission(request, obj):
             raise PermissionDenied
@@ -396,6 +401,7 @@ class IdentityProviderAdmin(WorkspaceColumns, WorkspaceOnAdd, ServiceLoggedAdmin
         operations: dict[str, Any] = {
             "sp-key": None,
             "sp-key-activate": None,
+            "sp-key-forget-previous": None,
             "refresh-metadata": lambda request, queryset: self._refresh_metadata(request, obj, remove_missing=False),
             "refresh-metadata-remove": lambda request, queryset: self._refresh_metadata(
                 request, obj, remove_missing=True
@@ -407,18 +413,27 @@ class IdentityProviderAdmin(WorkspaceColumns, WorkspaceOnAdd, ServiceLoggedAdmin
         if operation not in operations:
             raise PermissionDenied
         if operation.startswith("sp-key"):
-            self._sp_key(request, obj, activate=operation == "sp-key-activate")
+            self._sp_key(request, obj, operation=operation)
         else:
             operations[operation](request, queryset)
         return HttpResponseRedirect(reverse("admin:providers_identityprovider_change", args=[obj.pk]))
 
-    def _sp_key(self, request, identity: IdentityProvider, *, activate: bool = False) -> None:
-        """The SAML service provider's key: the first, the next (published before it signs), or
-        the next made the one that signs."""
+    def _sp_key(self, request, identity: IdentityProvider, *, operation: str) -> None:
+        """The SAML service provider's key: the first, the next (published before it signs), the next
+        made the one that signs (the replaced one kept to decrypt), or the kept one forgotten."""
         try:
-            if activate:
+            if operation == "sp-key-activate":
                 sp_keys.sp_key_activate_next(identity=identity, actor=request.user)
-                self.message_user(request, "The next SP key signs from now on; the previous one is unpublished.")
+                self.message_user(
+                    request,
+                    "The next SP key signs from now on. The previous one is unpublished but still decrypts "
+                    "assertions encrypted for it: forget it once the provider encrypts for the new certificate.",
+                )
+            elif operation == "sp-key-forget-previous":
+                sp_keys.sp_key_forget_previous(identity=identity, actor=request.user)
+                self.message_user(
+                    request, "The previous SP key is deleted: an assertion encrypted for it is refused from now on."
+                )
             else:
                 which = sp_keys.sp_key_generate(identity=identity, actor=request.user)
                 self.message_user(

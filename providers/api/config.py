@@ -81,12 +81,12 @@ class ConfigChangeSerializer(serializers.Serializer):
     key = serializers.CharField()
     action = serializers.ChoiceField(choices=["create", "update", "delete"])
     unmanaged = serializers.BooleanField(help_text="A deletion of an object this file does not manage.")
-    fields = ConfigFieldChangeSerializer(many=True)
+    fields = ConfigFieldChangeSerializer(many=True)  # type: ignore[assignment]
 
 
 class ConfigCountsSerializer(serializers.Serializer):
-    create = serializers.IntegerField()
-    update = serializers.IntegerField()
+    create = serializers.IntegerField()  # type: ignore[assignment]
+    update = serializers.IntegerField()  # type: ignore[assignment]
     delete = serializers.IntegerField()
     unchanged = serializers.IntegerField()
 
@@ -100,7 +100,7 @@ class ConfigPlanSerializer(serializers.Serializer):
     hash = serializers.CharField(help_text="For `if_plan`.")
     exit_code = serializers.IntegerField(help_text="As the command's: 0 no changes, 1 error, 2 changes, 3 unmanaged.")
     applied = serializers.BooleanField()
-    errors = ConfigErrorSerializer(many=True)
+    errors = ConfigErrorSerializer(many=True)  # type: ignore[assignment]
     detail = serializers.CharField(required=False, help_text="Why it was refused.")
 
 

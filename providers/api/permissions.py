@@ -36,9 +36,14 @@ class ChangePermissions(ModelPermissions):
         return super().get_required_permissions("PATCH", model_cls)
 
 
-class NestedPermissions(ModelPermissions):
-    """For objects that belong to another (mappers of an identity provider): reads need `view_*`
-    of the parent model, every write needs `change_*`."""
+class ReadOrChangePermissions(ModelPermissions):
+    """Reads need `view_*`, every other method `change_*` (a POST that acts on the object creates
+    nothing, so `add_*` would be the wrong permission)."""
 
     def get_required_permissions(self, method, model_cls):
         return super().get_required_permissions(method if method in ("GET", "HEAD", "OPTIONS") else "PATCH", model_cls)
+
+
+class NestedPermissions(ReadOrChangePermissions):
+    """For objects that belong to another (mappers of an identity provider): reads need `view_*`
+    of the parent model, every write needs `change_*`."""

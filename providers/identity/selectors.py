@@ -1,10 +1,12 @@
 """Reads of identity providers shared by the API dialects, the admin and the login list: the
 scoped querysets, with the encrypted client secret never loaded."""
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce, Least
 from django.urls import reverse
@@ -13,6 +15,7 @@ from django.utils import timezone
 from accounts.models import DEFAULT_WORKSPACE_ID
 from accounts.scoping import scoped
 from providers.catalog import SAML
+from providers.identity.discovery import certificate_info
 from providers.models import (
     FederatedIdentity,
     IdentityProvider,
@@ -21,6 +24,43 @@ from providers.models import (
     Provider,
 )
 from providers.selectors import count_of
+
+SP_KEY_ROLES = ("current", "next", "previous")
+
+
+@dataclass(frozen=True)
+class SpCertificate:
+    """One of this registry's SAML SP certificates, as reads show it: public, the private key it
+    pairs with never read."""
+
+    certificate: str
+    fingerprint_sha256: str
+    subject: str
+    not_before: datetime
+    not_after: datetime
+
+
+def sp_key_certificates(*, provider: Provider) -> dict[str, SpCertificate | None]:
+    """The SP certificates of a SAML identity provider by role: `current` (signs and decrypts),
+    `next` (published, decrypts, signs once activated), `previous` (only decrypts, until forgotten);
+    None where there is none. Reads the certificate columns alone, never an encrypted key. A
+    ValidationError on `protocol` for an identity provider that does not sign in with SAML."""
+    row = (
+        IdentityProvider.objects.filter(provider=provider)
+        .only("pk", "protocol", "sp_certificate", "sp_next_certificate", "sp_previous_certificate")
+        .get()
+    )
+    if row.protocol != SAML:
+        raise ValidationError({"protocol": ["Only a SAML identity provider has SP keys."]})
+    pems = {"current": row.sp_certificate, "next": row.sp_next_certificate, "previous": row.sp_previous_certificate}
+    result: dict[str, SpCertificate | None] = {}
+    for role in SP_KEY_ROLES:
+        pem = pems[role]
+        info = certificate_info(pem) if pem else None
+        result[role] = (
+            SpCertificate(pem, info.fingerprint_sha256, info.subject, info.not_before, info.not_after) if info else None
+        )
+    return result
 
 
 def provider_certificate(*, provider: Provider) -> dict[str, Any] | None:

@@ -75,11 +75,21 @@ class IdentityProvider(models.Model):
         editable=False,
         help_text="Published in the metadata before it signs: the rollover's next key.",
     )
+    # The pair the last activation replaced: it still decrypts (an identity provider may encrypt for
+    # it until it refreshes this registry's metadata) but never signs and is not published, until
+    # `sp_key_forget_previous`.
+    sp_previous_private_key = EncryptedTextField("previous service provider key", null=True, blank=True, editable=False)
+    sp_previous_certificate = models.TextField(
+        "previous service provider certificate",
+        blank=True,
+        editable=False,
+        help_text="Replaced by the last rollover: still decrypts assertions encrypted for it until forgotten.",
+    )
 
     objects = ProviderPartWorkspaceManager()
 
     # The encrypted columns: reads that show identity providers never load (nor decrypt) them.
-    SECRET_COLUMNS = ("client_secret", "sp_private_key", "sp_next_private_key")
+    SECRET_COLUMNS = ("client_secret", "sp_private_key", "sp_next_private_key", "sp_previous_private_key")
 
     class Meta:
         verbose_name = "identity provider"

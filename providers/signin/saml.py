@@ -78,20 +78,27 @@ def trusted_certificates(identity: IdentityProvider) -> list[str]:
     return PEM_BLOCK.findall(certificates_pem(identity.signing_certificate)) if identity.signing_certificate else []
 
 
-def _settings(identity: IdentityProvider, request: HttpRequest, *, next_key: bool = False) -> dict[str, Any]:
-    """python3-saml's settings for this identity provider; with `next_key`, the SP's next key pair
-    instead of the current one (to decrypt an assertion encrypted for it during a rollover)."""
+def _settings(identity: IdentityProvider, request: HttpRequest, *, key: str = "current") -> dict[str, Any]:
+    """python3-saml's settings for this identity provider. `key` chooses the SP key pair they hold:
+    "current" (what signs, and what the metadata lists with the next certificate), or, only to
+    decrypt an assertion encrypted for another of this registry's keys, "next" (published before it
+    signs) or "previous" (replaced by the last rollover, kept until forgotten). python3-saml takes
+    one private key, so each is a separate settings object; none of them changes which certificates
+    of the identity provider are trusted."""
     acs = request.build_absolute_uri(acs_path(identity))
     signs = bool(identity.sp_private_key)
-    key, certificate = identity.sp_private_key, identity.sp_certificate
-    if next_key:
-        key, certificate = identity.sp_next_private_key, identity.sp_next_certificate
+    pairs = {
+        "current": (identity.sp_private_key, identity.sp_certificate),
+        "next": (identity.sp_next_private_key, identity.sp_next_certificate),
+        "previous": (identity.sp_previous_private_key, identity.sp_previous_certificate),
+    }
+    private_key, certificate = pairs[key]
     sp: dict[str, Any] = {
         "entityId": sp_entity_id(identity, request),
         "assertionConsumerService": {"url": acs, "binding": OneLogin_Saml2_Constants.BINDING_HTTP_POST},
         "NameIDFormat": identity.name_id_policy_format or NAMEID_UNSPECIFIED,
         "x509cert": certificate if signs else "",
-        "privateKey": key if signs else "",
+        "privateKey": private_key if signs else "",
     }
     if identity.sp_next_certificate:
         sp["x509certNew"] = identity.sp_next_certificate
@@ -225,8 +232,8 @@ def process_response(
         raise LoginError(_reason(str(exc)), code=_code(exc)) from exc
     except xmlsec.Error as exc:  # only decryption is left to raise it (signatures are checked quietly)
         raise LoginError(
-            "The SAML assertion is encrypted for a key this registry does not have: give the provider the "
-            "current SP certificate (the metadata).",
+            "The SAML assertion is encrypted for a key this registry does not have (or no longer has): give the "
+            "provider the current SP certificate (the metadata).",
             code="decryption",
         ) from exc
     except (OneLogin_Saml2_Error, ValueError, TypeError) as exc:
@@ -241,16 +248,32 @@ def process_response(
     return LoginResult(subject=principal, claims={**claims, "sub": principal}, tokens=session)
 
 
+# The SP keys an encrypted assertion is decrypted with, in turn: the current one; during a rollover
+# the next one, which the metadata already lists; after one, the previous one, until forgotten.
+DECRYPTION_KEYS = (
+    ("current", "sp_private_key"),
+    ("next", "sp_next_private_key"),
+    ("previous", "sp_previous_private_key"),
+)
+
+
 def _parsed_response(identity: IdentityProvider, request: HttpRequest, saml_response: str) -> OneLogin_Saml2_Response:
-    """The Response, its assertion decrypted (python3-saml decrypts as it parses): with the current
-    SP key, else, during an SP key rollover, with the next one, which the metadata already lists."""
-    try:
-        return OneLogin_Saml2_Response(OneLogin_Saml2_Settings(_settings(identity, request)), saml_response)
-    except xmlsec.Error:
-        if not identity.sp_next_private_key:
-            raise
-    settings_next = OneLogin_Saml2_Settings(_settings(identity, request, next_key=True))
-    return OneLogin_Saml2_Response(settings_next, saml_response)
+    """The Response, its assertion decrypted (python3-saml decrypts as it parses, with the one SP
+    key its settings hold): with the current SP key, else with each other key this registry holds
+    (`DECRYPTION_KEYS`). Only a failed decryption (xmlsec.Error) moves on to the next key; the
+    last one's error is raised, which the caller refuses as `decryption`. Nothing here checks a
+    signature: the Response a key decrypted goes through the same `is_valid` as any other, against
+    the identity provider's trusted certificates only, so a key tried here can let in only an
+    assertion encrypted for this registry, never one signed by someone else."""
+    keys = [role for role, column in DECRYPTION_KEYS if role == "current" or getattr(identity, column)]
+    for role in keys[:-1]:
+        try:
+            return OneLogin_Saml2_Response(
+                OneLogin_Saml2_Settings(_settings(identity, request, key=role)), saml_response
+            )
+        except xmlsec.Error:
+            continue
+    return OneLogin_Saml2_Response(OneLogin_Saml2_Settings(_settings(identity, request, key=keys[-1])), saml_response)
 
 
 def logout_url(identity: IdentityProvider, request: HttpRequest, *, session: dict[str, str], return_to: str) -> str:
@@ -284,7 +307,18 @@ def logout_finished(identity: IdentityProvider, request: HttpRequest) -> bool:
 
 def metadata(identity: IdentityProvider, request: HttpRequest) -> str:
     """The service provider's metadata for this identity provider: entity ID, ACS (HTTP-POST),
-    NameID format, and the signing/encryption certificates (the next one too, during a rollover)."""
+    NameID format, and the current and, during a rollover, the next certificate, each for signing
+    (and for encryption when assertions must be encrypted).
+
+    The previous certificate (kept after a rollover, `sp_key_forget_previous`) is left out, for
+    encryption too. SAML 2.0 Metadata (saml-metadata-2.0-os, 2.4.1.1) lets an identity provider
+    encrypt for any `KeyDescriptor` with `use="encryption"` it finds: listing the previous one would
+    invite a provider that does refresh the metadata to keep encrypting for the key being retired,
+    whose sign-ins would then break when it is forgotten. The providers that still encrypt for it
+    are by definition those that have not read the metadata since the rollover, so listing it would
+    help none of them; they are served by the previous key kept for decryption (`_parsed_response`),
+    not by the metadata. It never signs, so it is not listed for signing either (the InCommon and
+    Shibboleth key-rollover practice: an old key leaves the encryption descriptors first)."""
     saml_settings = OneLogin_Saml2_Settings(_settings(identity, request), sp_validation_only=True)
     xml = saml_settings.get_sp_metadata()
     return xml.decode() if isinstance(xml, bytes) else xml

@@ -10,15 +10,16 @@ import hashlib
 import logging
 import secrets
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import is_same_domain, url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -511,7 +512,6 @@ def _start_saml(request: HttpRequest, identity: IdentityProvider, *, linking: bo
         "action": message["url"],
         "fields": message["fields"],
         "explanation": f"On to {identity.provider.label or identity.provider.provider_id}…",
-        "same_site": False,
     }
     response = render(request, "signin/autopost.html", context)
     csp.allow_form_targets(request, [message["url"]])
@@ -525,7 +525,9 @@ def saml_acs(request: HttpRequest, workspace_name: str, alias: str) -> HttpRespo
     """The Assertion Consumer Service. The provider's form arrives from another site, so the
     browser sends no session cookie (SameSite=Lax): this page posts the Response on, from this
     site, to `saml_finish`, where the session (and with it the pending login) is known. Nothing is
-    checked or kept here."""
+    checked or kept here, and the page carries no CSRF token: the browser sent no CSRF cookie
+    either, so rendering one would set a new cookie, and every form already open in the user's
+    other tabs would then fail its CSRF check (why the finish needs none: its docstring)."""
     fields = {name: request.POST.get(name, "")[:200_000] for name in ("SAMLResponse", "RelayState")}
     if not fields["SAMLResponse"]:
         # Refused here, so recorded here: in the audit log of the identity provider's workspace.
@@ -539,16 +541,35 @@ def saml_acs(request: HttpRequest, workspace_name: str, alias: str) -> HttpRespo
         "action": reverse("signin:saml_finish", args=[workspace_name, alias]),
         "fields": fields,
         "explanation": "Finishing the sign-in…",
-        "same_site": True,
     }
     return render(request, "signin/autopost.html", context)
 
 
+@csrf_exempt
 @never_cache
 @require_http_methods(["POST"])
 def saml_finish(request: HttpRequest, workspace_name: str, alias: str) -> HttpResponse:
     """The Response checked (`saml.process_response`), with the pending login its RelayState
-    names; without one, an IdP-initiated sign-in, when the identity provider allows it."""
+    names; without one, an IdP-initiated sign-in, when the identity provider allows it.
+
+    No CSRF token, and no weaker for it. What a forged cross-site POST here could do is sign the
+    victim's browser in as someone else (login CSRF), and a sign-in the registry started is bound
+    to this browser already, more tightly than a CSRF token binds a form: its RelayState is 256
+    random bits that name a pending login in this session, for this identity provider, taken out on
+    first use whatever follows (`state.take`), and the Response must answer that login's own
+    AuthnRequest (InResponseTo). A forger knows no RelayState of the victim's session, and a Response
+    of theirs answers a request of their own session: refused (`state_unknown`, `in_response_to`).
+    The same binding is all OIDC's callback has (its `state`, on a GET that no CSRF check covers).
+    A CSRF token added nothing besides: the ACS, which must take a cross-site POST, handed a valid
+    one to whoever posted to it, and rendering it rotated the CSRF cookie, breaking the forms of
+    the user's other tabs.
+
+    An IdP-initiated Response (no pending login; only with `allow_idp_initiated`) has no such
+    binding, and no token could give it one (whoever reaches the ACS gets the page that posts here);
+    login CSRF through the ACS is inherent in unsolicited responses, which is why they are off by
+    default. What the CSRF check did for them, refuse a POST from another site straight to this
+    URL, is kept without a token or cookie: the request must come from this site's own page
+    (`_from_this_site`)."""
     identity = None
     try:
         identity = _usable_identity(workspace_name, alias)
@@ -558,6 +579,12 @@ def saml_finish(request: HttpRequest, workspace_name: str, alias: str) -> HttpRe
         pending, why = state.take(request.session, relay_state, workspace=workspace_name, alias=alias)
         if pending is None and not identity.allow_idp_initiated:
             raise oidc.LoginError(_STATE_REASONS.get(why, _STATE_REASONS["unknown"]), code=f"state_{why or 'other'}")
+        if pending is None and not _from_this_site(request):
+            raise oidc.LoginError(
+                "An unsolicited SAML response must come through this site's sign-in page.",
+                code="cross_site",
+                status=403,
+            )
         result = saml.process_response(
             identity,
             request,
@@ -570,6 +597,23 @@ def saml_finish(request: HttpRequest, workspace_name: str, alias: str) -> HttpRe
         return _act(request, identity, result, outcome, _safe_next(request, pending["next"]))
     except (oidc.LoginError, ValidationError) as error:
         return _failure(request, error, identity=identity, alias=alias)
+
+
+def _from_this_site(request: HttpRequest) -> bool:
+    """Whether a POST comes from a page of this site, by the headers browsers set and pages cannot:
+    `Origin` (every current browser sends it with a POST; this site's pages keep it with
+    `Referrer-Policy: same-origin`), the request's own origin or one of `CSRF_TRUSTED_ORIGINS` as
+    Django's CSRF check accepts them; else `Sec-Fetch-Site`. Neither sent: refused (fails closed)."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return request.headers.get("Sec-Fetch-Site") == "same-origin"
+    if origin == f"{request.scheme}://{request.get_host()}" or origin in settings.CSRF_TRUSTED_ORIGINS:
+        return True
+    parts = urlsplit(origin)
+    return any(
+        trusted.startswith(f"{parts.scheme}://*") and is_same_domain(parts.netloc, trusted.split("://*", 1)[1])
+        for trusted in settings.CSRF_TRUSTED_ORIGINS
+    )
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -10,7 +10,9 @@ from providers.models import IdentityProvider
 from tests.factories import IdentityProviderFactory, IdentityProviderMapperFactory, ProjectFactory, ProviderFactory
 
 SIZES = (1, 20, 100)
-SECRET_COLUMNS = ('"secret"', '"client_secret"')
+# The credentials' secret and every encrypted column of identity providers (the client secret, the
+# SAML SP keys: current, next and previous).
+SECRET_COLUMNS = ('"secret"', *(f'"{name}"' for name in IdentityProvider.SECRET_COLUMNS))
 
 
 def grow_identity_providers(operator, have: int, want: int) -> None:

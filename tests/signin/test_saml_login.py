@@ -61,11 +61,12 @@ def idp_sso_prefix(url: str) -> str:
 
 
 def post_back(client, acs_url: str, fields: dict):
-    """The provider's form to the ACS, then the ACS's own form to the finish, as the browser does."""
+    """The provider's form to the ACS, then the ACS's own form to the finish, as the browser does
+    (with the Origin header a browser sends with a POST from this site's page)."""
     assert acs_url == ACS
     relay = client.post(acs_url.removeprefix(HOST), fields)
     assert relay.status_code == 200 and f'action="{FINISH}"'.encode() in relay.content
-    return client.post(FINISH, fields)
+    return client.post(FINISH, fields, HTTP_ORIGIN=HOST)
 
 
 def refused(response, status: int, text: str, code: str) -> None:
@@ -413,3 +414,194 @@ def test_single_logout_at_the_provider(client, idp, caplog):
     finished = client.get(back.removeprefix(HOST))
     assert finished.status_code == 302 and finished["Location"] == "/login/default/?local"
     assert "logout response" not in caplog.text  # the provider's LogoutResponse was valid
+
+
+def encrypting_identity(idp):
+    """A SAML identity provider that wants encrypted assertions, with an SP key the test provider
+    encrypts for."""
+    identity = saml_identity(idp, want_assertions_encrypted=True)
+    sp_keys.sp_key_generate(identity=identity, actor=None)
+    identity.refresh_from_db()
+    idp.register_sp(entity_id=SP_ENTITY, acs_url=ACS, certificate=identity.sp_certificate)
+    return identity
+
+
+def test_after_a_rollover_an_assertion_encrypted_for_the_previous_key_still_signs_in(client, idp):
+    """The provider has not refreshed the SP metadata since the activation: it encrypts for the
+    certificate it has, now the previous one, which still decrypts."""
+    identity = encrypting_identity(idp)
+    old_certificate = identity.sp_certificate
+    sp_keys.sp_key_generate(identity=identity, actor=None)
+    sp_keys.sp_key_activate_next(identity=identity, actor=None)
+    identity.refresh_from_db()
+    assert identity.sp_previous_certificate == old_certificate != identity.sp_certificate
+    assert identity.sp_previous_private_key and not identity.sp_next_certificate
+
+    acs_url, fields = idp.sign_in(begin(client), encrypt_assertion=True)
+    assert b"EncryptedAssertion" in base64.b64decode(fields["SAMLResponse"])
+    assert post_back(client, acs_url, fields).status_code == 302
+    assert FederatedIdentity.objects.get().subject == "ana-persistent-id"
+
+
+def test_after_the_previous_key_is_forgotten_an_assertion_encrypted_for_it_is_refused(client, idp):
+    from providers.models import AuditEvent
+
+    identity = encrypting_identity(idp)
+    sp_keys.sp_key_generate(identity=identity, actor=None)
+    sp_keys.sp_key_activate_next(identity=identity, actor=None)
+    sp_keys.sp_key_forget_previous(identity=identity, actor=None)
+    identity.refresh_from_db()
+    assert identity.sp_previous_private_key is None and identity.sp_previous_certificate == ""
+    rotation = AuditEvent.objects.filter(action=AuditEvent.Action.ROTATE).order_by("-id").first()
+    assert rotation.fields == ["SP key (previous forgotten)"] and rotation.object_id == "corp"
+
+    acs_url, fields = idp.sign_in(begin(client), encrypt_assertion=True)
+    refused(post_back(client, acs_url, fields), 400, "encrypted for a key", "decryption")
+
+    # The provider refreshes the metadata and encrypts for the current certificate: signed in.
+    idp.register_sp(entity_id=SP_ENTITY, acs_url=ACS, certificate=identity.sp_certificate)
+    acs_url, fields = idp.sign_in(begin(client), encrypt_assertion=True)
+    assert post_back(client, acs_url, fields).status_code == 302
+
+
+def test_the_previous_key_decrypts_only_what_is_signed_by_a_trusted_certificate(client, idp):
+    """Retrying the decryption with the previous key checks the signature as strictly as ever."""
+    identity = encrypting_identity(idp)
+    sp_keys.sp_key_generate(identity=identity, actor=None)
+    sp_keys.sp_key_activate_next(identity=identity, actor=None)
+    idp.use_key(1)  # signs with a certificate this registry does not trust
+    acs_url, fields = idp.sign_in(begin(client), encrypt_assertion=True)
+    refused(post_back(client, acs_url, fields), 400, "Signature validation failed", "signature")
+
+
+def test_sp_keys_can_only_be_forgotten_or_activated_when_there_is_one(idp):
+    from django.core.exceptions import ValidationError
+
+    identity = saml_identity(idp)
+    with pytest.raises(ValidationError) as nothing_to_forget:
+        sp_keys.sp_key_forget_previous(identity=identity, actor=None)
+    assert nothing_to_forget.value.message_dict == {"sp_key": ["There is no previous key to forget."]}
+    oidc = IdentityProviderFactory(alias="oidc-one")
+    with pytest.raises(ValidationError) as not_saml:
+        sp_keys.sp_key_generate(identity=oidc, actor=None)
+    assert list(not_saml.value.message_dict) == ["protocol"]
+
+
+def test_the_metadata_lists_the_current_and_next_certificates_never_the_previous_one(client, idp):
+    identity = saml_identity(idp, want_assertions_encrypted=True)
+    for _ in range(3):  # current A, next B → current B, previous A, next C
+        sp_keys.sp_key_generate(identity=identity, actor=None)
+        if _ == 1:
+            sp_keys.sp_key_activate_next(identity=identity, actor=None)
+    identity.refresh_from_db()
+    assert identity.sp_previous_certificate and identity.sp_next_certificate
+
+    document = etree.fromstring(client.get("/signin/default/corp/saml/metadata").content)
+    ns = {"md": "urn:oasis:names:tc:SAML:2.0:metadata", "ds": "http://www.w3.org/2000/09/xmldsig#"}
+    listed: dict[str, set[str]] = {"signing": set(), "encryption": set()}
+    for descriptor in document.iterfind(".//md:SPSSODescriptor/md:KeyDescriptor", ns):
+        body = "".join(descriptor.findtext("ds:KeyInfo/ds:X509Data/ds:X509Certificate", namespaces=ns).split())
+        listed[descriptor.get("use")].add(body)
+
+    def bare(pem: str) -> str:
+        return "".join(line for line in pem.strip().splitlines() if not line.startswith("-----"))
+
+    published = {bare(identity.sp_certificate), bare(identity.sp_next_certificate)}
+    assert listed["signing"] == published and listed["encryption"] == published
+    assert bare(identity.sp_previous_certificate) not in listed["signing"] | listed["encryption"]
+
+
+def test_the_acs_page_sets_no_csrf_cookie_and_the_finish_needs_no_token(idp):
+    """A browser with forms open in other tabs: its CSRF cookie survives the sign-in, and the
+    finish, bound to the pending login, takes the Response without a token."""
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.cookies["csrftoken"] = "k" * 32  # the cookie other tabs' forms were rendered against
+    saml_identity(idp)
+    acs_url, fields = idp.sign_in(begin(browser))
+    relay = browser.post(acs_url.removeprefix(HOST), fields)
+    assert relay.status_code == 200
+    assert "csrftoken" not in relay.cookies and b"csrfmiddlewaretoken" not in relay.content
+    assert browser.cookies["csrftoken"].value == "k" * 32
+    finished = browser.post(FINISH, fields)  # no token, no Origin: the pending login is the binding
+    assert finished.status_code == 302, finished.content.decode()[:800]
+    assert "_auth_user_id" in browser.session
+    # Signing in rotates the CSRF token, as every Django login does (`login()`): that one stays.
+    assert finished.cookies["csrftoken"].value != "k" * 32
+
+
+def test_a_refused_finish_leaves_the_csrf_cookie_alone(idp):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.cookies["csrftoken"] = "k" * 32
+    saml_identity(idp)
+    acs_url, fields = idp.sign_in(begin(browser), audience="https://someone-else.test/sp")
+    relay = browser.post(acs_url.removeprefix(HOST), fields)
+    refused(browser.post(FINISH, fields), 400, "not a valid audience", "audience")
+    assert "csrftoken" not in relay.cookies and browser.cookies["csrftoken"].value == "k" * 32
+
+
+def test_the_finish_refuses_a_relay_state_used_already(idp):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    saml_identity(idp)
+    acs_url, fields = idp.sign_in(begin(browser))
+    assert post_back(browser, acs_url, fields).status_code == 302
+    browser.logout()
+    again = browser.post(FINISH, fields, HTTP_ORIGIN=HOST)
+    assert again.status_code == 400 and "not started in this browser" in again.content.decode()
+    assert "] state_unknown:" in last_signin_event().detail
+    assert "_auth_user_id" not in browser.session
+
+
+def test_the_finish_refuses_a_relay_state_of_another_browser(idp):
+    """Login CSRF: a forger posts their own Response and RelayState into the victim's browser."""
+    from django.test import Client
+
+    forger, victim = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    saml_identity(idp)
+    acs_url, fields = idp.sign_in(begin(forger))
+    begin(victim)  # the victim has a sign-in of their own pending
+    refused(post_back(victim, acs_url, fields), 400, "not started in this browser", "state_unknown")
+    assert "_auth_user_id" not in victim.session
+
+
+def test_with_idp_initiated_on_a_foreign_relay_state_is_still_refused(idp):
+    """The forger's RelayState names no pending login here, so the Response is taken as unsolicited:
+    it answers the forger's AuthnRequest, which an unsolicited Response may not."""
+    from django.test import Client
+
+    forger, victim = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    saml_identity(idp, allow_idp_initiated=True)
+    acs_url, fields = idp.sign_in(begin(forger))
+    refused(post_back(victim, acs_url, fields), 400, "answers a request of another sign-in", "in_response_to")
+
+
+@pytest.mark.parametrize(
+    ("headers", "signs_in"),
+    [
+        ({"HTTP_ORIGIN": HOST}, True),
+        ({"HTTP_SEC_FETCH_SITE": "same-origin"}, True),
+        ({"HTTP_ORIGIN": "https://forger.test"}, False),
+        ({"HTTP_ORIGIN": "null"}, False),
+        ({"HTTP_SEC_FETCH_SITE": "cross-site"}, False),
+        ({}, False),
+    ],
+    ids=["origin", "fetch-metadata", "other-origin", "null-origin", "cross-site", "no-header"],
+)
+def test_an_unsolicited_response_must_come_from_this_sites_page(idp, headers, signs_in):
+    """An IdP-initiated Response has no pending login to bind it: posted to the finish straight
+    from another site (not through the ACS page), it is refused, as the CSRF check refused it."""
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    saml_identity(idp, allow_idp_initiated=True, idp_initiated_page="/account/linked/")
+    fields = idp.unsolicited_response(ACS)
+    response = browser.post(FINISH, fields, **headers)
+    if signs_in:
+        assert response.status_code == 302 and response["Location"] == "/account/linked/"
+    else:
+        refused(response, 403, "must come through this site", "cross_site")

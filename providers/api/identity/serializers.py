@@ -395,6 +395,43 @@ class RefreshReportSerializer(serializers.Serializer):
     summary = serializers.CharField(help_text="The same in words, e.g. “1 certificate added”.")
 
 
+SP_KEY_ACTIONS = {
+    "generate": "Make the first SP key, or the next one (published beside the current one before it signs).",
+    "activate_next": "The next key signs and decrypts from now on; the current one becomes the previous one.",
+    "forget_previous": "Delete the previous key: an assertion still encrypted for it is refused from then on.",
+}
+
+
+class SpKeyActionSerializer(StrictSerializer):
+    action = ChoiceField(
+        choices=list(SP_KEY_ACTIONS),
+        help_text="; ".join(f"`{name}`: {text}" for name, text in SP_KEY_ACTIONS.items()),
+    )
+
+
+class SpCertificateSerializer(serializers.Serializer):
+    """One SP certificate: public (the metadata lists it); its private key is never shown."""
+
+    certificate = serializers.CharField(help_text="The certificate, PEM.")
+    fingerprint_sha256 = serializers.CharField(help_text="SHA-256 fingerprint of the certificate, hex pairs.")
+    subject = serializers.CharField()
+    not_before = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(source="not_after")
+
+
+class SpKeysSerializer(serializers.Serializer):
+    """This registry's SAML SP keys for one identity provider, by their certificates."""
+
+    current = SpCertificateSerializer(allow_null=True, help_text="Signs requests and decrypts; null until generated.")
+    next = SpCertificateSerializer(
+        allow_null=True, help_text="Published in the metadata and decrypts; signs once activated."
+    )
+    previous = SpCertificateSerializer(
+        allow_null=True,
+        help_text="Replaced by the last activation: still decrypts, neither signs nor is published, until forgotten.",
+    )
+
+
 @with_settings(catalogue.BROKER, make=setting_read, keycloak_keys=True)
 class KeycloakIdentityProviderSerializer(serializers.Serializer):
     """Read shape of `?representation=keycloak`: Keycloak's IdentityProviderRepresentation."""

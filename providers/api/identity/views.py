@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from providers.api.fields import SafeJSONParser
 from providers.api.pagination import ProviderPagination
-from providers.api.permissions import ChangePermissions, ModelPermissions, NestedPermissions
+from providers.api.permissions import ChangePermissions, ModelPermissions, NestedPermissions, ReadOrChangePermissions
 from providers.api.schema import AUTH_ERRORS, BAD_REQUEST, CONFLICT, DETAIL, IF_MATCH, NOT_FOUND
 from providers.api.scope import WorkspaceScoped
 from providers.catalog import PROTOCOL_CHOICES
@@ -27,10 +27,11 @@ from providers.identity import selectors as identity_selectors
 from providers.identity import services as identity_services
 from providers.identity.discovery import METADATA_MAX_BYTES, MetadataCandidatesError, import_configuration
 from providers.identity.mappers import mapper_types_catalogue
+from providers.identity.services import sp_keys
 from providers.models import ID_CHARACTERS, IdentityProvider, IdentityProviderMapper, Provider
 from providers.services import provider_delete
 
-from .examples import EXAMPLE_SAML_METADATA, MAPPER_EXAMPLES, OKTA_EXAMPLE
+from .examples import EXAMPLE_CERTIFICATE, EXAMPLE_SAML_METADATA, MAPPER_EXAMPLES, OKTA_EXAMPLE
 from .keycloak import mapper_to_keycloak, to_keycloak
 from .serializers import (
     DryRunResultSerializer,
@@ -44,6 +45,8 @@ from .serializers import (
     MapperWriteSerializer,
     RefreshMetadataSerializer,
     RefreshReportSerializer,
+    SpKeyActionSerializer,
+    SpKeysSerializer,
     reader,
 )
 
@@ -110,6 +113,8 @@ class IdentityProviderViewSet(
             return IdentityProviderWriteSerializer
         if self.action == "refresh_metadata":
             return RefreshMetadataSerializer
+        if self.action == "sp_keys":
+            return SpKeysSerializer
         return IdentityProviderSerializer
 
     def _read(self, provider: Provider) -> dict:
@@ -350,6 +355,74 @@ class IdentityProviderViewSet(
             remove_missing=serializer.validated_data["remove_missing"],
         )
         return Response(RefreshReportSerializer(report).data)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="A SAML identity provider's SP keys (certificates only)",
+        description="This registry's service-provider keys for the identity provider, by their certificates "
+        "(public: the SP metadata lists them): `current` signs AuthnRequests and decrypts assertions, `next` is "
+        "published and decrypts during a rollover, `previous` (replaced by the last activation) only decrypts, "
+        "unpublished, until forgotten. Each with its PEM, SHA-256 fingerprint and expiry, or null. Private keys "
+        "are never shown. Needs `view_identityprovider`; a provider that is not SAML is a 400 on `protocol`.",
+        request=None,
+        examples=[
+            OpenApiExample(
+                "After a rollover",
+                response_only=True,
+                value={
+                    "current": {
+                        "certificate": EXAMPLE_CERTIFICATE,
+                        "fingerprint_sha256": "5A:1F:…:9C",
+                        "subject": "CN=corp-saml SAML service provider",
+                        "not_before": "2026-12-01T10:00:00Z",
+                        "expires_at": "2029-11-30T10:05:00Z",
+                    },
+                    "next": None,
+                    "previous": {
+                        "certificate": EXAMPLE_CERTIFICATE,
+                        "fingerprint_sha256": "0B:7E:…:D2",
+                        "subject": "CN=corp-saml SAML service provider",
+                        "not_before": "2024-01-10T08:00:00Z",
+                        "expires_at": "2027-01-09T08:05:00Z",
+                    },
+                },
+            )
+        ],
+        responses={200: SpKeysSerializer, **BAD_REQUEST, **AUTH_ERRORS, **NOT_FOUND},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Generate, activate or forget a SAML identity provider's SP key",
+        description="`generate` makes the first key pair (RSA 3072, a self-signed certificate for three years), or, "
+        "when there is one, the next one, which the metadata publishes beside it; `activate_next` makes the next key "
+        "the one that signs and decrypts, and keeps the replaced one as `previous` (it still decrypts assertions an "
+        "identity provider encrypts for it before refreshing the metadata); `forget_previous` deletes the previous "
+        "key. Answers the SP keys as `GET` does. Needs `change_identityprovider`; an action that cannot be done now "
+        "(a next key already published, none to activate, none to forget) is a 400 on `action`, a provider that is "
+        "not SAML a 400 on `protocol`. See the rollover procedure in docs/signin.md.",
+        request=SpKeyActionSerializer,
+        examples=[
+            OpenApiExample("Publish the next key", request_only=True, value={"action": "generate"}),
+            OpenApiExample("Sign with the next key", request_only=True, value={"action": "activate_next"}),
+            OpenApiExample("End the rollover", request_only=True, value={"action": "forget_previous"}),
+        ],
+        responses={200: SpKeysSerializer, **BAD_REQUEST, **AUTH_ERRORS, **NOT_FOUND},
+    )
+    @action(detail=True, methods=["get", "post"], url_path="sp-keys", permission_classes=[ReadOrChangePermissions])
+    def sp_keys(self, request, alias=None):
+        provider = self.get_object()
+        if request.method == "POST":
+            serializer = SpKeyActionSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            self.api_field_names = {"sp_key": "action"}  # the services' refusals name the key, the client sent `action`
+            services = {
+                "generate": sp_keys.sp_key_generate,
+                "activate_next": sp_keys.sp_key_activate_next,
+                "forget_previous": sp_keys.sp_key_forget_previous,
+            }
+            services[serializer.validated_data["action"]](identity=provider.identity, actor=request.user)
+        certificates = identity_selectors.sp_key_certificates(provider=provider)
+        return Response(SpKeysSerializer(certificates).data)
 
     @extend_schema(summary="Enable", request=None, responses={200: IdentityProviderSerializer, **NOT_FOUND})
     @action(detail=True, methods=["post"], permission_classes=[ChangePermissions])
