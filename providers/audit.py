@@ -2,6 +2,7 @@
 from where (API, admin or command line, and the client address). Field names only, never values.
 The request in progress is known through a context variable set by `AuditContextMiddleware`."""
 
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -21,11 +22,19 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = _request.set(request)
-        try:
+        with serving(request):
             return self.get_response(request)
-        finally:
-            _request.reset(token)
+
+
+@contextmanager
+def serving(request):
+    """While `request` is served: what the audit entries record of it, and what tells a request
+    from a command (`in_request`)."""
+    token = _request.set(request)
+    try:
+        yield
+    finally:
+        _request.reset(token)
 
 
 def in_request() -> bool:

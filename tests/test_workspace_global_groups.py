@@ -12,11 +12,12 @@ from dataclasses import replace
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.test import Client
+from django.test import Client, RequestFactory
 
 from accounts.models import DEFAULT_WORKSPACE_ID, Membership, Workspace
 from accounts.scoping import within
 from accounts.services import api_token_create
+from providers.audit import serving
 from providers.identity import services as identity_services
 from providers.models import IdentityProvider, IdentityProviderMapper
 from tests.conftest import client_for
@@ -182,9 +183,13 @@ def test_a_command_may_grant_a_global_group_but_not_a_request_without_an_actor(c
         name="operators", mapper_type="oidc-hardcoded-group-idp-mapper", config={"group": "access_token_manager"}
     )
 
-    identity_services.mapper_create(provider=corp.provider, actor=None, mapper=mapper)  # unscoped: a command
-    with within(DEFAULT_WORKSPACE_ID), pytest.raises(ValidationError) as refused:  # as inside a request
+    identity_services.mapper_create(provider=corp.provider, actor=None, mapper=mapper)  # a command
+    with within(DEFAULT_WORKSPACE_ID):  # a command narrowed to one workspace (manage.py config) too
+        identity_services.mapper_create(provider=corp.provider, actor=None, mapper=replace(mapper, name="cli"))
+    request = RequestFactory().post("/api/identity-providers/corp/mappers")
+    with serving(request), within(DEFAULT_WORKSPACE_ID), pytest.raises(ValidationError) as refused:
         identity_services.mapper_create(provider=corp.provider, actor=None, mapper=replace(mapper, name="again"))
 
     assert list(refused.value.message_dict) == ["config.group"]
-    assert IdentityProviderMapper.objects.filter(name="operators").count() == 1
+    assert set(IdentityProviderMapper.objects.values_list("name", flat=True)) >= {"operators", "cli"}
+    assert not IdentityProviderMapper.objects.filter(name="again").exists()

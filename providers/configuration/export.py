@@ -126,10 +126,16 @@ def _yaml(value: Any) -> str:
 def _managed_by(workspace_id: int) -> str:
     """The header's `managedBy`: the one file that manages everything, if one does."""
     markers = set(
-        Provider._base_manager.filter(workspace_id=workspace_id).values_list("managed_by", flat=True).distinct()
+        Provider._base_manager.filter(workspace_id=workspace_id)
+        .order_by()
+        .values_list("managed_by", flat=True)
+        .distinct()
     )
     markers |= set(
-        Project._base_manager.filter(workspace_id=workspace_id).values_list("managed_by", flat=True).distinct()
+        Project._base_manager.filter(workspace_id=workspace_id)
+        .order_by()
+        .values_list("managed_by", flat=True)
+        .distinct()
     )
     return markers.pop() if len(markers) == 1 else ""
 

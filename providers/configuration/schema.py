@@ -33,13 +33,11 @@ from providers.api.identity.serializers import IdentityProviderWriteSerializer, 
 from providers.catalog import (
     CREDENTIAL_TYPES,
     CREDENTIAL_VALUE_MAX_LENGTH,
-    GIT,
     KNOWN_PROVIDERS,
     PROTOCOLS,
     PROVIDER_TYPES,
     CredentialType,
     ProviderType,
-    types_with_capability,
 )
 from providers.identity import catalogue
 from providers.identity.keycloak_keys import KEYCLOAK_KEPT_MAPPER_CONFIG
@@ -139,10 +137,12 @@ def _credential_types(ptype: ProviderType) -> dict[str, Any]:
 
 
 def git_provider_schema() -> dict[str, Any]:
-    """An entry of `providers`: the body of `POST /api/backend/providers`, plus `state`."""
+    """An entry of `providers`: the body of `POST /api/backend/providers`, plus `state`. Every
+    provider without identity configuration is one (a type with the identity capability may be
+    registered for its credentials alone); credentials are optional (left out: kept)."""
     fields = ProviderWriteSerializer().fields
     urls = ProviderUrlsInputSerializer().fields
-    git_types = types_with_capability(GIT)
+    types = list(PROVIDER_TYPES)
     enabled = Provider._meta.get_field("enabled")
     return {
         "type": "object",
@@ -151,7 +151,7 @@ def git_provider_schema() -> dict[str, Any]:
             "id": {**_string(fields["id"]), "pattern": SLUG_REGEX},
             "label": _string(fields["label"], _help(Provider, "label")),
             "description": {**_string(fields["description"], _help(Provider, "description")), "default": ""},
-            "type": {"enum": git_types, "description": _help(Provider, "type")},
+            "type": {"enum": types, "description": _help(Provider, "type")},
             "urls": {
                 "type": "object",
                 "properties": {
@@ -167,10 +167,10 @@ def git_provider_schema() -> dict[str, Any]:
         "required": ["id"],
         "additionalProperties": False,
         "allOf": [
-            _present_requires([name for name, field in fields.items() if field.required]),
+            _present_requires([name for name, field in fields.items() if field.required and name != "credentials"]),
             *(
                 _when("type", key, {"properties": {"credentials": _credential_types(PROVIDER_TYPES[key])}})
-                for key in git_types
+                for key in types
             ),
         ],
     }

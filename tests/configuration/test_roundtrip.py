@@ -153,3 +153,30 @@ providers:
     result = apply(acme, text)
     assert result.errors == []
     assert Project.objects.get(workspace=acme, project_id="payments-api").provider.provider_id == "gitlab-new"
+
+
+def test_an_export_validates_against_the_published_schema(acme):
+    from jsonschema import Draft202012Validator
+
+    from providers.configuration.schema import config_schema
+
+    validator = Draft202012Validator(config_schema())
+    for refs in (None, "env"):
+        document = yaml.safe_load(exported(acme, secret_refs=refs))
+        assert [error.message for error in validator.iter_errors(document)] == []
+
+
+def test_the_applied_copy_maps_a_login_as_the_original(acme, monkeypatch):
+    from providers.identity.services import mappers_dry_run
+
+    monkeypatch.setenv("PROVIDER_GITHUB_CLOUD_ACCESSTOKEN", GITHUB_TOKEN)
+    monkeypatch.setenv("IDP_OKTA_CLIENT_SECRET", OKTA_SECRET)
+    empty = workspace("empty")
+    apply(empty, exported(acme, secret_refs="env"))
+    claims = {"email": "ada@acme.test", "dept": "research", "sub": "00u1"}
+    results = [
+        mappers_dry_run(provider=Provider.objects.get(workspace=ws, provider_id="okta"), claims=claims)
+        for ws in (acme, empty)
+    ]
+    assert results[0] == results[1]
+    assert results[0].attributes == {"email": "ada@acme.test", "department": "research"}

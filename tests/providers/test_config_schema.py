@@ -12,7 +12,7 @@ import pytest
 
 from providers.api.backend.serializers import ProviderWriteSerializer
 from providers.api.identity.serializers import IdentityProviderWriteSerializer, MapperInputSerializer
-from providers.catalog import CREDENTIAL_TYPES, GIT, types_with_capability
+from providers.catalog import CREDENTIAL_TYPES, PROVIDER_TYPES
 from providers.configuration.schema import config_schema, dumps
 from providers.identity import catalogue
 from providers.identity.mappers import MAPPER_TYPES
@@ -215,7 +215,7 @@ def _set(document: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         ("identityProviders.0.oidc_config.client_secret", "s3cret", "identityProviders[0].oidc_config.client_secret"),
         ("identityProviders.0.oidc_config.client_secret", {"secretRef": {"env": "A", "file": "b"}}, "client_secret"),
         ("identityProviders.0.oidc_config.client_secret", {"secretRef": {"vault": "a"}}, "client_secret"),
-        ("providers.0.type", "okta", "providers[0].type"),
+        ("providers.0.type", "okta2", "providers[0].type"),
         ("providers.0.credentials.type", "githubApp2", "providers[0].credentials.type"),
         ("providers.1.credentials.type", "githubApp", "providers[1].credentials.type"),
         ("providers.0.credentials.content", {"accessToken": {"secretRef": {"env": "T"}}, "scope": "x"}, "content"),
@@ -319,7 +319,8 @@ def test_every_mapper_type_and_credential_type_is_described():
         assert content["required"] == list(ctype.fields)
         for name in ctype.secret_fields:
             assert content["properties"][name]["$ref"] == "#/$defs/secretRef"
-    assert PROVIDER["type"]["enum"] == types_with_capability(GIT)
+    # Every provider type: a provider without identity configuration is listed under `providers`.
+    assert PROVIDER["type"]["enum"] == list(PROVIDER_TYPES)
 
 
 def test_every_field_of_the_write_bodies_is_in_the_file():
