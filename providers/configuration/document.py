@@ -189,10 +189,12 @@ def read(stream: IO[str] | IO[bytes] | str) -> Iterator[Header | Item]:
                 _set_header(header, key, _build(loader, value_node, key, {}, [0]), _line(value_node))
                 continue
             if not header_sent:
+                _require_version(seen, line)
                 yield header
                 header_sent = True
             yield from _section(loader, key)
         if not header_sent:
+            _require_version(seen, 1)
             yield header
         loader.get_event()  # MappingEnd
         loader.get_event()  # DocumentEnd
@@ -204,6 +206,12 @@ def read(stream: IO[str] | IO[bytes] | str) -> Iterator[Header | Item]:
     finally:
         if loader is not None:
             loader.dispose()
+
+
+def _require_version(seen: set[str], line: int) -> None:
+    """The format's version comes first: a later version's file is refused, not misread."""
+    if "version" not in seen:
+        raise DocumentError(f"`version: {VERSION}` is required before the sections.", line=line, path="version")
 
 
 def _set_header(header: Header, key: str, value: Any, line: int) -> None:

@@ -152,3 +152,32 @@ def test_yaml_aliases_cannot_blow_up(acme):
         bomb += f"  l{level + 1}: &{chr(97 + level)} [{', '.join([f'*{chr(96 + level)}'] * 10)}]\n"
     [(_, message)] = errors(plan(acme, bomb))
     assert "values in one object" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "The file is empty."),
+        ("- a\n- b\n", "Expected a mapping of `version`, `providers`, … at the top."),
+        ("projects: []\n", "version: `version: 1` is required before the sections."),
+        ("version: 2\n", "version: Only version 1 is known."),
+        ("version: 1\nversion: 1\n", "version: Duplicate key “version”."),
+        ("version: 1\nprojects: []\nmanagedBy: x\n", "managedBy: `managedBy` goes before the sections"),
+        ("version: 1\nmanagedBy: 'a b'\n", "managedBy: 1–100 letters"),
+        ("version: 1\nprojects: {id: a}\n", "projects: Expected a list."),
+        ("version: 1\nprojects:\n- just-a-string\n", "projects[0]: Expected an object."),
+        ("version: 1\nprojects:\n- id: a\n  name: A\n  name: B\n", "projects[0].name: Duplicate key “name”."),
+        ("version: 1\n---\nversion: 1\n", "One document per file"),
+        ('version: 1\nprojects:\n- id: a\n  name: "\\ud800"\n', "projects[0]: Strings must be valid Unicode"),
+    ],
+)
+def test_the_file_itself_is_checked(acme, text, expected):
+    result = plan(acme, text)
+    assert result.exit_code == 1
+    [error] = result.errors
+    assert str(error).startswith(expected), str(error)
+
+
+def test_a_file_with_nothing_to_do(acme):
+    assert plan(acme, "version: 1\n").exit_code == 0
+    assert plan(acme, "version: 1\nprojects:\n").exit_code == 0
