@@ -48,7 +48,7 @@ from providers.services import (
     provider_validate,
 )
 
-from . import refs
+from . import refs, selectors
 from .document import DocumentError, Item
 from .refs import RefPolicy
 
@@ -164,6 +164,12 @@ def _state(item: Item, key_field: str) -> tuple[str, str]:
 
 
 class Kind:
+    """One kind of object of the file. The run calls, per batch: `read` each object (its shape,
+    its secret references resolved), `stored` for the batch's keys, then per object `check_create`
+    and `create`, or `changes` (empty: unchanged), `check_update` and `update`; `delete` last.
+    `check_*` run the services' own rules without writing (a plan's errors are an apply's);
+    writes go through the services. `names` maps the services' field names to the file's paths."""
+
     section: ClassVar[str]
     key_field: ClassVar[str]
     names: ClassVar[dict[str, str]]
@@ -395,9 +401,6 @@ class IdentityProviders(Kind):
 
     def read(self, item: Item, context: Context) -> Wanted:
         data = item.data
-        keycloak_style = "providerId" in data or "config" in data
-        if keycloak_style and "alias" in data and isinstance(data.get("config"), dict):
-            data["config"] = dict(data["config"])
         key, state = _state(item, self.key_field)
         wanted = Wanted(item=item, key=key, state=state)
         if state == ABSENT:
@@ -441,9 +444,7 @@ class IdentityProviders(Kind):
         return wanted
 
     def stored(self, keys: list[str], context: Context) -> dict[str, Any]:
-        from .selectors import config_identity_providers
-
-        rows = config_identity_providers(workspace_id=context.workspace_id).filter(provider_id__in=keys)
+        rows = selectors.config_identity_providers(workspace_id=context.workspace_id).filter(provider_id__in=keys)
         found: dict[str, Any] = {row.provider_id: row for row in rows}
         # A git provider with this id: the alias is taken (the create would answer 409).
         for provider_id in Provider._base_manager.filter(

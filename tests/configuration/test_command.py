@@ -102,3 +102,17 @@ def test_an_unknown_workspace_or_file(acme, tmp_path):
         call_command("config", "export", "--workspace", "nowhere")
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("config", "plan", str(tmp_path / "missing.yaml"))
+
+
+def test_a_terminal_gets_a_bar_per_kind():
+    from providers.management.commands.config import Bars
+
+    stream = StringIO()
+    bars = Bars(stream)
+    bars.advance("providers", 500)
+    bars.advance("providers", 3)
+    bars.advance("projects", 2)
+    bars.close()
+    text = stream.getvalue()
+    assert "git providers: 503 objects" in text
+    assert "projects: 2 objects" in text
