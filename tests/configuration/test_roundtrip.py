@@ -180,3 +180,24 @@ def test_the_applied_copy_maps_a_login_as_the_original(acme, monkeypatch):
     ]
     assert results[0] == results[1]
     assert results[0].attributes == {"email": "ada@acme.test", "department": "research"}
+
+
+def test_the_applied_copy_has_the_same_public_login_list(acme, monkeypatch):
+    from ..conftest import client_for
+
+    monkeypatch.setenv("PROVIDER_GITHUB_CLOUD_ACCESSTOKEN", GITHUB_TOKEN)
+    monkeypatch.setenv("IDP_OKTA_CLIENT_SECRET", OKTA_SECRET)
+    empty = workspace("empty")
+    apply(empty, exported(acme, secret_refs="env"))
+    anonymous = client_for(None)
+
+    def listed(ws) -> list[dict]:
+        response = anonymous.get(f"/api/workspaces/{ws.name}/idps")
+        assert response.status_code == 200
+        return [
+            {key: value for key, value in item.items() if key not in ("id", "created_at")}
+            for item in response.json()["providers"]
+        ]
+
+    assert listed(acme) == listed(empty)
+    assert [item["name"] for item in listed(acme)] == ["corp-saml"]  # okta waits for its domain's proof
