@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from providers.models import Project, Provider
+from providers.models import AuditEvent, Project, Provider
 
 from .helpers import GITHUB_TOKEN, OKTA_SECRET, exported, populate, workspace
 
@@ -40,6 +40,8 @@ def test_export_writes_the_file(acme, tmp_path):
     code, out, _ = run("export", "--workspace", "acme", "--format", "json")
     assert out == exported(acme, fmt="json")
     assert GITHUB_TOKEN not in out and OKTA_SECRET not in out
+    exports = AuditEvent.objects.filter(workspace=acme, action="export", object_type="configuration")
+    assert [event.source for event in exports] == ["cli", "cli"]
 
 
 def test_plan_exit_codes(acme, tmp_path):

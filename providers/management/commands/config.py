@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from accounts import scoping
 from accounts.models import DEFAULT_WORKSPACE_ID, Workspace
+from providers import audit
 from providers.configuration import export as config_export
 from providers.configuration.document import DocumentError
 from providers.configuration.refs import RefPolicy
@@ -95,6 +96,7 @@ class Command(BaseCommand):
         return found
 
     def _export(self, workspace: Workspace, *, output: str | None, format: str, secret_refs: str | None, **_) -> None:
+        audit.record(action="export", object_type="configuration", workspace_id=workspace.pk)
         pieces = config_export.export(
             workspace_id=workspace.pk, workspace_name=workspace.name, fmt=format, secret_refs=secret_refs
         )
