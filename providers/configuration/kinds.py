@@ -104,10 +104,13 @@ class Context:
     actor: Any
     policy: RefPolicy
     managed_by: str
-    # The git providers the file lists (not absent): what its projects may link besides stored ones.
-    file_git_providers: set[str] = field(default_factory=set)
-    # The stored client secrets of the identity providers whose secret the file references.
+    # The providers the file lists under `providers` (not absent), by id, with their type: what its
+    # projects may link besides stored ones.
+    file_git_providers: dict[str, str] = field(default_factory=dict)
+    # The stored client secrets of the batch's identity providers whose secret the file references.
     secrets: dict[str, str] = field(default_factory=dict)
+    # The stored providers the batch's projects link, by id.
+    links: dict[str, Provider] = field(default_factory=dict)
 
 
 @dataclass
@@ -176,6 +179,9 @@ class Kind:
 
     def read(self, item: Item, context: Context) -> Wanted:
         raise NotImplementedError
+
+    def prepare(self, entries: list[Wanted], context: Context) -> None:
+        """Read at once what the batch's objects refer to (a query per batch, not per object)."""
 
     def stored(self, keys: list[str], context: Context) -> dict[str, Any]:
         raise NotImplementedError
@@ -443,6 +449,12 @@ class IdentityProviders(Kind):
         }
         return wanted
 
+    def prepare(self, entries: list[Wanted], context: Context) -> None:
+        aliases = [entry.key for entry in entries if entry.secret is not None]
+        context.secrets = (
+            selectors.client_secrets(workspace_id=context.workspace_id, aliases=aliases) if aliases else {}
+        )
+
     def stored(self, keys: list[str], context: Context) -> dict[str, Any]:
         rows = selectors.config_identity_providers(workspace_id=context.workspace_id).filter(provider_id__in=keys)
         found: dict[str, Any] = {row.provider_id: row for row in rows}
@@ -632,22 +644,31 @@ class Projects(Kind):
         )
         return {row.project_id: row for row in rows}
 
+    def prepare(self, entries: list[Wanted], context: Context) -> None:
+        keys = {entry.values["provider"] for entry in entries if entry.state != ABSENT} - {None}
+        rows = Provider._base_manager.filter(
+            workspace_id=context.workspace_id, provider_id__in=keys, identity__isnull=True
+        ).only("pk", "provider_id", "type", "workspace_id")
+        context.links = {row.provider_id: row for row in rows}
+
     def _link(self, wanted: Wanted, context: Context) -> Provider | None:
-        """The git provider the project links, from this workspace: created by the file or stored."""
+        """The git provider the project links, from this workspace: created by the file or stored
+        (None until the file's own is created: `create` and `update` look it up again then)."""
         key = wanted.values["provider"]
         if key is None:
             return None
-        provider = (
-            Provider._base_manager.filter(workspace_id=context.workspace_id, provider_id=key, identity__isnull=True)
-            .only("pk", "provider_id", "type", "workspace_id")
-            .first()
-        )
-        if provider is None and key not in context.file_git_providers:
+        provider = context.links.get(key)
+        provider_type = provider.type if provider is not None else context.file_git_providers.get(key)
+        if provider_type is None:
             raise ItemError(
                 [wanted.item.error(f"No git provider “{key}” in this workspace or this file.", "repository.providerId")]
             )
-        if provider is not None and PROVIDER_TYPES[provider.type].capability != GIT:
+        if PROVIDER_TYPES[provider_type].capability != GIT:
             raise ItemError([wanted.item.error(f"“{key}” is not a git provider.", "repository.providerId")])
+        if provider is None:  # created by this apply: now in the database
+            provider = Provider._base_manager.filter(workspace_id=context.workspace_id, provider_id=key).first()
+            if provider is not None:
+                context.links[key] = provider
         return provider
 
     def changes(self, wanted: Wanted, row: Project, context: Context) -> list[FieldChange]:

@@ -33,6 +33,7 @@ MAX_ERRORS = 50
 DELETE_ORDER = ("projects", "identityProviders", "providers")
 
 NO_CHANGES, ERROR, CHANGES, UNMANAGED = 0, 1, 2, 3
+OTHER_PROVIDER_SECTION = {"providers": "identityProviders", "identityProviders": "providers"}
 
 
 @dataclass
@@ -174,19 +175,23 @@ class _Run:
             if entry.key in seen:
                 self.fail([item.error(f"Listed twice (first on line {seen[entry.key]}).", kind.key_field)])
                 continue
+            other = OTHER_PROVIDER_SECTION.get(kind.section)
+            if other and entry.key in self.keys[other]:
+                # Git and identity providers share their ids: one row each.
+                message = f"Also listed under `{other}` (line {self.keys[other][entry.key]}): an id names one provider."
+                self.fail([item.error(message, kind.key_field)])
+                continue
             seen[entry.key] = item.line()
             if kind.section == "projects":
                 self.project_links[entry.key] = None if entry.state == ABSENT else entry.values["provider"]
             elif kind.section == "providers" and entry.state != ABSENT:
-                self.context.file_git_providers.add(entry.key)
+                self.context.file_git_providers[entry.key] = entry.values["type"]
             wanted.append(entry)
-        if kind.section == "identityProviders":
-            aliases = [entry.key for entry in wanted if entry.secret is not None]
-            if aliases:
-                self.context.secrets.update(
-                    selectors.client_secrets(workspace_id=self.context.workspace_id, aliases=aliases)
-                )
-        rows = kind.stored([entry.key for entry in wanted], self.context) if wanted else {}
+        if not wanted:
+            self.progress.advance(kind.section, len(items))
+            return
+        kind.prepare(wanted, self.context)
+        rows = kind.stored([entry.key for entry in wanted], self.context)
         for entry in wanted:
             self.one(kind, entry, rows.get(entry.key, _MISSING))
         self.progress.advance(kind.section, len(items))

@@ -181,3 +181,24 @@ def test_the_file_itself_is_checked(acme, text, expected):
 def test_a_file_with_nothing_to_do(acme):
     assert plan(acme, "version: 1\n").exit_code == 0
     assert plan(acme, "version: 1\nprojects:\n").exit_code == 0
+
+
+def test_one_id_under_both_provider_sections_is_refused(acme):
+    text = exported(acme).replace("- alias: corp-saml", "- alias: github-cloud", 1)
+    messages = [str(error) for error in plan(acme, text).errors]
+    assert messages[0].startswith("identityProviders[0].alias: Also listed under `providers` (line 4)")
+
+
+def test_a_project_may_not_link_a_provider_of_another_capability_the_file_creates(acme, monkeypatch):
+    monkeypatch.setenv("OKTA_TOKEN", "okta-api-token")
+    text = (
+        exported(acme)
+        .replace(
+            "providers:\n",
+            "providers:\n- id: okta-api\n  label: Okta API\n  type: okta\n  credentials:\n    type: token\n"
+            "    content: {accessToken: {secretRef: {env: OKTA_TOKEN}}}\n",
+        )
+        .replace("providerId: github-cloud", "providerId: okta-api")
+    )
+    [error] = plan(acme, text).errors
+    assert str(error) == "projects[1].repository.providerId: “okta-api” is not a git provider."
