@@ -297,61 +297,41 @@ def _run(
     progress: Progress,
 ) -> Plan:
     with scoping.within(workspace_id):  # new rows are this workspace's
-        return _run_within(
-            stream,
-            workspace_id=workspace_id,
-            actor=actor,
-            policy=policy,
-            applying=applying,
-            prune_unmanaged=prune_unmanaged,
-            progress=progress,
-        )
-
-
-def _run_within(
-    stream: IO[str] | IO[bytes] | str,
-    *,
-    workspace_id: int,
-    actor,
-    policy: RefPolicy,
-    applying: bool,
-    prune_unmanaged: bool,
-    progress: Progress,
-) -> Plan:
-    plan = Plan(pruning=prune_unmanaged)
-    context = Context(workspace_id=workspace_id, actor=actor, policy=policy, managed_by="")
-    run = _Run(context=context, plan=plan, applying=applying, progress=progress, prune_unmanaged=prune_unmanaged)
-    pending: dict[str, list[Item]] = {}
-    deferred: list[Item] = []  # projects listed before the providers they may link have all been read
-    providers_read = False
-    last = ""
-    try:
-        for element in document.read(stream):
-            if isinstance(element, Header):
-                context.managed_by = plan.managed_by = element.managed_by
-                continue
-            section = element.section
-            providers_read = providers_read or (last == "providers" and section != "providers")
-            last = section
-            if section == "projects" and not providers_read:
-                deferred.append(element)
-                continue
-            for other in [name for name in pending if name != section]:
-                run.batch(KINDS[other], pending.pop(other))
-            pending.setdefault(section, []).append(element)
-            if len(pending[section]) >= selectors.CHUNK:
-                run.batch(KINDS[section], pending.pop(section))
-    except DocumentError as exc:
-        run.fail([exc])
+        plan = Plan(pruning=prune_unmanaged)
+        context = Context(workspace_id=workspace_id, actor=actor, policy=policy, managed_by="")
+        run = _Run(context=context, plan=plan, applying=applying, progress=progress, prune_unmanaged=prune_unmanaged)
+        pending: dict[str, list[Item]] = {}
+        deferred: list[Item] = []  # projects listed before the providers they may link have all been read
+        providers_read = False
+        last = ""
+        try:
+            for element in document.read(stream):
+                if isinstance(element, Header):
+                    context.managed_by = plan.managed_by = element.managed_by
+                    continue
+                section = element.section
+                providers_read = providers_read or (last == "providers" and section != "providers")
+                last = section
+                if section == "projects" and not providers_read:
+                    deferred.append(element)
+                    continue
+                for other in [name for name in pending if name != section]:
+                    run.batch(KINDS[other], pending.pop(other))
+                pending.setdefault(section, []).append(element)
+                if len(pending[section]) >= selectors.CHUNK:
+                    run.batch(KINDS[section], pending.pop(section))
+        except DocumentError as exc:
+            run.fail([exc])
+            progress.close()
+            return plan
+        for section in list(pending):
+            run.batch(KINDS[section], pending.pop(section))
+        for start in range(0, len(deferred), selectors.CHUNK):
+            run.batch(KINDS["projects"], deferred[start : start + selectors.CHUNK])
+        run.managed_deletions()
+        run.delete_all()
+        progress.close()
         return plan
-    for section in list(pending):
-        run.batch(KINDS[section], pending.pop(section))
-    for start in range(0, len(deferred), selectors.CHUNK):
-        run.batch(KINDS["projects"], deferred[start : start + selectors.CHUNK])
-    run.managed_deletions()
-    run.delete_all()
-    progress.close()
-    return plan
 
 
 def config_plan(

@@ -12,16 +12,9 @@ from providers.models import AuditEvent, Provider
 
 from ..conftest import client_for
 from ..factories import UserFactory
-from .helpers import GITHUB_TOKEN, OKTA_SECRET, exported, populate, workspace
+from .helpers import GITHUB_TOKEN, OKTA_SECRET, exported, workspace
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def acme():
-    ws = workspace("acme")
-    populate(ws)
-    return ws
 
 
 def member(ws, role: str, name: str):

@@ -9,16 +9,9 @@ from django.core.management.base import CommandError
 
 from providers.models import AuditEvent, Project, Provider
 
-from .helpers import GITHUB_TOKEN, OKTA_SECRET, exported, populate, workspace
+from .helpers import GITHUB_TOKEN, OKTA_SECRET, exported
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def acme():
-    ws = workspace("acme")
-    populate(ws)
-    return ws
 
 
 def run(*args) -> tuple[int, str, str]:

@@ -7,16 +7,9 @@ import pytest
 from providers.configuration.services import ConfigRefusedError
 from providers.models import Project, Provider
 
-from .helpers import apply, exported, plan, populate, workspace
+from .helpers import apply, exported, plan
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def acme():
-    ws = workspace("acme")
-    populate(ws)
-    return ws
 
 
 def managed(text: str, name: str = "platform") -> str:

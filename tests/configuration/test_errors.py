@@ -5,16 +5,9 @@ import pytest
 
 from providers.models import AuditEvent, IdentityProvider, Project, Provider
 
-from .helpers import apply, exported, plan, populate, workspace
+from .helpers import apply, exported, plan
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def acme():
-    ws = workspace("acme")
-    populate(ws)
-    return ws
 
 
 def errors(result) -> list[tuple[int, str]]:

@@ -8,16 +8,9 @@ import yaml
 
 from providers.models import AuditEvent, IdentityProvider, IdentityProviderMapper, Project, Provider
 
-from .helpers import GITHUB_TOKEN, OKTA_SECRET, apply, exported, plan, populate, workspace
+from .helpers import GITHUB_TOKEN, OKTA_SECRET, apply, exported, plan, workspace
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def acme():
-    ws = workspace("acme")
-    populate(ws)
-    return ws
 
 
 def test_two_exports_of_the_same_state_are_byte_identical(acme):
