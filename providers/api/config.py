@@ -152,16 +152,17 @@ class ConfigRunView(WorkspaceScoped, APIView):
         if media not in FILE_TYPES:
             raise UnsupportedMediaType(media or "none", detail="Send the file as application/yaml or application/json.")
         options = {"workspace_id": self.workspace_id, "actor": request.user, "policy": RefPolicy.api()}
+        body = request.stream if request.stream is not None else ""  # None: an empty body
         try:
             if self.applying:
                 plan = config_apply(
-                    request.stream,
+                    body,
                     if_plan=request.query_params.get("if_plan") or None,
                     prune_unmanaged=request.query_params.get("prune_unmanaged") in ("true", "1"),
                     **options,
                 )
             else:
-                plan = config_plan(request.stream, **options)
+                plan = config_plan(body, **options)
         except ConfigRefusedError as exc:
             body = {**exc.plan.as_dict(), "errors": _errors(exc.plan)}
             if exc.mismatch:

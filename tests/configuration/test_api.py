@@ -133,3 +133,10 @@ def test_a_body_that_is_not_a_file_is_415(acme):
     client = member(acme, "operator", "acme-op")
     response = post(client, "/api/workspaces/acme/config/plan", "a=b", "application/x-www-form-urlencoded")
     assert response.status_code == 415, response.content
+
+
+def test_an_empty_body_is_a_400(acme):
+    client = member(acme, "operator", "acme-op")
+    response = post(client, "/api/workspaces/acme/config/plan", "")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == "The file is empty."
