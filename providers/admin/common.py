@@ -112,6 +112,13 @@ class BoundedJSONFormField(forms.JSONField):
 JSON_FIELDS: dict[type[models.Field], dict[str, Any]] = {models.JSONField: {"form_class": BoundedJSONFormField}}
 
 
+def managed_by_text(marker: str) -> str:
+    """What the change form says of an object a configuration file manages."""
+    if not marker:
+        return "By hand (no configuration file)."
+    return f"The configuration file “{marker}”: its next apply undoes changes made here (docs/config.md)."
+
+
 class WorkspaceColumns:
     """For the changelists of workspace-owned rows: when the admin shows every workspace (the
     switcher's “All workspaces”), a workspace column and filter; one workspace needs neither."""

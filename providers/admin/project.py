@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from providers import selectors, services
 from providers.models import Project
 
-from .common import ServiceLoggedAdmin, WorkspaceColumns, WorkspaceOnAdd
+from .common import ServiceLoggedAdmin, WorkspaceColumns, WorkspaceOnAdd, managed_by_text
 from .paginator import EstimatedCountPaginator
 
 
@@ -32,7 +32,10 @@ class ProjectAdmin(WorkspaceColumns, WorkspaceOnAdd, ServiceLoggedAdmin):
     ]
 
     def get_fieldsets(self, request, obj=None):
-        return [*self.workspace_fieldsets(request, obj), *super().get_fieldsets(request, obj)]
+        fieldsets = [*self.workspace_fieldsets(request, obj), *super().get_fieldsets(request, obj)]
+        if obj is not None:
+            fieldsets.append(("Configuration", {"fields": ["managed_by_file"]}))
+        return fieldsets
 
     def get_queryset(self, request) -> QuerySet[Project]:
         return selectors.project_list(user=request.user)
@@ -42,7 +45,11 @@ class ProjectAdmin(WorkspaceColumns, WorkspaceOnAdd, ServiceLoggedAdmin):
             return []
         editable = services.project_editable_fields(user=request.user, project=obj)
         readonly = [name for name in ("project_id", *services.PROJECT_FIELDS) if name not in editable]
-        return readonly
+        return [*readonly, "managed_by_file"]
+
+    @admin.display(description="managed by")
+    def managed_by_file(self, obj: Project) -> str:
+        return managed_by_text(obj.managed_by)
 
     def has_change_permission(self, request, obj=None):
         if not super().has_change_permission(request, obj):

@@ -24,7 +24,7 @@ from providers.identity import selectors as identity_selectors
 from providers.keys import UndecryptableSecret
 from providers.models import Provider
 
-from .common import ServiceLoggedAdmin, WorkspaceColumns, WorkspaceOnAdd, confirm_bulk
+from .common import ServiceLoggedAdmin, WorkspaceColumns, WorkspaceOnAdd, confirm_bulk, managed_by_text
 from .paginator import EstimatedCountPaginator
 from .provider_form import CREDENTIAL_FORM_FIELDS, ProviderAdminForm, provider_form_catalog
 
@@ -108,6 +108,7 @@ class ProviderAdmin(WorkspaceColumns, WorkspaceOnAdd, ServiceLoggedAdmin):
         "last_test_result",
         "credential_expiry",
         "certificate_expiry",
+        "managed_by_file",
     ]
 
     def get_fieldsets(self, request, obj=None):
@@ -130,7 +131,7 @@ class ProviderAdmin(WorkspaceColumns, WorkspaceOnAdd, ServiceLoggedAdmin):
             fieldsets += [
                 ("Health", {"fields": ["last_test_result", "credential_expiry", "certificate_expiry"]}),
                 ("Where it is used", {"fields": ["used_by"]}),
-                ("History", {"fields": ["created_at", "created_by", "updated_at", "updated_by"]}),
+                ("History", {"fields": ["created_at", "created_by", "updated_at", "updated_by", "managed_by_file"]}),
             ]
         return fieldsets
 
@@ -138,6 +139,10 @@ class ProviderAdmin(WorkspaceColumns, WorkspaceOnAdd, ServiceLoggedAdmin):
         if obj is None:
             return []
         return ["provider_id", *self.readonly_fields]
+
+    @admin.display(description="managed by")
+    def managed_by_file(self, obj: Provider) -> str:
+        return managed_by_text(obj.managed_by)
 
     def get_queryset(self, request) -> QuerySet[Provider]:
         return selectors.provider_list()

@@ -111,3 +111,16 @@ def test_a_terminal_gets_a_bar_per_kind():
     text = stream.getvalue()
     assert "git providers: 503 objects" in text
     assert "projects: 2 objects" in text
+
+
+def test_the_admin_says_which_file_manages_an_object(acme, tmp_path, admin_client):
+    path = tmp_path / "acme.yaml"
+    path.write_text(exported(acme).replace("workspace: acme\n", "workspace: acme\nmanagedBy: platform-prod\n"))
+    assert run("apply", "--workspace", "acme", str(path))[0] == 0
+    provider = Provider.objects.get(workspace=acme, provider_id="github-cloud")
+    project = Project.objects.get(workspace=acme, project_id="payments-api")
+    admin_client.post("/admin/workspace/", {"workspace": str(acme.pk), "next": "/admin/"})
+    for url in (f"/admin/providers/provider/{provider.pk}/change/", f"/admin/providers/project/{project.pk}/change/"):
+        page = admin_client.get(url)
+        assert page.status_code == 200
+        assert "“platform-prod”: its next apply undoes changes made here" in page.content.decode()
