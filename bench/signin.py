@@ -20,7 +20,10 @@ SAML 2.0, the product alone (allauth's side is OpenID Connect only): the test SA
 (pysaml2, tests/idp/saml_provider.py) runs in this process, on a thread, and signs the Responses; the
 harness plays the browser through the start (302 to the provider's SSO URL), the provider's answer
 (`SamlProvider.sign_in`), the ACS (posted without the session cookie, as a cross-site POST arrives)
-and the finish its page posts to (with the session cookie and the CSRF token the ACS's page set).
+and the finish its page posts to, as a browser submits that page's form: its action and its hidden
+fields, nothing else (the ACS renders no CSRF token and the finish asks for none; a token the page
+held would be posted), with the session cookie and this site's Origin. The cookies the ACS's answer
+sets are counted (none expected: a CSRF cookie set there broke the forms of the user's other tabs).
 Every account signs up first, so each measured finish is a returning user's. Outbound calls are the
 requests the provider's HTTP server received during the ACS and the finish, and the connections the
 server opened (`X-Outbound-Connects`). The SP metadata is asked for without and with `If-None-Match`.
@@ -38,7 +41,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from html import unescape
+from html.parser import HTMLParser
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -130,6 +133,7 @@ class Hit:
     body: bytes
     connects: int = 0  # connections the server opened (`X-Outbound-Connects`)
     headers: dict[str, str] = field(default_factory=dict)
+    set_cookies: tuple[str, ...] = ()  # the names of the cookies the response set or deleted
 
     @property
     def own_ms(self) -> float:
@@ -171,8 +175,10 @@ class Browser:
         finally:
             connection.close()
         elapsed = (time.perf_counter() - started) * 1000
+        set_cookies = []
         for header in response.headers.get_all("Set-Cookie") or []:
             for name, morsel in SimpleCookie(header).items():
+                set_cookies.append(name)
                 if morsel.value and morsel["max-age"] != "0":
                     self.cookies[name] = morsel.value
                 else:
@@ -187,6 +193,7 @@ class Browser:
             body_read,
             int(response.getheader("X-Outbound-Connects") or 0),
             {name.lower(): value for name, value in response.getheaders()},
+            tuple(set_cookies),
         )
 
 
@@ -505,22 +512,43 @@ class SamlLogin:
     finish: Hit
     browser: Browser
     outbound: int  # requests the provider's server received during the ACS and the finish
+    posted: tuple[str, ...] = ()  # the names of the fields the ACS's form posted to the finish
 
     @property
     def connects(self) -> int:
         return self.acs.connects + self.finish.connects
 
 
-def relay_form(page: bytes) -> tuple[str, dict[str, str]]:
-    """The action and the fields of the ACS's page (signin/autopost.html)."""
-    import re
+class _FormReader(HTMLParser):
+    """The form `id="autopost"` of a page, as a browser submits it: its action and the name and
+    value of each of its inputs that has a name (a CSRF token among them if the page renders one)."""
 
-    text = page.decode()
-    action = re.search(r'<form id="autopost" method="post" action="([^"]*)"', text)
-    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', text)
-    if action is None:
-        raise LoginError(f"the ACS answered no form: {text[:300]!r}")
-    return unescape(action.group(1)), {name: unescape(value) for name, value in fields}
+    def __init__(self) -> None:
+        super().__init__()
+        self.action: str | None = None
+        self.fields: dict[str, str] = {}
+        self._inside = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "form" and values.get("id") == "autopost":
+            self.action, self._inside = values.get("action", ""), True
+        elif tag == "input" and self._inside and values.get("name") and values.get("type") != "submit":
+            self.fields[values["name"]] = values.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._inside = False
+
+
+def relay_form(page: bytes) -> tuple[str, dict[str, str]]:
+    """The action and the fields of the ACS's page (signin/autopost.html), what its form posts."""
+    reader = _FormReader()
+    reader.feed(page.decode())
+    reader.close()
+    if reader.action is None:
+        raise LoginError(f"the ACS answered no form: {page[:300]!r}")
+    return reader.action, reader.fields
 
 
 def saml_login(port: int, idp, n: int, served: dict[str, int]) -> SamlLogin:
@@ -543,7 +571,7 @@ def saml_login(port: int, idp, n: int, served: dict[str, int]) -> SamlLogin:
     finish = browser.post(action, relayed, origin=f"http://127.0.0.1:{port}")
     if finish.status != 302:
         raise LoginError(f"SAML finish: {finish.status} {finish.body[:600]!r}")
-    return SamlLogin(start, idp_ms, acs, finish, browser, served["requests"] - before)
+    return SamlLogin(start, idp_ms, acs, finish, browser, served["requests"] - before, tuple(sorted(relayed)))
 
 
 def saml_first_logins(port: int, idp, served: dict[str, int]) -> None:
@@ -598,6 +626,9 @@ def saml_row(logins: list[SamlLogin], metadata: dict) -> dict:
         "acs_and_finish_server_ms": figures([item.acs.server_ms + item.finish.server_ms for item in logins]),
         "outbound_requests": sum(item.outbound for item in logins),
         "outbound_connects": sum(item.connects for item in logins),
+        # What the ACS's page holds and sets: the fields its form posts, the cookies its answer sets.
+        "finish_fields": sorted({name for item in logins for name in item.posted}),
+        "acs_set_cookies": sorted({name for item in logins for name in item.acs.set_cookies}),
         "idp_ms": figures([item.idp_ms for item in logins]),
         "metadata": metadata,
     }
@@ -712,6 +743,8 @@ def print_saml(saml: dict) -> None:
         ("SAML outbound: requests at the provider / connects",
          f"{saml['outbound_requests']} / {saml['outbound_connects']}"),
         ("SAML provider's answer (pysaml2 + xmlsec1) p50", f"{saml['idp_ms']['p50']:.2f} ms"),
+        ("SAML ACS page: fields posted to the finish", ", ".join(saml["finish_fields"])),
+        ("SAML ACS page: cookies its answer set", ", ".join(saml["acs_set_cookies"]) or "none"),
         ("SP metadata 200: server time p50 / p95, queries",
          f"{metadata['full']['server_ms']['p50']:.2f} / {metadata['full']['server_ms']['p95']:.2f} ms, "
          f"{metadata['full']['queries']:g}"),
@@ -898,6 +931,9 @@ def saml_report(saml: dict, results: dict) -> list[str]:
         f"| ACS + finish: server time p50 / p95 | {ms('acs_and_finish_server_ms')} |",
         f"| outbound during ACS and finish: requests at the provider / connections opened | "
         f"{saml['outbound_requests']} / {saml['outbound_connects']} |",
+        f"| ACS page: the fields its form posts to the finish / the cookies its answer sets | "
+        f"{', '.join(f'`{name}`' for name in saml['finish_fields'])} / "
+        f"{', '.join(f'`{name}`' for name in saml['acs_set_cookies']) or 'none'} |",
         f"| the provider's answer (pysaml2 builds the Response, xmlsec1 signs it twice) p50 | "
         f"{saml['idp_ms']['p50']:.2f} ms |",
         f"| SP metadata, 200: server time p50 / p95, queries, bytes | {full['server_ms']['p50']:.2f} / "
@@ -908,8 +944,9 @@ def saml_report(saml: dict, results: dict) -> list[str]:
         "",
         "The harness plays the browser: the start with a new cookie jar, the provider's answer "
         "(`SamlProvider.sign_in`, in-process: no HTTP), the ACS posted **without** the session cookie (a "
-        "cross-site POST, `SameSite=Lax`), the finish posted with the session cookie and the CSRF token the ACS's "
-        "page set, from that page's fields. Before any figure each of "
+        "cross-site POST, `SameSite=Lax`), the finish posted as a browser submits the ACS's page: its form's "
+        "action and fields as they stand (no CSRF token: the page renders none and the finish asks for none), "
+        "with the session cookie and this site's `Origin`. Before any figure each of "
         f"{results['settings']['accounts']} accounts signs in twice (a signup, then a login, both checked), so "
         "every measured finish is a returning user's. Outbound calls: the requests the provider's HTTP server "
         "received while the ACS and the finish ran, and the connections the server opened "
