@@ -110,6 +110,8 @@ class Context:
     secrets: dict[str, str] = field(default_factory=dict)
     # One serializer of each class for the run's objects (`_validated`).
     serializers: dict[type, Any] = field(default_factory=dict)
+    # The stored git providers the batch's projects link, by id (None: no such git provider).
+    links: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -191,6 +193,9 @@ class Kind:
 
     def stored(self, keys: list[str], context: Context) -> dict[str, Any]:
         raise NotImplementedError
+
+    def prepare(self, wanted: list[Wanted], context: Context) -> None:
+        """Read at once what the batch's objects refer to (before `changes`, `check_*` and writes)."""
 
     def managed_by(self, row: Any) -> str:
         return row.managed_by
@@ -643,16 +648,29 @@ class Projects(Kind):
         )
         return {row.project_id: row for row in rows}
 
+    def prepare(self, wanted: list[Wanted], context: Context) -> None:
+        """The git providers the batch's projects link, in one query rather than one per project.
+        Read when the batch comes, after the file's git providers (created in earlier batches)."""
+        keys = {entry.values["provider"] for entry in wanted if entry.state != ABSENT} - {None}
+        rows = Provider._base_manager.filter(
+            workspace_id=context.workspace_id, provider_id__in=keys, identity__isnull=True
+        ).only("pk", "provider_id", "type", "workspace_id")
+        context.links = dict.fromkeys(keys)
+        context.links.update({row.provider_id: row for row in rows})
+
     def _link(self, wanted: Wanted, context: Context) -> Provider | None:
         """The git provider the project links, from this workspace: created by the file or stored."""
         key = wanted.values["provider"]
         if key is None:
             return None
-        provider = (
-            Provider._base_manager.filter(workspace_id=context.workspace_id, provider_id=key, identity__isnull=True)
-            .only("pk", "provider_id", "type", "workspace_id")
-            .first()
-        )
+        if key in context.links:
+            provider = context.links[key]
+        else:  # pragma: no cover  (every batch is prepared)
+            provider = (
+                Provider._base_manager.filter(workspace_id=context.workspace_id, provider_id=key, identity__isnull=True)
+                .only("pk", "provider_id", "type", "workspace_id")
+                .first()
+            )
         if provider is None and key not in context.file_git_providers:
             raise ItemError(
                 [wanted.item.error(f"No git provider “{key}” in this workspace or this file.", "repository.providerId")]

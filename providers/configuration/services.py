@@ -187,6 +187,7 @@ class _Run:
                     selectors.client_secrets(workspace_id=self.context.workspace_id, aliases=aliases)
                 )
         rows = kind.stored([entry.key for entry in wanted], self.context) if wanted else {}
+        kind.prepare(wanted, self.context)
         for entry in wanted:
             self.one(kind, entry, rows.get(entry.key, _MISSING))
         self.progress.advance(kind.section, len(items))

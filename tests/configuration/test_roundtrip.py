@@ -153,3 +153,20 @@ providers:
     result = apply(acme, text)
     assert result.errors == []
     assert Project.objects.get(workspace=acme, project_id="payments-api").provider.provider_id == "gitlab-new"
+
+
+def test_the_projects_links_are_read_once_per_batch_not_once_per_project(acme):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(count: int) -> int:
+        text = "version: 1\nprojects:\n" + "".join(
+            f"- id: linked-{n}\n  name: Linked {n}\n  repository: {{providerId: github-cloud, path: acme/{n}}}\n"
+            for n in range(count)
+        )
+        with CaptureQueriesContext(connection) as captured:
+            result = plan(acme, text)
+        assert result.counts()["create"] == count
+        return len(captured)
+
+    assert queries(2) == queries(30)
