@@ -543,8 +543,7 @@ def main() -> None:
     if args.profile:
         for name, text in results["profile"].items():
             print(f"\n### cProfile: {name}\n{text}")
-    if args.database_url is None:
-        shutil.rmtree(scratch, ignore_errors=True)
+    shutil.rmtree(scratch, ignore_errors=True)  # the files (and the SQLite database)
     if args.quick:
         return
     stored = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
