@@ -4,12 +4,16 @@ The file is parsed as a stream of events and each listed object is built on its 
 of every value it holds, so that memory follows the largest object rather than the whole file and
 every error can name its line and field path (`identityProviders[3].oidc_config.issuer`)."""
 
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
 
 SECTIONS = ("providers", "identityProviders", "projects")
 HEADER_KEYS = ("version", "workspace", "managedBy")
@@ -75,7 +79,7 @@ def _join(base: str, path: str) -> str:
     return base + "".join(pieces)
 
 
-def _compose(loader: "_Reader") -> yaml.Node:
+def _compose(loader: "Loader") -> yaml.Node:
     node = loader.compose_node(None, None)  # type: ignore[arg-type]
     assert node is not None  # an event is pending: the caller checked it is not an end
     return node
@@ -100,7 +104,41 @@ class _Reader(yaml.SafeLoader):
     """SafeLoader's scanner, parser and scalar constructors, driven one object at a time."""
 
 
-def _build(loader: _Reader, node: yaml.Node, path: str, lines: dict[str, int], count: list[int], depth: int = 0) -> Any:
+try:
+    from yaml._yaml import CParser
+except ImportError:  # pragma: no cover  (PyYAML built without libyaml)
+    CParser = None  # type: ignore[misc,assignment]
+
+if CParser is not None:
+
+    class _FastReader(CParser, Composer, SafeConstructor, Resolver):
+        """The same, with libyaml's scanner and parser (C) under SafeLoader's composer, resolver and
+        constructors: the same events, nodes, marks and values, read several times faster (the pure
+        Python scanner was most of a large plan's time, docs/benchmarks-config.md). For bytes only:
+        libyaml encodes text to UTF-8 first, where a lone surrogate fails outside YAML's errors."""
+
+        def __init__(self, stream: IO[bytes] | bytes):
+            CParser.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+else:  # pragma: no cover  (PyYAML built without libyaml: the pure reader for all)
+    _FastReader = _Reader  # type: ignore[misc,assignment]
+
+
+Loader = _Reader | _FastReader
+
+
+def _loader(stream: IO[str] | IO[bytes] | str) -> Loader:
+    binary = isinstance(stream, bytes | bytearray) or (
+        hasattr(stream, "read") and not isinstance(stream, io.TextIOBase)
+    )
+    if binary:
+        return _FastReader(stream)  # type: ignore[arg-type]
+    return _Reader(stream)
+
+
+def _build(loader: Loader, node: yaml.Node, path: str, lines: dict[str, int], count: list[int], depth: int = 0) -> Any:
     """The node's value, recording each value's line under its dotted path. Duplicate keys (YAML
     would keep the last silently), keys that are not strings, nesting past MAX_DEPTH and more than
     MAX_VALUES values are refused."""
@@ -158,9 +196,9 @@ def read(stream: IO[str] | IO[bytes] | str) -> Iterator[Header | Item]:
     structure; what an object says is checked later, object by object."""
     header = Header()
     seen: set[str] = set()
-    loader: _Reader | None = None
+    loader: Loader | None = None
     try:
-        loader = _Reader(stream)  # reads the first bytes: a file that is not text fails here
+        loader = _loader(stream)  # reads the first bytes: a file that is not text fails here
         loader.get_event()  # StreamStart
         if loader.check_event(yaml.StreamEndEvent):
             raise DocumentError("The file is empty.", line=1)
@@ -199,7 +237,8 @@ def read(stream: IO[str] | IO[bytes] | str) -> Iterator[Header | Item]:
         loader.get_event()  # MappingEnd
         loader.get_event()  # DocumentEnd
         if not loader.check_event(yaml.StreamEndEvent):
-            line = loader.peek_event().start_mark.line + 1
+            mark = loader.peek_event().start_mark  # type: ignore[union-attr]
+            line = mark.line + 1 if mark else 0
             raise DocumentError("One document per file (found a second `---`).", line=line)
     except yaml.YAMLError as exc:
         raise _yaml_error(exc) from None
@@ -231,7 +270,7 @@ def _set_header(header: Header, key: str, value: Any, line: int) -> None:
         header.managed_by = value
 
 
-def _section(loader: _Reader, section: str) -> Iterator[Item]:
+def _section(loader: Loader, section: str) -> Iterator[Item]:
     if loader.check_event(yaml.ScalarEvent):
         node = _compose(loader)
         if loader.construct_object(node) is None:  # `projects:` with nothing after it
@@ -250,6 +289,11 @@ def _section(loader: _Reader, section: str) -> Iterator[Item]:
         except DocumentError as exc:
             exc.path = _join(f"{section}[{index}]", exc.path)
             raise
+        # The constructor keeps every node it built (for aliases to them) until the end of the
+        # document: forgotten after each object, so that the file's nodes are not all kept. An
+        # alias to an earlier object's value is built again from its node (the composer keeps
+        # anchored nodes) and counted again.
+        loader.constructed_objects.clear()
         item = Item(section=section, index=index, data=data, lines=lines)
         if not isinstance(data, dict):
             raise item.error("Expected an object.")

@@ -195,3 +195,20 @@ def test_a_project_may_not_link_a_provider_of_another_capability_the_file_create
     )
     [error] = plan(acme, text).errors
     assert str(error) == "projects[1].repository.providerId: “okta-api” is not a git provider."
+
+
+def test_each_object_is_validated_on_its_own(acme):
+    """One serializer validates every object of a kind in turn: an object's errors or spelling do
+    not carry over to the next."""
+    text = (
+        "version: 1\nidentityProviders:\n"
+        "- alias: kc\n  providerId: oidc\n  config: {clientId: a, issuer: 12}\n"
+        "- alias: ok\n  provider_id: oidc\n  oidc_config: {client_id: b, issuer: 'https://b.test', colour: x}\n"
+        "- alias: fine\n  provider_id: oidc\n  oidc_config: {client_id: c, issuer: 'https://c.test'}\n"
+        "projects:\n- id: p1\n  name: 12\n- id: p2\n  name: Two\n"
+    )
+    found = errors(plan(acme, text))
+    assert [line for line, _ in found] == [5, 8, 14]
+    assert found[0][1].startswith("identityProviders[0].config.issuer")
+    assert found[1][1].startswith("identityProviders[1].oidc_config.colour: Unknown field.")
+    assert found[2][1].startswith("projects[0].name")

@@ -194,3 +194,20 @@ def test_the_applied_copy_has_the_same_public_login_list(acme, monkeypatch):
 
     assert listed(acme) == listed(empty)
     assert [item["name"] for item in listed(acme)] == ["corp-saml"]  # okta waits for its domain's proof
+
+
+def test_the_projects_links_are_read_once_per_batch_not_once_per_project(acme):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(count: int) -> int:
+        text = "version: 1\nprojects:\n" + "".join(
+            f"- id: linked-{n}\n  name: Linked {n}\n  repository: {{providerId: github-cloud, path: acme/{n}}}\n"
+            for n in range(count)
+        )
+        with CaptureQueriesContext(connection) as captured:
+            result = plan(acme, text)
+        assert result.counts()["create"] == count
+        return len(captured)
+
+    assert queries(2) == queries(30)
