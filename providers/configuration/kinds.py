@@ -289,15 +289,18 @@ class GitProviders(Kind):
         return wanted
 
     def stored(self, keys: list[str], context: Context) -> dict[str, Any]:
-        rows = (
+        rows = list(
             Provider._base_manager.filter(workspace_id=context.workspace_id, provider_id__in=keys)
-            .select_related("credential", "identity")
-            .defer("credential__secret", *(f"identity__{name}" for name in IdentityProvider.SECRET_COLUMNS))
+            .select_related("credential")
+            .defer("credential__secret")
         )
+        identities = identity_provider_pks([row.pk for row in rows])
+        for row in rows:
+            row.is_identity = row.pk in identities  # type: ignore[attr-defined]
         return {row.provider_id: row for row in rows}
 
     def changes(self, wanted: Wanted, row: Provider, context: Context) -> list[FieldChange]:
-        if hasattr(row, "identity"):
+        if row.is_identity:  # type: ignore[attr-defined]
             raise ItemError(
                 [wanted.item.error("This is an identity provider: list it under `identityProviders`.", "id")]
             )
@@ -389,6 +392,16 @@ class GitProviders(Kind):
 
     def delete(self, row: Provider, context: Context) -> None:
         provider_delete(provider=row, actor=context.actor)
+
+
+def identity_provider_pks(provider_pks: list[int]) -> set[int]:
+    """Which of these providers have identity configuration: a lookup by primary key, rather than
+    a join that PostgreSQL may plan as a nested loop over a freshly written table."""
+    if not provider_pks:
+        return set()
+    return set(
+        IdentityProvider._base_manager.filter(provider_id__in=provider_pks).values_list("provider_id", flat=True)
+    )
 
 
 def _short(fingerprint: str) -> str:
@@ -658,10 +671,13 @@ class Projects(Kind):
 
     def prepare(self, entries: list[Wanted], context: Context) -> None:
         keys = {entry.values["provider"] for entry in entries if entry.state != ABSENT} - {None}
-        rows = Provider._base_manager.filter(
-            workspace_id=context.workspace_id, provider_id__in=keys, identity__isnull=True
-        ).only("pk", "provider_id", "type", "workspace_id")
-        context.links = {row.provider_id: row for row in rows}
+        rows = list(
+            Provider._base_manager.filter(workspace_id=context.workspace_id, provider_id__in=keys).only(
+                "pk", "provider_id", "type", "workspace_id"
+            )
+        )
+        identities = identity_provider_pks([row.pk for row in rows])
+        context.links = {row.provider_id: row for row in rows if row.pk not in identities}
 
     def _link(self, wanted: Wanted, context: Context) -> Provider | None:
         """The git provider the project links, from this workspace: created by the file or stored
