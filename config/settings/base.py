@@ -215,8 +215,9 @@ IDP_DNS_TIMEOUT = env.float("IDP_DNS_TIMEOUT", default=3.0)
 IDP_TXT_RECORD_PREFIX = env("IDP_TXT_RECORD_PREFIX", default="registry")
 
 # Configuration files applied through the API may reference only these secrets (the command line,
-# run on the server, may reference any): environment variables with this prefix, and files in
-# this directory (empty: no file references over the API).
+# run on the server, may reference any): environment variables with this prefix and the
+# workspace's name (`REGISTRY_SECRET_ACME_…`; empty: none), and files in the workspace's directory
+# of this one (`…/acme/`; empty: no file references over the API).
 CONFIG_API_SECRET_ENV_PREFIX = env("CONFIG_API_SECRET_ENV_PREFIX", default="REGISTRY_SECRET_")
 CONFIG_API_SECRET_DIR = env("CONFIG_API_SECRET_DIR", default="")
 

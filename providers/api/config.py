@@ -26,9 +26,9 @@ from providers import audit
 from providers.api.scope import WorkspaceScoped
 from providers.concurrency import entity_tag, header_names_tag
 from providers.configuration import export as config_export
-from providers.configuration.refs import RefPolicy
+from providers.configuration.refs import RefPolicy, api_env_prefix
 from providers.configuration.schema import config_schema, dumps
-from providers.configuration.services import ConfigRefusedError, Plan, config_apply, config_plan
+from providers.configuration.services import UNMANAGED, ConfigRefusedError, Plan, config_apply, config_plan
 
 MODELS = ("provider", "identityprovider", "project")
 FILE_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "application/json", "text/plain")
@@ -46,8 +46,8 @@ class YamlRenderer(BaseRenderer):
 
 
 class ConfigPermission(BasePermission):
-    """Reading the configuration needs the view permissions of what it holds; applying needs to add,
-    change and delete each."""
+    """Exporting the configuration needs the view permissions of what it holds; planning and
+    applying a file need to add, change and delete each."""
 
     actions: tuple[str, ...] = ("view",)
 
@@ -129,7 +129,11 @@ class ConfigExportView(WorkspaceScoped, APIView):
         workspace = Workspace.objects.get(pk=self.workspace_id)
         audit.record(action="export", actor=request.user, object_type="configuration", workspace_id=workspace.pk)
         pieces = config_export.export(
-            workspace_id=workspace.pk, workspace_name=workspace.name, fmt=fmt, secret_refs=secret_refs
+            workspace_id=workspace.pk,
+            workspace_name=workspace.name,
+            fmt=fmt,
+            secret_refs=secret_refs,
+            env_prefix=api_env_prefix(workspace.name),  # the names this API accepts back
         )
         media = "application/json" if fmt == config_export.JSON else "application/yaml"
         response = StreamingHttpResponse(scoping.bound(pieces), content_type=f"{media}; charset=utf-8")
@@ -143,15 +147,16 @@ class ConfigRunView(WorkspaceScoped, APIView):
 
     applying = False
     renderer_classes = [JSONRenderer]
-
-    def get_permissions(self):
-        return [IsAuthenticated(), ConfigApplyPermission() if self.applying else ConfigPermission()]
+    # A plan resolves the file's secret references (to tell whether a secret changes): like an
+    # apply, it needs the permissions to write what it reads.
+    permission_classes = [IsAuthenticated, ConfigApplyPermission]
 
     def post(self, request, *args, **kwargs):
         media = (request.content_type or "").split(";")[0].strip().lower()
         if media not in FILE_TYPES:
             raise UnsupportedMediaType(media or "none", detail="Send the file as application/yaml or application/json.")
-        options = {"workspace_id": self.workspace_id, "actor": request.user, "policy": RefPolicy.api()}
+        workspace = Workspace.objects.only("name").get(pk=self.workspace_id)
+        options = {"workspace_id": self.workspace_id, "actor": request.user, "policy": RefPolicy.api(workspace.name)}
         body = request.stream if request.stream is not None else ""  # None: an empty body
         try:
             if self.applying:
@@ -169,7 +174,7 @@ class ConfigRunView(WorkspaceScoped, APIView):
                 return Response({**body, "detail": exc.mismatch}, status=status.HTTP_412_PRECONDITION_FAILED)
             return self._refused(exc.plan, body)
         body = {**plan.as_dict(), "errors": _errors(plan)}
-        if plan.errors or plan.unmanaged_deletions:
+        if plan.errors or plan.exit_code == UNMANAGED:  # an apply with `prune_unmanaged` has deleted them
             return self._refused(plan, body)
         return Response(body)
 

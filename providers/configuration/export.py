@@ -3,6 +3,7 @@ its domains and mappers) and project, fields named as in the API, in a fixed ord
 (left out, or with `secret_refs="env"` a reference to an environment variable named after the
 object). Written object by object, so a workspace of any size streams."""
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -23,16 +24,25 @@ FORMATS = (YAML, JSON)
 ENV = "env"
 
 
-def env_name(*parts: str) -> str:
-    """`PROVIDER_MY_GITHUB_PROVIDER_ACCESSTOKEN`: the variable an exported reference names."""
-    return re.sub(r"[^A-Z0-9]+", "_", "_".join(parts).upper()).strip("_")
+class EnvNames:
+    """The variables an export's references name: `PROVIDER_MY_GITHUB_PROVIDER_ACCESSTOKEN`, after
+    `prefix` (the API's, so the file applies there too). Ids that differ only in case or
+    punctuation (`gh-prod`, `gh.prod`) would name one variable: the later one (in the export's
+    order, so always the same) gets its id's hash appended."""
+
+    def __init__(self, prefix: str = ""):
+        self.prefix = prefix
+        self.owners: dict[str, tuple[str, ...]] = {}
+
+    def ref(self, *parts: str) -> dict[str, Any]:
+        name = self.prefix + re.sub(r"[^A-Z0-9]+", "_", "_".join(parts).upper()).strip("_")
+        if self.owners.setdefault(name, parts) != parts:
+            name += "_" + hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:6].upper()
+            self.owners[name] = parts
+        return {"secretRef": {"env": name}}
 
 
-def env_ref(*parts: str) -> dict[str, Any]:
-    return {"secretRef": {"env": env_name(*parts)}}
-
-
-def provider_entry(provider: Provider, *, secret_refs: str | None = None) -> dict[str, Any]:
+def provider_entry(provider: Provider, *, names: EnvNames | None = None) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "id": provider.provider_id,
         "label": _text(provider.label),
@@ -44,9 +54,9 @@ def provider_entry(provider: Provider, *, secret_refs: str | None = None) -> dic
     credential = getattr(provider, "credential", None)
     if credential is not None:
         credentials: dict[str, Any] = {"type": credential.type, "expiresAt": iso_datetime(credential.expires_at)}
-        if secret_refs == ENV:
+        if names is not None:
             fields = CREDENTIAL_TYPES[credential.type].fields
-            credentials["content"] = {name: env_ref("provider", provider.provider_id, name) for name in fields}
+            credentials["content"] = {name: names.ref("provider", provider.provider_id, name) for name in fields}
         entry["credentials"] = credentials
     return entry
 
@@ -61,7 +71,7 @@ def _settings(identity: IdentityProvider, names: Iterable[str]) -> dict[str, Any
     return {name: _text(getattr(identity, name)) for name in names}
 
 
-def identity_entry(provider: Provider, *, secret_refs: str | None = None) -> dict[str, Any]:
+def identity_entry(provider: Provider, *, names: EnvNames | None = None) -> dict[str, Any]:
     """An identity provider in the canonical API's shape (`POST /api/identity-providers`)."""
     identity = provider.identity
     entry: dict[str, Any] = {
@@ -78,14 +88,14 @@ def identity_entry(provider: Provider, *, secret_refs: str | None = None) -> dic
         entry["saml_config"] = {**_settings(identity, catalogue.SAML_FIELDS), "sync_mode": identity.sync_mode}
     else:
         config = _settings(identity, catalogue.OIDC_FIELDS)
-        if secret_refs == ENV and identity.client_secret_updated_at:
+        if names is not None and identity.client_secret_updated_at:
             config = {
                 "client_id": config.pop("client_id"),
-                "client_secret": env_ref("idp", provider.provider_id, "client_secret"),
+                "client_secret": names.ref("idp", provider.provider_id, "client_secret"),
                 **config,
             }
         entry["oidc_config"] = {**config, "sync_mode": identity.sync_mode}
-    entry["domains"] = [row.domain for row in identity.domains.all()]
+    entry["domains"] = sorted(row.domain for row in identity.domains.all())  # code points, whatever the collation
     entry["mappers"] = [
         {
             "name": mapper.name,
@@ -140,18 +150,21 @@ def _managed_by(workspace_id: int) -> str:
     return markers.pop() if len(markers) == 1 else ""
 
 
-def sections(*, workspace_id: int, secret_refs: str | None = None) -> Iterator[tuple[str, Iterator[dict[str, Any]]]]:
+def sections(
+    *, workspace_id: int, secret_refs: str | None = None, env_prefix: str = ""
+) -> Iterator[tuple[str, Iterator[dict[str, Any]]]]:
+    names = EnvNames(env_prefix) if secret_refs == ENV else None
     yield (
         "providers",
         (
-            provider_entry(row, secret_refs=secret_refs)
+            provider_entry(row, names=names)
             for row in selectors.config_providers(workspace_id=workspace_id).iterator(chunk_size=selectors.CHUNK)
         ),
     )
     yield (
         "identityProviders",
         (
-            identity_entry(row, secret_refs=secret_refs)
+            identity_entry(row, names=names)
             for row in selectors.config_identity_providers(workspace_id=workspace_id).iterator(
                 chunk_size=selectors.CHUNK
             )
@@ -173,10 +186,13 @@ def header(*, workspace_id: int, workspace_name: str) -> dict[str, Any]:
     return values
 
 
-def export(*, workspace_id: int, workspace_name: str, fmt: str = YAML, secret_refs: str | None = None) -> Iterator[str]:
-    """The file, in pieces. JSON is the same document as `json.dumps(…, indent=2)` writes it."""
+def export(
+    *, workspace_id: int, workspace_name: str, fmt: str = YAML, secret_refs: str | None = None, env_prefix: str = ""
+) -> Iterator[str]:
+    """The file, in pieces. JSON is the same document as `json.dumps(…, indent=2)` writes it. The
+    references `secret_refs="env"` writes name variables starting with `env_prefix`."""
     top = header(workspace_id=workspace_id, workspace_name=workspace_name)
-    parts = sections(workspace_id=workspace_id, secret_refs=secret_refs)
+    parts = sections(workspace_id=workspace_id, secret_refs=secret_refs, env_prefix=env_prefix)
     if fmt == JSON:
         yield from _json(top, parts)
         return

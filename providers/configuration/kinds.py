@@ -23,18 +23,18 @@ from providers.catalog import CREDENTIAL_TYPES, GIT, PROVIDER_TYPES
 from providers.identity import catalogue
 from providers.identity.mappers import Grantor
 from providers.identity.services import (
-    MapperInput,
+    SECRET_DESTINATION_FIELDS,
     identity_provider_create,
     identity_provider_prepare_create,
     identity_provider_prepare_update,
     identity_provider_update,
+    keycloak_kept_merge,
 )
 from providers.identity.services.domains import normalize_domains
 from providers.identity.services.mappers import mappers_clean
 from providers.models import IdentityProvider, Project, Provider
 from providers.models.common import slug_validator
 from providers.services import (
-    ConflictError,
     CredentialInput,
     credential_fingerprint,
     project_create,
@@ -44,6 +44,7 @@ from providers.services import (
     provider_clean,
     provider_create,
     provider_delete,
+    provider_id_check,
     provider_update,
     provider_validate,
 )
@@ -83,12 +84,19 @@ class FieldChange:
         return {"path": self.path, "old": self.old, "new": self.new}
 
 
+def canonical(value: Any) -> str:
+    """A JSON value as text, for comparing values of JSON fields: `==` would hold `true` equal to
+    `1` and `1` to `1.0`, which JSON tells apart."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
 def same(stored: Any, sent: Any) -> bool:
     """Whether the file's value is the stored one. Strings are compared as the API's serializers
-    read them, without surrounding whitespace (a stored certificate may end with a newline)."""
+    read them, without surrounding whitespace (a stored certificate may end with a newline); other
+    values as JSON."""
     if isinstance(stored, str) and isinstance(sent, str):
         return stored.strip() == sent.strip()
-    return stored == sent
+    return canonical(stored) == canonical(sent)
 
 
 def _shown(value: Any) -> str:
@@ -186,7 +194,9 @@ def _state(item: Item, key_field: str) -> tuple[str, str]:
 
 class Kind:
     """One kind of object of the file. The run calls, per batch: `read` each object (its shape,
-    its secret references resolved), `stored` for the batch's keys, then per object `check_create`
+    its secret references resolved), `prepare` (what the batch refers to, read at once), `stored`
+    for the batch's keys, then per object `elsewhere` (a stored object of another kind with this
+    key), `check_create`
     and `create`, or `changes` (empty: unchanged), `check_update` and `update`; `delete` last.
     `check_*` run the services' own rules without writing (a plan's errors are an apply's);
     writes go through the services. `names` maps the services' field names to the file's paths."""
@@ -206,6 +216,10 @@ class Kind:
 
     def managed_by(self, row: Any) -> str:
         return row.managed_by
+
+    def elsewhere(self, row: Any) -> str:
+        """Why the stored object with this key is not of this kind ("" when it is)."""
+        return ""
 
     def changes(self, wanted: Wanted, row: Any, context: Context) -> list[FieldChange]:
         raise NotImplementedError
@@ -260,7 +274,8 @@ class GitProviders(Kind):
         data = item.data
         credentials = data.get("credentials")
         if isinstance(credentials, dict) and isinstance(credentials.get("content"), dict):
-            ctype = CREDENTIAL_TYPES.get(credentials.get("type"))  # type: ignore[arg-type]
+            sent_type = credentials.get("type")
+            ctype = CREDENTIAL_TYPES.get(sent_type) if isinstance(sent_type, str) else None
             secret_fields = ctype.secret_fields if ctype else ()
             resolved = {}
             for name, value in credentials["content"].items():
@@ -299,11 +314,10 @@ class GitProviders(Kind):
             row.is_identity = row.pk in identities  # type: ignore[attr-defined]
         return {row.provider_id: row for row in rows}
 
+    def elsewhere(self, row: Provider) -> str:
+        return "This is an identity provider: list it under `identityProviders`." if row.is_identity else ""  # type: ignore[attr-defined]
+
     def changes(self, wanted: Wanted, row: Provider, context: Context) -> list[FieldChange]:
-        if row.is_identity:  # type: ignore[attr-defined]
-            raise ItemError(
-                [wanted.item.error("This is an identity provider: list it under `identityProviders`.", "id")]
-            )
         probe = Provider(
             provider_id=row.provider_id,
             type=row.type,
@@ -354,6 +368,7 @@ class GitProviders(Kind):
         if wanted.secret is None:
             raise ItemError([wanted.item.error("A new provider needs its credentials' `content`.", "credentials")])
         values = wanted.values
+        provider_id_check(values["provider_id"])
         provider = Provider(
             **{
                 name: values[name]
@@ -492,9 +507,10 @@ class IdentityProviders(Kind):
             found[provider_id] = None
         return found
 
-    def changes(self, wanted: Wanted, row: Provider | None, context: Context) -> list[FieldChange]:
-        if row is None:
-            raise ItemError([wanted.item.error("This is a git provider: list it under `providers`.", "alias")])
+    def elsewhere(self, row: Provider | None) -> str:
+        return "This is a git provider: list it under `providers`." if row is None else ""
+
+    def changes(self, wanted: Wanted, row: Provider, context: Context) -> list[FieldChange]:
         identity = row.identity
         protocol = wanted.extra["protocol"]
         if protocol != identity.protocol:
@@ -512,7 +528,9 @@ class IdentityProviders(Kind):
                 changed.append(name)
                 path = _sync_path(protocol) if name == "sync_mode" else IDENTITY_PATHS.get(name, name)
                 found.append(FieldChange(path, old, new))
-        if "keycloak_kept" in wanted.values and wanted.values["keycloak_kept"] != identity.keycloak_kept:
+        if "keycloak_kept" in wanted.values and not same(
+            keycloak_kept_merge(identity.keycloak_kept, wanted.values["keycloak_kept"]), identity.keycloak_kept
+        ):
             changed.append("keycloak_kept")
             found.append(FieldChange("config", note="Keycloak keys kept as sent changed"))
         wanted.extra["changed"] = changed
@@ -527,10 +545,13 @@ class IdentityProviders(Kind):
                         secret=True,
                     )
                 )
+            elif any(name in changed for name in SECRET_DESTINATION_FIELDS):
+                # The same secret, sent again: where it is sent changes, and the service asks for it.
+                found.append(FieldChange("oidc_config.client_secret", note="sent again (its destination changes)"))
             else:
                 wanted.secret = None  # the same secret: nothing to send
         domains = sorted(normalize_domains(wanted.extra["domains"])) if wanted.extra["domains"] else []
-        current_domains = [row.domain for row in identity.domains.all()]
+        current_domains = sorted(row.domain for row in identity.domains.all())  # code points, as `domains`
         if domains != current_domains:
             found.append(FieldChange("domains", current_domains, domains))
             wanted.extra["domains_changed"] = True
@@ -543,7 +564,7 @@ class IdentityProviders(Kind):
         )
         new = [(m.name, m.mapper_type, m.sync_mode, m.config) for m in rows]
         old = [(m.name, m.mapper_type, m.sync_mode, m.config) for m in identity.mappers.all()]
-        if new == old:
+        if canonical(new) == canonical(old):
             return []
         wanted.extra["mappers_changed"] = True
         found = []
@@ -560,7 +581,7 @@ class IdentityProviders(Kind):
                 ("sync_mode", before[2], sync_mode),
                 ("config", before[3], config),
             ):
-                if was != now:
+                if canonical(was) != canonical(now):
                     found.append(FieldChange(f"{path}.{label}", was, now))
         found.extend(FieldChange(f"mappers.{name}", note="deleted") for name in old_by_name if name not in new_by_name)
         if not found:
@@ -747,15 +768,3 @@ class Projects(Kind):
 
 
 KINDS: dict[str, Kind] = {kind.section: kind for kind in (GitProviders(), IdentityProviders(), Projects())}
-__all__ = [
-    "ABSENT",
-    "KINDS",
-    "PRESENT",
-    "ConflictError",
-    "Context",
-    "FieldChange",
-    "ItemError",
-    "Kind",
-    "MapperInput",
-    "Wanted",
-]

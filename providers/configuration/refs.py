@@ -20,12 +20,14 @@ MAX_SECRET_BYTES = 64 * 1024
 
 @dataclass(frozen=True)
 class RefPolicy:
-    """Where references may point. `base` resolves relative file paths; `env_prefix` and
-    `file_dir`, when set, are the only variables and the only directory allowed."""
+    """Where references may point. `base` resolves relative file paths; with `env_prefix` only the
+    variables it starts, with `file_dir` only the files in it; `env_allowed` and `files_allowed`
+    off: none at all."""
 
     base: Path
     env_prefix: str = ""
     file_dir: Path | None = None
+    env_allowed: bool = True
     files_allowed: bool = True
 
     @classmethod
@@ -33,12 +35,22 @@ class RefPolicy:
         return cls(base=config_file.parent if config_file else Path.cwd())
 
     @classmethod
-    def api(cls) -> "RefPolicy":
+    def api(cls, workspace_name: str) -> "RefPolicy":
+        """An API caller's: one workspace's variables and directory only (an operator of one
+        workspace must not reach another's secrets, nor the server's own: `DATABASE_URL`)."""
+        prefix = api_env_prefix(workspace_name)
         directory = settings.CONFIG_API_SECRET_DIR
         if not directory:
-            return cls(base=Path("/nonexistent"), env_prefix=settings.CONFIG_API_SECRET_ENV_PREFIX, files_allowed=False)
-        root = Path(directory).resolve()
-        return cls(base=root, env_prefix=settings.CONFIG_API_SECRET_ENV_PREFIX, file_dir=root)
+            return cls(base=Path("/nonexistent"), env_prefix=prefix, env_allowed=bool(prefix), files_allowed=False)
+        root = (Path(directory) / workspace_name).resolve()
+        return cls(base=root, env_prefix=prefix, env_allowed=bool(prefix), file_dir=root)
+
+
+def api_env_prefix(workspace_name: str) -> str:
+    """`REGISTRY_SECRET_ACME_`: what a variable the API may reference for workspace `acme` starts
+    with; empty (none may be) when `CONFIG_API_SECRET_ENV_PREFIX` is."""
+    prefix = settings.CONFIG_API_SECRET_ENV_PREFIX
+    return f"{prefix}{workspace_name.upper().replace('-', '_')}_" if prefix else ""
 
 
 class RefError(Exception):
@@ -65,8 +77,12 @@ def resolve(value: Any, policy: RefPolicy) -> str:
     if not isinstance(name, str) or not name or "\x00" in name:
         raise RefError(f"Expected the {'variable name' if kind == 'env' else 'file path'} as a string.")
     if kind == "env":
+        if not policy.env_allowed:
+            raise RefError(
+                "Environment references are not accepted over the API (CONFIG_API_SECRET_ENV_PREFIX is empty)."
+            )
         if policy.env_prefix and not name.startswith(policy.env_prefix):
-            raise RefError(f"Over the API, environment variables must start with “{policy.env_prefix}”.")
+            raise RefError(f"Over the API, this workspace's environment variables start with “{policy.env_prefix}”.")
         secret = os.environ.get(name)
         if secret is None:
             raise RefError(f"Environment variable {name[:100]} is not set.")
@@ -82,7 +98,7 @@ def _read_file(name: str, policy: RefPolicy) -> str:
         raise RefError("File references are not accepted over the API (CONFIG_API_SECRET_DIR is not set).")
     path = (policy.base / name).resolve()
     if policy.file_dir is not None and not path.is_relative_to(policy.file_dir):
-        raise RefError("Over the API, secret files must lie in CONFIG_API_SECRET_DIR.")
+        raise RefError("Over the API, secret files lie in this workspace's directory of CONFIG_API_SECRET_DIR.")
     try:
         with path.open("rb") as handle:
             raw = handle.read(MAX_SECRET_BYTES + 1)

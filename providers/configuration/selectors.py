@@ -1,7 +1,7 @@
 """The reads of configuration as code: a workspace's git providers, identity providers and
-projects in the file's order, each read given its workspace explicitly (a command has no request
-scope to limit it), (byte order of their key on every database), each with what the file
-says of it and nothing it does not (no secret column is loaded), read in chunks."""
+projects in the file's order (byte order of their key, on every database), each with what the
+file says of it and no secret column, read in chunks. Each read names its workspace explicitly: a
+command has no request scope to limit it."""
 
 from django.db import connection
 from django.db.models import F, Prefetch, QuerySet, TextField

@@ -21,7 +21,7 @@ from providers import audit
 from providers.models import Project, Provider
 from providers.services import ConflictError
 
-from . import document, refs, selectors
+from . import document, selectors
 from .document import DocumentError, Header, Item
 from .kinds import ABSENT, KINDS, Context, FieldChange, ItemError, Kind, Wanted
 from .refs import RefPolicy
@@ -63,7 +63,8 @@ class Change:
 @dataclass
 class Plan:
     """What a file changes: the changes in file order (deletions last), counts of the objects that
-    stay as they are, the errors found. `hash` identifies the changes, for `apply --if-plan`."""
+    stay as they are, the errors found. `hash` identifies the changes (each with its fields and
+    whether it deletes an unmanaged object), for `apply --if-plan`."""
 
     managed_by: str = ""
     changes: list[Change] = field(default_factory=list)
@@ -198,6 +199,9 @@ class _Run:
 
     def one(self, kind: Kind, entry: Wanted, row: Any) -> None:
         line = entry.item.line()
+        if row is not _MISSING and (elsewhere := kind.elsewhere(row)):
+            self.fail([entry.item.error(elsewhere, kind.key_field)])
+            return
         if entry.state == ABSENT:
             if row is _MISSING:
                 self.plan.unchanged[kind.section] += 1
@@ -261,8 +265,9 @@ class _Run:
 
     def delete_all(self) -> None:
         self.deletions.sort(key=lambda entry: DELETE_ORDER.index(entry[0].section))
+        deleted_projects = {change.key for kind, _, change in self.deletions if kind.section == "projects"}
         for kind, row, change in self.deletions:
-            if kind.section != "projects" and (linked := self._still_linked(row)):
+            if kind.section != "projects" and (linked := self._still_linked(row, deleted_projects)):
                 shown = ", ".join(linked[:10]) + (" …" if len(linked) > 10 else "")
                 self.fail([_error_at(change, f"Still linked from projects: {shown}; link them elsewhere first.")])
                 continue
@@ -273,11 +278,12 @@ class _Run:
                 except ConflictError as exc:
                     self.fail([_error_at(change, exc.message)])
 
-    def _still_linked(self, provider: Provider) -> list[str]:
-        """The projects that would still link `provider` once the file is applied."""
+    def _still_linked(self, provider: Provider, deleted_projects: set[str]) -> list[str]:
+        """The projects that would still link `provider` once the file is applied (those it deletes,
+        listed absent or managed and no longer listed, go first)."""
         stored = Project._base_manager.filter(provider_id=provider.pk).values_list("project_id", flat=True)
         links = self.project_links
-        linked = {key for key in stored if key not in links}
+        linked = {key for key in stored if key not in links and key not in deleted_projects}
         linked |= {key for key, target in links.items() if target == provider.provider_id}
         return sorted(linked)
 
@@ -396,4 +402,4 @@ def config_apply(
     return plan
 
 
-__all__ = ["ConfigRefusedError", "Plan", "Progress", "config_apply", "config_plan", "refs"]
+__all__ = ["ConfigRefusedError", "Plan", "Progress", "config_apply", "config_plan"]

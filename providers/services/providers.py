@@ -25,6 +25,12 @@ PROVIDER_EDITABLE_FIELDS = ("label", "description", "type", "base_url", "api_bas
 URL_FIELDS = ("base_url", "api_base_url")
 
 
+def provider_id_check(provider_id: str) -> None:
+    """A new provider's id may not be one the API's paths reserve."""
+    if provider_id.lower() in RESERVED_PROVIDER_IDS:
+        raise ValidationError({"provider_id": [f"“{provider_id}” is reserved by the API; choose another id."]})
+
+
 def provider_clean(provider: Provider) -> None:
     """`full_clean()` without the checks that would only repeat, in queries, what is already
     enforced: the actor and workspace columns are set by the services, not typed in, the id's
@@ -101,8 +107,7 @@ def provider_create(
     """Create a provider together with its credentials: both are written or neither is. A taken id
     is refused (ConflictError) by the unique constraint itself rather than by a lookup first, which
     would cost a query on every create and still race with a concurrent one."""
-    if provider_id.lower() in RESERVED_PROVIDER_IDS:
-        raise ValidationError({"provider_id": [f"“{provider_id}” is reserved by the API; choose another id."]})
+    provider_id_check(provider_id)
     provider = Provider(
         provider_id=provider_id,
         label=label,

@@ -82,11 +82,12 @@ def test_errors_answer_400_with_line_and_path(acme):
     assert error["message"].startswith("Not a valid choice")
 
 
-def test_viewers_plan_but_do_not_apply(acme):
+def test_viewers_export_but_neither_plan_nor_apply(acme):
+    """A plan resolves the file's secret references: it needs the permissions an apply needs."""
     client = member(acme, "viewer", "acme-viewer")
     text = exported(acme)
     assert client.get("/api/workspaces/acme/config").status_code == 200
-    assert post(client, "/api/workspaces/acme/config/plan", text).status_code == 200
+    assert post(client, "/api/workspaces/acme/config/plan", text).status_code == 403
     assert post(client, "/api/workspaces/acme/config/apply", text).status_code == 403
 
 
@@ -101,32 +102,50 @@ def test_anonymous_is_refused(acme):
     assert client_for(None).get("/api/workspaces/acme/config").status_code in (401, 403)
 
 
-def test_the_api_refuses_references_the_settings_do_not_open(acme, monkeypatch, settings, tmp_path):
+def test_the_api_takes_only_the_workspaces_own_references(acme, monkeypatch, settings, tmp_path):
+    globex = workspace("globex")
     client = member(acme, "operator", "acme-op")
+    Membership.objects.create(workspace=globex, user=Membership.objects.get(workspace=acme).user, role="operator")
     monkeypatch.setenv("DJANGO_SECRET", "s3cret")
-    monkeypatch.setenv("REGISTRY_SECRET_OKTA", "new-okta-secret")
+    monkeypatch.setenv("REGISTRY_SECRET_GLOBEX_OKTA", "globex-secret")
+    monkeypatch.setenv("REGISTRY_SECRET_ACME_OKTA", "new-okta-secret")
     base = exported(acme)
     okta_secret = "    client_id: 0oa1\n    client_secret:\n      secretRef: {ref}\n"
 
     def with_ref(ref: str) -> str:
         return base.replace("    client_id: 0oa1\n", okta_secret.format(ref=ref))
 
-    refused = post(client, "/api/workspaces/acme/config/plan", with_ref("{env: DJANGO_SECRET}"))
-    assert refused.status_code == 400
-    assert "REGISTRY_SECRET_" in refused.json()["errors"][0]["message"]
-    (tmp_path / "okta.txt").write_text("from-a-file\n")
-    refused = post(client, "/api/workspaces/acme/config/plan", with_ref(f"{{file: {tmp_path / 'okta.txt'}}}"))
-    assert refused.status_code == 400
-    assert "CONFIG_API_SECRET_DIR" in refused.json()["errors"][0]["message"]
+    def message(ref: str) -> str:
+        response = post(client, "/api/workspaces/acme/config/plan", with_ref(ref))
+        assert response.status_code == 400
+        return response.json()["errors"][0]["message"]
+
+    assert "start with “REGISTRY_SECRET_ACME_”" in message("{env: DJANGO_SECRET}")
+    assert "start with “REGISTRY_SECRET_ACME_”" in message("{env: REGISTRY_SECRET_GLOBEX_OKTA}")
+    (tmp_path / "acme").mkdir()
+    (tmp_path / "globex").mkdir()
+    (tmp_path / "acme" / "okta.txt").write_text("from-a-file\n")
+    (tmp_path / "globex" / "okta.txt").write_text("globex-file\n")
+    assert "CONFIG_API_SECRET_DIR" in message(f"{{file: {tmp_path / 'acme' / 'okta.txt'}}}")
     settings.CONFIG_API_SECRET_DIR = str(tmp_path)
     assert post(client, "/api/workspaces/acme/config/plan", with_ref("{file: okta.txt}")).status_code == 200
-    assert post(client, "/api/workspaces/acme/config/plan", with_ref("{file: ../etc/passwd}")).status_code == 400
-    planned = post(client, "/api/workspaces/acme/config/plan", with_ref("{env: REGISTRY_SECRET_OKTA}"))
+    for outside in ("../globex/okta.txt", str(tmp_path / "globex" / "okta.txt"), "../../etc/passwd"):
+        assert "this workspace's directory" in message(f"{{file: {outside}}}")
+    planned = post(client, "/api/workspaces/acme/config/plan", with_ref("{env: REGISTRY_SECRET_ACME_OKTA}"))
     assert planned.status_code == 200
     [change] = planned.json()["changes"]
     [field] = change["fields"]
     assert field["path"] == "oidc_config.client_secret" and field["secret"] is True
     assert "new-okta-secret" not in planned.content.decode() and OKTA_SECRET not in planned.content.decode()
+    settings.CONFIG_API_SECRET_ENV_PREFIX = ""
+    assert "not accepted over the API" in message("{env: REGISTRY_SECRET_ACME_OKTA}")
+
+
+def test_an_api_export_names_the_variables_the_api_accepts(acme):
+    client = member(acme, "operator", "acme-op")
+    text = b"".join(client.get("/api/workspaces/acme/config?secret_refs=env").streaming_content).decode()
+    assert "env: REGISTRY_SECRET_ACME_PROVIDER_GITHUB_CLOUD_ACCESSTOKEN" in text
+    assert "env: REGISTRY_SECRET_ACME_IDP_OKTA_CLIENT_SECRET" in text
 
 
 def test_a_body_that_is_not_a_file_is_415(acme):

@@ -37,13 +37,13 @@ def test_no_surface_of_configuration_as_code_shows_a_secret(caplog, tmp_path, mo
     Membership.objects.create(workspace=acme, user=user, role="operator")
     api = client_for(user)
     new_token, new_okta = new_canary("config-token"), new_canary("config-okta")
-    monkeypatch.setenv("REGISTRY_SECRET_TOKEN", new_token)
-    monkeypatch.setenv("REGISTRY_SECRET_OKTA", new_okta)
+    monkeypatch.setenv("REGISTRY_SECRET_ACME_TOKEN", new_token)
+    monkeypatch.setenv("REGISTRY_SECRET_ACME_OKTA", new_okta)
     secrets = [GITHUB_TOKEN, OKTA_SECRET, new_token, new_okta]
     changed = (
         exported(acme, secret_refs="env")
-        .replace("PROVIDER_GITHUB_CLOUD_ACCESSTOKEN", "REGISTRY_SECRET_TOKEN")
-        .replace("IDP_OKTA_CLIENT_SECRET", "REGISTRY_SECRET_OKTA")
+        .replace("PROVIDER_GITHUB_CLOUD_ACCESSTOKEN", "REGISTRY_SECRET_ACME_TOKEN")
+        .replace("IDP_OKTA_CLIENT_SECRET", "REGISTRY_SECRET_ACME_OKTA")
     )
     broken = changed.replace("type: github", "type: nope")
     path = tmp_path / "acme.yaml"

@@ -70,14 +70,30 @@ def test_state_absent_of_a_managed_object_deletes_it(acme):
 
 def test_a_provider_still_linked_is_not_deleted(acme):
     apply(acme, managed(exported(acme)))
-    text = "version: 1\nmanagedBy: platform\nproviders:\n- id: github-cloud\n  state: absent\n"
-    result = plan(acme, text)
+    text = "version: 1\nmanagedBy: platform\nproviders:\n- id: github-cloud\n  state: absent\nprojects:\n"
+    text += "- id: data-pipeline\n  name: Data pipeline\n"
+    linked = (
+        text + "- id: payments-api\n  name: Payments API\n  repository: {providerId: github-cloud, path: acme/pay}\n"
+    )
+    result = plan(acme, linked)
     assert result.exit_code == 1
     [error] = result.errors
     assert str(error) == (
         "providers[github-cloud]: Still linked from projects: payments-api; link them elsewhere first."
     )
-    relinked = text + "projects:\n- id: payments-api\n  name: Payments API\n"
+    relinked = text + "- id: payments-api\n  name: Payments API\n"
     result = plan(acme, relinked)
     assert result.errors == []
     assert {(c.section, c.action) for c in result.changes} >= {("providers", "delete"), ("projects", "update")}
+
+
+def test_a_managed_provider_and_its_managed_projects_go_together(acme):
+    """The projects the file no longer lists are deleted first: they do not hold the provider."""
+    apply(acme, managed(exported(acme)))
+    text = "version: 1\nmanagedBy: platform\nidentityProviders: []\n"
+    result = plan(acme, text)
+    assert result.errors == []
+    assert result.counts()["delete"] == 5
+    applied = apply(acme, text)
+    assert applied.counts()["delete"] == 5
+    assert not Provider.objects.filter(workspace=acme).exists()

@@ -10,6 +10,7 @@ from .providers import (
     FORM_FIELDS,
     IDENTITY_FIELDS,
     PROVIDER_FIELDS,
+    SECRET_DESTINATION_FIELDS,
     SECRET_MASK,
     CreateArguments,
     IdentityDraft,
@@ -19,12 +20,14 @@ from .providers import (
     identity_provider_prepare_update,
     identity_provider_set_enabled,
     identity_provider_update,
+    keycloak_kept_merge,
 )
 
 __all__ = [
     "FORM_FIELDS",
     "IDENTITY_FIELDS",
     "PROVIDER_FIELDS",
+    "SECRET_DESTINATION_FIELDS",
     "SECRET_MASK",
     "CreateArguments",
     "DomainCheck",
@@ -40,6 +43,7 @@ __all__ = [
     "identity_provider_set_enabled",
     "identity_provider_update",
     "identity_provider_verify_domains",
+    "keycloak_kept_merge",
     "mapper_create",
     "mapper_delete",
     "mapper_update",

@@ -72,7 +72,7 @@ def _free_alias(name: str) -> str:
     return f"{base}-{min(set(range(2, len(numbers) + 3)) - numbers)}"
 
 
-def _merge_kept(stored: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
+def keycloak_kept_merge(stored: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
     """Kept Keycloak keys replace the stored ones key by key (inside `config` too), so a partial
     Keycloak-style update keeps what it does not mention."""
     merged = {**stored, **{key: value for key, value in sent.items() if key != "config"}}
@@ -237,7 +237,7 @@ def identity_provider_prepare_update(
     before_provider = history.field_values(provider, PROVIDER_FIELDS)
     before_identity = history.field_values(identity, IDENTITY_FIELDS)
     if "keycloak_kept" in data:
-        data["keycloak_kept"] = _merge_kept(identity.keycloak_kept, data["keycloak_kept"])
+        data["keycloak_kept"] = keycloak_kept_merge(identity.keycloak_kept, data["keycloak_kept"])
     for name, value in data.items():
         setattr(provider if name in PROVIDER_FIELDS else identity, name, value)
     if "known_provider" in data:
