@@ -197,13 +197,14 @@ def build(workspace, *, providers: int, idps: int, mappers: int, projects: int, 
 
 def set_secret_variables(*, providers: int, idps: int) -> None:
     """The variables an export with `secret_refs="env"` names, holding the secrets the source has."""
-    from providers.configuration.export import env_name
+    from providers.configuration.export import EnvNames
 
+    names = EnvNames()
     for n in range(providers):
-        os.environ[env_name("provider", provider_key(n), "accessToken")] = provider_secret(n)
+        os.environ[names.ref("provider", provider_key(n), "accessToken")["secretRef"]["env"]] = provider_secret(n)
     for n in range(idps):
         if not is_saml(n):
-            os.environ[env_name("idp", f"idp-{n:05d}", "client_secret")] = client_secret(n)
+            os.environ[names.ref("idp", f"idp-{n:05d}", "client_secret")["secretRef"]["env"]] = client_secret(n)
 
 
 class Statements:
