@@ -27,7 +27,7 @@ from providers.identity.services import sp_keys
 from providers.models import IdentityProvider, IdentityProviderMapper, Provider
 from providers.selectors import provider_id_taken
 
-from .common import JSON_FIELDS, ServiceLoggedAdmin, WorkspaceColumns, WorkspaceOnAdd, confirm_bulk
+from .common import JSON_FIELDS, ServiceLoggedAdmin, WorkspaceColumns, WorkspaceOnAdd, WorkspaceSearch, confirm_bulk
 
 IDENTITY_FORM_NAMES = {"provider_id": "alias", "label": "display_name", "domains": "domain_names"}
 
@@ -189,7 +189,9 @@ class MapperInline(admin.TabularInline):
 
 
 @admin.register(IdentityProvider)
-class IdentityProviderAdmin(WorkspaceColumns, WorkspaceOnAdd, ServiceLoggedAdmin):
+class IdentityProviderAdmin(WorkspaceColumns, WorkspaceOnAdd, WorkspaceSearch, ServiceLoggedAdmin):
+    search_model = Provider
+    search_through = "provider__"
     workspace_lookup = "provider__workspace"
     form = IdentityProviderAdminForm
     formfield_overrides = JSON_FIELDS
