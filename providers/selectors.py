@@ -2,18 +2,33 @@
 managers (`accounts.scoping`); the templates built once per process are built without a scope,
 from `_base_manager`, and scoped on each call with `scoped()`."""
 
+import re
 from collections import defaultdict
 from datetime import timedelta
 from functools import cache
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection
-from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, TextField
+from django.db import connection, connections
+from django.db.models import (
+    BooleanField,
+    Count,
+    F,
+    Func,
+    IntegerField,
+    Model,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+)
 from django.db.models.functions import Cast, Coalesce, Collate
 from django.utils import timezone
 
-from accounts.scoping import scoped
+from accounts.scoping import current_single_workspace, scoped
 
 from .models import (
     Credential,
@@ -97,6 +112,50 @@ def providers_with_id_prefix(queryset: QuerySet[Provider], prefix: str) -> Query
 def providers_without_id_prefix(queryset: QuerySet[Provider], prefix: str) -> QuerySet[Provider]:
     """`queryset` less what `providers_with_id_prefix` gives, in its own order."""
     return queryset.alias(id_key=provider_id_key()).exclude(_id_prefix_range(prefix))
+
+
+# The columns each workspace search index holds (migration 0021), in its order.
+SEARCH_COLUMNS = {Provider: ("provider_id", "label"), Project: ("project_id", "name")}
+# A run of three word characters: a term without one has no trigram to look up.
+TRIGRAM_RUN = re.compile(r"[^\W_]{3}")
+
+
+class _Holds(Func):
+    arg_joiner = " @> "
+    template = "%(expressions)s"
+    output_field = BooleanField()
+
+
+@cache
+def _workspace_search_indexed(alias: str) -> bool:
+    """Whether migration 0021 made the workspace search functions here (not without pg_trgm)."""
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT to_regprocedure('providers_search_query(bigint, text)') IS NOT NULL")
+        return bool(cursor.fetchone()[0])
+
+
+def workspace_search(queryset: QuerySet, term: str, *, model: type[Model] = Provider, through: str = "") -> QuerySet:
+    """`queryset`, already searched for `term` (`icontains` on the `SEARCH_COLUMNS` of `model`, reached
+    from the queryset's rows through `through`, e.g. "provider__"), narrowed to the rows of the
+    workspace search index (migration 0021) whose trigrams include every trigram of the term, so
+    that a search within one workspace reads that workspace's index entries only: through the
+    trigram index of every workspace, "project-0005000" read 3,161 index pages at 100 workspaces
+    against 61 for the workspace alone. A row that contains the term in one of the two columns
+    holds all its trigrams, so the narrowing drops no match; the search's own conditions still
+    decide. Unchanged over several or every workspace, on SQLite, and for a term without three
+    word characters in a row (nothing to look up)."""
+    workspace = current_single_workspace()
+    if (
+        workspace is None
+        or connections[queryset.db].vendor != "postgresql"
+        or not TRIGRAM_RUN.search(term)
+        or not _workspace_search_indexed(queryset.db)
+    ):
+        return queryset
+    columns = [F(f"{through}workspace"), *(F(f"{through}{name}") for name in SEARCH_COLUMNS[model])]
+    row = Func(*columns, function="providers_search_trigrams", output_field=TextField())
+    wanted = Func(Value(workspace), Value(term), function="providers_search_query", output_field=TextField())
+    return queryset.filter(_Holds(row, wanted))
 
 
 PROVIDER_ROW_COLUMNS = (

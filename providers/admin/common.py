@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from accounts import scoping
 from accounts import selectors as workspace_selectors
 from accounts.errors import ConflictError
+from providers import selectors
 from providers.validation import MAX_JSON_DEPTH, json_depth
 
 CONFIRM_SHOWN = 20  # objects listed on a bulk action's confirmation page
@@ -146,6 +147,24 @@ class WorkspaceColumns:
     def get_list_filter(self, request):
         filters = list(super().get_list_filter(request))  # type: ignore[misc]
         return [*filters, self.workspace_lookup] if self._every_workspace() else filters
+
+
+class WorkspaceSearch:
+    """For the changelists (and the provider autocomplete) whose `search_fields` are the columns of a
+    workspace search index (`selectors.SEARCH_COLUMNS[search_model]`, reached through
+    `search_through`): within one workspace, the search reads that workspace's index entries only
+    (`selectors.workspace_search`)."""
+
+    search_model: type[models.Model] = models.Model
+    search_through = ""
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
+        if search_term:
+            queryset = selectors.workspace_search(
+                queryset, search_term, model=self.search_model, through=self.search_through
+            )
+        return queryset, may_have_duplicates
 
 
 class WorkspaceOnAdd:

@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
@@ -27,7 +28,7 @@ from providers.identity.services import sp_keys
 from providers.models import IdentityProvider, IdentityProviderMapper, Provider
 from providers.selectors import provider_id_taken
 
-from .common import JSON_FIELDS, ServiceLoggedAdmin, WorkspaceColumns, WorkspaceOnAdd, confirm_bulk
+from .common import JSON_FIELDS, ServiceLoggedAdmin, WorkspaceColumns, WorkspaceOnAdd, WorkspaceSearch, confirm_bulk
 
 IDENTITY_FORM_NAMES = {"provider_id": "alias", "label": "display_name", "domains": "domain_names"}
 
@@ -188,8 +189,36 @@ class MapperInline(admin.TabularInline):
         return request.user.has_perm("providers.change_identityprovider")
 
 
+# What the changelist's rows show (`IdentityProviderAdmin.list_display`): a page of 100 loaded with
+# every column (the identity configuration's ~40, JSON ones decoded) spent ~15 ms more building
+# rows, of ~90 ms, in the 10,000-identity-provider workspace of bench.workspaces.
+LISTED_COLUMNS = [
+    "protocol",
+    "known_provider",
+    "status",
+    "certificate_expires_at",
+    "provider__provider_id",
+    "provider__label",
+    "provider__enabled",
+]
+
+
+class IdentityProviderChangeList(ChangeList):
+    """The changelist's page loads the listed columns alone; the count, the actions' querysets
+    and the change pages load what they always did."""
+
+    def get_results(self, request):
+        columns = [*LISTED_COLUMNS]
+        if isinstance(self.model_admin, WorkspaceColumns) and self.model_admin._every_workspace():
+            columns += ["provider__workspace__name", "provider__workspace__display_name"]
+        self.queryset = self.queryset.only(*columns)
+        super().get_results(request)
+
+
 @admin.register(IdentityProvider)
-class IdentityProviderAdmin(WorkspaceColumns, WorkspaceOnAdd, ServiceLoggedAdmin):
+class IdentityProviderAdmin(WorkspaceColumns, WorkspaceOnAdd, WorkspaceSearch, ServiceLoggedAdmin):
+    search_model = Provider
+    search_through = "provider__"
     workspace_lookup = "provider__workspace"
     form = IdentityProviderAdminForm
     formfield_overrides = JSON_FIELDS
@@ -266,6 +295,9 @@ class IdentityProviderAdmin(WorkspaceColumns, WorkspaceOnAdd, ServiceLoggedAdmin
 
     def get_queryset(self, request):
         return identity_selectors.identity_admin_list()
+
+    def get_changelist(self, request, **kwargs):
+        return IdentityProviderChangeList
 
     @admin.display(description="alias", ordering="provider__provider_id")
     def alias(self, obj: IdentityProvider) -> str:

@@ -7,12 +7,13 @@ from django.db.models import QuerySet
 from providers import selectors, services
 from providers.models import Project
 
-from .common import ServiceLoggedAdmin, WorkspaceColumns, WorkspaceOnAdd, managed_by_text
+from .common import ServiceLoggedAdmin, WorkspaceColumns, WorkspaceOnAdd, WorkspaceSearch, managed_by_text
 from .paginator import EstimatedCountPaginator
 
 
 @admin.register(Project)
-class ProjectAdmin(WorkspaceColumns, WorkspaceOnAdd, ServiceLoggedAdmin):
+class ProjectAdmin(WorkspaceColumns, WorkspaceOnAdd, WorkspaceSearch, ServiceLoggedAdmin):
+    search_model = Project
     paginator = EstimatedCountPaginator
     list_display = ["project_id", "name", "provider_link", "repository_path"]
     list_filter = ["provider__type"]

@@ -24,7 +24,14 @@ from providers.identity import selectors as identity_selectors
 from providers.keys import UndecryptableSecret
 from providers.models import Provider
 
-from .common import ServiceLoggedAdmin, WorkspaceColumns, WorkspaceOnAdd, confirm_bulk, managed_by_text
+from .common import (
+    ServiceLoggedAdmin,
+    WorkspaceColumns,
+    WorkspaceOnAdd,
+    WorkspaceSearch,
+    confirm_bulk,
+    managed_by_text,
+)
 from .paginator import EstimatedCountPaginator
 from .provider_form import CREDENTIAL_FORM_FIELDS, ProviderAdminForm, provider_form_catalog
 
@@ -73,7 +80,8 @@ class CredentialTypeFilter(admin.ChoicesFieldListFilter):
 
 
 @admin.register(Provider)
-class ProviderAdmin(WorkspaceColumns, WorkspaceOnAdd, ServiceLoggedAdmin):
+class ProviderAdmin(WorkspaceColumns, WorkspaceOnAdd, WorkspaceSearch, ServiceLoggedAdmin):
+    search_model = Provider
     paginator = EstimatedCountPaginator
     form = ProviderAdminForm
     list_display = [

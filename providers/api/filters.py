@@ -4,6 +4,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 
 from providers.catalog import CAPABILITY_CHOICES, PROVIDER_TYPE_CHOICES, types_with_capability
 from providers.models import Project, Provider
+from providers.selectors import workspace_search
 
 
 class ProviderFilter(django_filters.FilterSet):
@@ -29,7 +30,8 @@ class ProviderFilter(django_filters.FilterSet):
         return queryset.filter(type__in=types_with_capability(value))
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(Q(provider_id__icontains=value) | Q(label__icontains=value))
+        searched = queryset.filter(Q(provider_id__icontains=value) | Q(label__icontains=value))
+        return workspace_search(searched, value, model=Provider)
 
 
 class ProjectFilter(django_filters.FilterSet):
@@ -45,7 +47,8 @@ class ProjectFilter(django_filters.FilterSet):
         fields = ["providerId", "search"]
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(Q(project_id__icontains=value) | Q(name__icontains=value))
+        searched = queryset.filter(Q(project_id__icontains=value) | Q(name__icontains=value))
+        return workspace_search(searched, value, model=Project)
 
 
 class FilterBackend(DjangoFilterBackend):

@@ -198,3 +198,28 @@ def test_json_nested_too_deeply_is_a_form_error_not_a_crash(client, operator, de
     identity.refresh_from_db()
     assert identity.metadata == {}
     assert not IdentityProviderMapper.objects.exists()
+
+
+def test_changelist_rows_load_the_listed_columns_alone(client, operator):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(3):
+        IdentityProviderFactory(alias=f"idp-{n}", display_name=f"Identity {n}", issuer=f"https://sso{n}.test")
+    client.force_login(operator)
+
+    with CaptureQueriesContext(connection) as captured:
+        listing = client.get(CHANGELIST)
+
+    assert listing.status_code == 200
+    rows = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('SELECT "providers_identityprovider"')]
+    assert len(rows) == 1  # no column read again row by row
+    assert '"issuer"' not in rows[0] and '"client_id"' not in rows[0]
+    page = listing.content.decode()
+    for n in range(3):
+        assert f">idp-{n}</a>" in page and f"Identity {n}" in page
+    assert [identity.provider.label for identity in listing.context["cl"].result_list] == [
+        "Identity 0",
+        "Identity 1",
+        "Identity 2",
+    ]
