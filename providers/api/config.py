@@ -157,17 +157,17 @@ class ConfigRunView(WorkspaceScoped, APIView):
             raise UnsupportedMediaType(media or "none", detail="Send the file as application/yaml or application/json.")
         workspace = Workspace.objects.only("name").get(pk=self.workspace_id)
         options = {"workspace_id": self.workspace_id, "actor": request.user, "policy": RefPolicy.api(workspace.name)}
-        body = request.stream if request.stream is not None else ""  # None: an empty body
+        file = request.stream if request.stream is not None else ""  # None: an empty body
         try:
             if self.applying:
                 plan = config_apply(
-                    body,
+                    file,
                     if_plan=request.query_params.get("if_plan") or None,
                     prune_unmanaged=request.query_params.get("prune_unmanaged") in ("true", "1"),
                     **options,
                 )
             else:
-                plan = config_plan(body, **options)
+                plan = config_plan(file, **options)
         except ConfigRefusedError as exc:
             body = {**exc.plan.as_dict(), "errors": _errors(exc.plan)}
             if exc.mismatch:
