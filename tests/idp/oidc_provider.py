@@ -234,15 +234,22 @@ def _missing_prerequisite() -> str | None:
     return None
 
 
-@contextmanager
-def running_oidc_provider(config: dict[str, Any] | None = None) -> Iterator[OidcProvider]:
-    """Starts server.mjs on a port the OS picks, waits for its READY line and its discovery document,
-    and stops it (SIGTERM) on exit. `config`: {"clients": [...], "accounts": {...}} (see server.mjs)."""
-    problem = _missing_prerequisite()
-    if problem:
-        raise OidcProviderError(problem)
-    env = {**os.environ, "OIDC_TEST_IDP_CONFIG": json.dumps(config or {})}
-    env.pop("PORT", None)
+START_ATTEMPTS = 3
+
+
+def _stop(process: subprocess.Popen, reader: threading.Thread) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    reader.join(timeout=5)
+
+
+def _start(env: dict[str, str]) -> tuple[subprocess.Popen, threading.Thread, deque[str], str]:
+    """server.mjs started, once it says READY: its process, output reader, output and issuer.
+    OidcProviderError (the process stopped) when it does not within READY_TIMEOUT."""
     process = subprocess.Popen(
         ["node", "server.mjs", "--port", "0"],
         cwd=SERVER_DIR,
@@ -268,25 +275,41 @@ def running_oidc_provider(config: dict[str, Any] | None = None) -> Iterator[Oidc
 
     reader = threading.Thread(target=read_output, name="oidc-provider-output", daemon=True)
     reader.start()
+    ready.wait(READY_TIMEOUT)
+    if not issuer:
+        status = process.poll()
+        _stop(process, reader)
+        raise OidcProviderError(f"the test OpenID provider did not start (exit status {status}):\n{''.join(output)}")
+    return process, reader, output, issuer[0]
+
+
+@contextmanager
+def running_oidc_provider(config: dict[str, Any] | None = None) -> Iterator[OidcProvider]:
+    """Starts server.mjs on a port the OS picks, waits for its READY line and its discovery document,
+    and stops it (SIGTERM) on exit. `config`: {"clients": [...], "accounts": {...}} (see server.mjs).
+    A start that does not say READY in time is stopped and made again, up to START_ATTEMPTS times:
+    Node has stalled at startup on this machine (0.5 s of CPU in 40 s, for a few minutes), and the
+    session fixture's one failure fails every later test of its worker."""
+    problem = _missing_prerequisite()
+    if problem:
+        raise OidcProviderError(problem)
+    env = {**os.environ, "OIDC_TEST_IDP_CONFIG": json.dumps(config or {})}
+    env.pop("PORT", None)
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            process, reader, output, issuer = _start(env)
+            break
+        except OidcProviderError:
+            if attempt == START_ATTEMPTS:
+                raise
     try:
-        ready.wait(READY_TIMEOUT)
-        if not issuer:
-            raise OidcProviderError(
-                f"the test OpenID provider did not start (exit status {process.poll()}):\n{''.join(output)}"
-            )
-        provider = OidcProvider(issuer[0], process, output)
+        provider = OidcProvider(issuer, process, output)
         discovered = provider.discovery()["issuer"]
         if discovered != provider.issuer:
             raise OidcProviderError(f"discovery names issuer {discovered}, expected {provider.issuer}")
         yield provider
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        reader.join(timeout=5)
+        _stop(process, reader)
 
 
 @pytest.fixture(scope="session")
