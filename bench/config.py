@@ -26,7 +26,6 @@ import gc
 import io
 import json
 import os
-import platform
 import pstats
 import secrets
 import shutil
@@ -39,6 +38,8 @@ from collections import Counter
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+
+from tqdm import tqdm
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "docs" / "benchmarks-config.json"
@@ -152,16 +153,18 @@ def create_project(n: int, providers: list):
     )
 
 
-def progress(label: str, done: int, total: int, started: float) -> None:
-    if done != total and done % 50:
-        return
-    width = 30
-    filled = width * done // max(total, 1)
-    rate = done / max(time.perf_counter() - started, 1e-9)
-    sys.stderr.write(f"\r  {label:<28} [{'#' * filled}{'.' * (width - filled)}] {done:>7,}/{total:,} {rate:>7,.0f}/s")
+_BARS: dict[str, tqdm] = {}
+
+
+def progress(label: str, done: int, total: int) -> None:
+    """A tqdm bar per label on standard error, closed once `done` reaches `total`."""
+    bar = _BARS.get(label)
+    if bar is None:
+        bar = _BARS[label] = tqdm(total=total, desc=f"  {label}", unit=" objects", file=sys.stderr, mininterval=0.5)
+    bar.update(done - bar.n)
     if done >= total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+        bar.close()
+        del _BARS[label]
 
 
 def build(workspace, *, providers: int, idps: int, mappers: int, projects: int, label: str) -> dict:
@@ -177,19 +180,19 @@ def build(workspace, *, providers: int, idps: int, mappers: int, projects: int, 
         with transaction.atomic():
             for n in range(providers):
                 rows.append(create_provider(n))
-                progress(f"{label}: git providers", n + 1, providers, started)
+                progress(f"{label}: git providers", n + 1, providers)
         seconds["providers"] = time.perf_counter() - started
         started = time.perf_counter()
         with transaction.atomic():
             for n in range(idps):
                 create_identity_provider(n, mappers)
-                progress(f"{label}: identity providers", n + 1, idps, started)
+                progress(f"{label}: identity providers", n + 1, idps)
         seconds["identityProviders"] = time.perf_counter() - started
         started = time.perf_counter()
         with transaction.atomic():
             for n in range(projects):
                 create_project(n, rows)
-                progress(f"{label}: projects", n + 1, projects, started)
+                progress(f"{label}: projects", n + 1, projects)
         seconds["projects"] = time.perf_counter() - started
     seconds["total"] = sum(seconds.values())
     return {key: round(value, 2) for key, value in seconds.items()}
@@ -250,7 +253,7 @@ def reset_rss_peak() -> None:
 
 
 class Bars:
-    """The objects done so far, per kind, on standard error (the command draws tqdm bars instead)."""
+    """The objects done so far, per kind, as bars on standard error."""
 
     def __init__(self, label: str, totals: dict[str, int]):
         from providers.configuration.services import Progress
@@ -260,10 +263,9 @@ class Bars:
         class _Progress(Progress):
             def advance(self, section: str, count: int) -> None:
                 outer.done[section] += count
-                progress(f"{label}: {section}", outer.done[section], totals[section], outer.started)
+                progress(f"{label}: {section}", outer.done[section], totals[section])
 
         self.done: Counter = Counter()
-        self.started = time.perf_counter()
         self.progress = _Progress()
 
 
@@ -399,18 +401,11 @@ def machine(vendor: str) -> dict:
         else:
             cursor.execute("SELECT sqlite_version()")
         version = cursor.fetchone()[0]
-    cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")), platform.processor(),
-    )  # fmt: skip
-    memory = int(Path("/proc/meminfo").read_text().split()[1]) // 1024 // 1024
+    from bench.run import host
+
     return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_gib": memory,
-        "python": platform.python_version(),
+        **host(),
         "database": f"{'PostgreSQL' if vendor == 'postgresql' else 'SQLite'} {version}",
-        "os": platform.platform(),
         "load_average": [round(value, 2) for value in os.getloadavg()],
     }
 

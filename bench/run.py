@@ -215,11 +215,8 @@ def rotation(env: dict[str, str], label: str) -> dict:
     return result
 
 
-def machine() -> dict:
-    import psycopg
-
-    with psycopg.connect(os.environ["DATABASE_URL"]) as connection:
-        server = connection.execute("SHOW server_version").fetchone()[0]
+def host() -> dict:
+    """The machine a benchmark ran on: CPU model, cores, memory, Python, OS (every bench reports them)."""
     cpu = next(
         (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
          if line.startswith("model name")), platform.processor(),
@@ -230,9 +227,16 @@ def machine() -> dict:
         "cores": os.cpu_count(),
         "memory_gib": memory,
         "python": platform.python_version(),
-        "postgresql": server,
         "os": platform.platform(),
     }
+
+
+def machine() -> dict:
+    import psycopg
+
+    with psycopg.connect(os.environ["DATABASE_URL"]) as connection:
+        server = connection.execute("SHOW server_version").fetchone()[0]
+    return {**host(), "postgresql": server}
 
 
 def main() -> None:
