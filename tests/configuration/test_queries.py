@@ -2,6 +2,7 @@
 as for 30 (unchanged, changed ones are checked and written through the services)."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -15,6 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def fill(ws, count: int) -> None:
+    Group.objects.get_or_create(name="devs")  # a group mapper's check looks its group up
     with scoping.within(ws.pk):
         for n in range(count):
             provider = provider_create(
@@ -34,11 +36,18 @@ def fill(ws, count: int) -> None:
                 domains=[f"d{n}.acme.test"],
                 mappers=[
                     MapperInput(
-                        name=f"m{i}",
-                        mapper_type="oidc-user-attribute-idp-mapper",
-                        config={"claim": f"c{i}", "user_attribute": f"a{i}"},
-                    )
-                    for i in range(5)
+                        name="devs",
+                        mapper_type="oidc-advanced-group-idp-mapper",
+                        config={"claim": "groups", "claim_value": "devs", "group": "devs"},
+                    ),
+                    *(
+                        MapperInput(
+                            name=f"m{i}",
+                            mapper_type="oidc-user-attribute-idp-mapper",
+                            config={"claim": f"c{i}", "user_attribute": f"a{i}"},
+                        )
+                        for i in range(5)
+                    ),
                 ],
             )
             project_create(actor=None, project_id=f"project-{n:03d}", name=f"Project {n}", provider=provider)
